@@ -1,0 +1,2 @@
+/** Datasets. */
+package org.rlhf4j.datasets;

@@ -1,0 +1,2 @@
+/** Algorithms. */
+package org.rlhf4j.algorithms;

@@ -1,0 +1,82 @@
+package org.rlhf4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A causal language model: token ids in, hidden states and next-token logits out.
+ *
+ * <p>Inputs are {@code [B, T]} int64 token ids and a {@code [B, T]} attention mask (1 = real token, 0 = padding;
+ * left padding for prompts). Position ids are derived from the mask (HF: {@code cumsum(mask) - 1}), so padding never
+ * shifts a sequence's positions and left padding leaves every real token's logits unchanged. Results belong to the
+ * manager of the {@code ids} array; parameters never become the first operand of an op, so nothing is attached to
+ * the long-lived weight manager.
+ */
+public interface CausalLm extends AutoCloseable {
+
+    /**
+     * Returns the configuration.
+     *
+     * @return the config
+     */
+    Gpt2Config config();
+
+    /**
+     * Returns the trainable parameters, in state-dict order.
+     *
+     * @return the weights
+     */
+    Weights weights();
+
+    /**
+     * Runs the transformer and returns the final hidden states (after the last LayerNorm).
+     *
+     * @param ids {@code [B, T]} int64 token ids
+     * @param mask {@code [B, T]} attention mask (any numeric type, 0/1)
+     * @param cache past keys/values, updated in place; null for a full forward
+     * @return {@code [B, T, d_model]}
+     */
+    NDArray hidden(NDArray ids, NDArray mask, KvCache cache);
+
+    /**
+     * Projects hidden states to next-token logits with the tied embedding.
+     *
+     * @param hidden {@code [..., d_model]}
+     * @return {@code [..., V]}
+     */
+    NDArray logits(NDArray hidden);
+
+    /**
+     * Full forward: logits for every position.
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @return {@code [B, T, V]} logits
+     */
+    default NDArray forward(NDArray ids, NDArray mask) {
+        return logits(hidden(ids, mask, null));
+    }
+
+    /**
+     * Saves {@code config.json} and {@code model.safetensors} in Hugging Face layout.
+     *
+     * @param dir the target directory (must exist)
+     * @throws IOException on write failure
+     */
+    void save(Path dir) throws IOException;
+
+    /**
+     * Returns the manager that owns the weights (use {@link NDManager#newSubManager()} for per-step work).
+     *
+     * @return the manager
+     */
+    default NDManager manager() {
+        return weights().manager();
+    }
+
+    /** Releases the weights. */
+    @Override
+    void close();
+}

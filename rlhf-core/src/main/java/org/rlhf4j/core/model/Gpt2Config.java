@@ -1,0 +1,252 @@
+package org.rlhf4j.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.ModelFormatException;
+
+/**
+ * A GPT-2 configuration mirroring Hugging Face {@code config.json} ({@code model_type: "gpt2"}).
+ *
+ * <p>Fields rlhf4j does not model (e.g. {@code architectures}, {@code task_specific_params}) are kept in
+ * {@link #extra()} and written back unchanged, so a loaded and re-saved config stays loadable by
+ * {@code transformers}.
+ *
+ * @param vocabSize {@code vocab_size}, V
+ * @param nPositions {@code n_positions}, the maximum sequence length
+ * @param nEmbd {@code n_embd}, d_model
+ * @param nLayer {@code n_layer}, number of transformer blocks
+ * @param nHead {@code n_head}, attention heads; must divide {@code nEmbd}
+ * @param nInner {@code n_inner}, MLP width (HF default {@code 4 * n_embd} when null)
+ * @param layerNormEpsilon {@code layer_norm_epsilon} (HF default 1e-5)
+ * @param activationFunction {@code activation_function}; only {@code gelu_new} (tanh approximation) and
+ *     {@code gelu} are supported
+ * @param bosTokenId {@code bos_token_id}
+ * @param eosTokenId {@code eos_token_id}
+ * @param extra the other fields of the file, kept for round trips
+ */
+public record Gpt2Config(
+        int vocabSize,
+        int nPositions,
+        int nEmbd,
+        int nLayer,
+        int nHead,
+        int nInner,
+        double layerNormEpsilon,
+        String activationFunction,
+        int bosTokenId,
+        int eosTokenId,
+        Map<String, JsonNode> extra) {
+
+    /** GPT-2's vocabulary size (50,257 byte-level BPE tokens). */
+    public static final int GPT2_VOCAB = 50257;
+
+    /** GPT-2's {@code <|endoftext|>} id. */
+    public static final int GPT2_EOS = 50256;
+
+    /** Validates the configuration. */
+    public Gpt2Config {
+        check(vocabSize > 0, "vocab_size", vocabSize);
+        check(nPositions > 0, "n_positions", nPositions);
+        check(nEmbd > 0, "n_embd", nEmbd);
+        check(nLayer > 0, "n_layer", nLayer);
+        check(nHead > 0 && nEmbd % nHead == 0, "n_head (must divide n_embd=" + nEmbd + ")", nHead);
+        check(nInner > 0, "n_inner", nInner);
+        check(layerNormEpsilon > 0, "layer_norm_epsilon", layerNormEpsilon);
+        if (!"gelu_new".equals(activationFunction) && !"gelu".equals(activationFunction)
+                && !"gelu_pytorch_tanh".equals(activationFunction)) {
+            throw new IllegalArgumentException(
+                    "activation_function must be gelu_new, gelu_pytorch_tanh or gelu, got " + activationFunction);
+        }
+        check(eosTokenId >= 0 && eosTokenId < vocabSize, "eos_token_id (vocab_size=" + vocabSize + ")", eosTokenId);
+        check(bosTokenId >= 0 && bosTokenId < vocabSize, "bos_token_id (vocab_size=" + vocabSize + ")", bosTokenId);
+        extra = Map.copyOf(extra);
+    }
+
+    private static void check(boolean ok, String field, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid " + field + ": " + value);
+        }
+    }
+
+    /**
+     * Returns a builder-style starting point: a from-scratch config with GPT-2 defaults for everything but the
+     * sizes.
+     *
+     * @param vocabSize V
+     * @param nPositions maximum sequence length
+     * @param nEmbd d_model
+     * @param nLayer blocks
+     * @param nHead heads
+     * @return the config ({@code gelu_new}, eps 1e-5, n_inner = 4·d, eos = bos = V−1)
+     */
+    public static Gpt2Config of(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead) {
+        return new Gpt2Config(
+                vocabSize, nPositions, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5, "gelu_new", vocabSize - 1,
+                vocabSize - 1, Map.of());
+    }
+
+    /**
+     * GPT-2 small (124M): V=50257, 1024 positions, d=768, 12 layers, 12 heads.
+     *
+     * @return the config
+     */
+    public static Gpt2Config gpt2Small() {
+        return of(GPT2_VOCAB, 1024, 768, 12, 12);
+    }
+
+    /**
+     * Returns the size of one attention head, {@code n_embd / n_head}.
+     *
+     * @return d_head
+     */
+    public int headDim() {
+        return nEmbd / nHead;
+    }
+
+    /**
+     * Returns a copy with other extra fields (e.g. {@code architectures} of a scalar-head model).
+     *
+     * @param newExtra the extra fields
+     * @return the copy
+     */
+    public Gpt2Config withExtra(Map<String, JsonNode> newExtra) {
+        return new Gpt2Config(
+                vocabSize, nPositions, nEmbd, nLayer, nHead, nInner, layerNormEpsilon, activationFunction, bosTokenId,
+                eosTokenId, newExtra);
+    }
+
+    /**
+     * Returns the number of parameters of the transformer and tied LM head (no scalar head).
+     *
+     * @return parameter count
+     */
+    public long parameterCount() {
+        long d = nEmbd;
+        long perBlock = 2 * (2 * d) + (d * 3 * d + 3 * d) + (d * d + d) + (d * nInner + nInner) + (nInner * d + d);
+        return (long) vocabSize * d + (long) nPositions * d + nLayer * perBlock + 2 * d;
+    }
+
+    /**
+     * Reads {@code config.json}.
+     *
+     * @param file the file
+     * @return the config
+     * @throws ModelFormatException when the file is missing, is not JSON, lacks a field or has an invalid value
+     */
+    public static Gpt2Config read(Path file) throws ModelFormatException {
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(file, "file not found");
+        } catch (IOException e) {
+            throw new ModelFormatException(file, "not valid JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ModelFormatException(file, "not a JSON object");
+        }
+        String type = root.path("model_type").asText("gpt2");
+        if (!"gpt2".equals(type)) {
+            throw new ModelFormatException(file, "field 'model_type' is '" + type + "'; only 'gpt2' is supported");
+        }
+        try {
+            int nEmbd = intField(file, root, "n_embd", null);
+            JsonNode inner = root.get("n_inner");
+            int nInner = inner == null || inner.isNull() ? 4 * nEmbd : intField(file, root, "n_inner", null);
+            int vocab = intField(file, root, "vocab_size", null);
+            Map<String, JsonNode> extra = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                if (!KNOWN.containsKey(f.getKey())) {
+                    extra.put(f.getKey(), f.getValue());
+                }
+            }
+            return new Gpt2Config(
+                    vocab,
+                    intField(file, root, "n_positions", null),
+                    nEmbd,
+                    intField(file, root, "n_layer", null),
+                    intField(file, root, "n_head", null),
+                    nInner,
+                    root.path("layer_norm_epsilon").asDouble(1e-5),
+                    root.path("activation_function").asText("gelu_new"),
+                    intField(file, root, "bos_token_id", vocab - 1),
+                    intField(file, root, "eos_token_id", vocab - 1),
+                    extra);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(file, e.getMessage(), e);
+        }
+    }
+
+    private static final Map<String, Boolean> KNOWN =
+            Map.of("vocab_size", true, "n_positions", true, "n_embd", true, "n_layer", true, "n_head", true,
+                    "n_inner", true, "layer_norm_epsilon", true, "activation_function", true, "bos_token_id", true,
+                    "eos_token_id", true);
+
+    private static int intField(Path file, JsonNode root, String name, Integer dflt) throws ModelFormatException {
+        JsonNode n = root.get(name);
+        if (n == null || n.isNull()) {
+            if (dflt != null) {
+                return dflt;
+            }
+            throw new ModelFormatException(file, "missing field '" + name + "'");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new ModelFormatException(file, "field '" + name + "' must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    /**
+     * Writes {@code config.json} in Hugging Face layout (known fields, then the kept extra fields).
+     *
+     * @param file the target
+     * @throws IOException on write failure
+     */
+    public void write(Path file) throws IOException {
+        Json.write(file, toJson());
+    }
+
+    /**
+     * Returns the JSON object that {@link #write(Path)} writes.
+     *
+     * @return the object
+     */
+    public ObjectNode toJson() {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("model_type", "gpt2");
+        if (!extra.containsKey("architectures")) {
+            o.putArray("architectures").add("GPT2LMHeadModel");
+        }
+        o.put("vocab_size", vocabSize);
+        o.put("n_positions", nPositions);
+        o.put("n_ctx", nPositions);
+        o.put("n_embd", nEmbd);
+        o.put("n_layer", nLayer);
+        o.put("n_head", nHead);
+        o.put("n_inner", nInner);
+        o.put("layer_norm_epsilon", layerNormEpsilon);
+        o.put("activation_function", activationFunction);
+        o.put("bos_token_id", bosTokenId);
+        o.put("eos_token_id", eosTokenId);
+        o.put("resid_pdrop", 0.0);
+        o.put("embd_pdrop", 0.0);
+        o.put("attn_pdrop", 0.0);
+        o.put("tie_word_embeddings", true);
+        extra.forEach(
+                (k, v) -> {
+                    if (!o.has(k) || k.equals("architectures")) {
+                        o.set(k, v);
+                    }
+                });
+        return o;
+    }
+}

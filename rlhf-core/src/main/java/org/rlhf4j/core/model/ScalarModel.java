@@ -1,0 +1,289 @@
+package org.rlhf4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.SafeTensors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A GPT-2 transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification} with
+ * one label, plus a bias).
+ *
+ * <p>v_t = w·h_t + b for every position t ({@link #values}); a sequence's score is v at its last real token
+ * ({@link #score}), which for a response ending in EOS is the EOS position (Stiennon et al. 2020 §3.4). The head is
+ * initialised w ~ N(0, 1/(d+1)), b = 0 (N+ implementation details, detail 10). The bias b is where a reward model's
+ * normalisation lives: setting b −= mean score of reference summaries makes them score 0 on average.
+ */
+public final class ScalarModel implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScalarModel.class);
+
+    /** Name of the head weight ({@code [1, d]}), as in HF. */
+    public static final String HEAD_WEIGHT = "score.weight";
+
+    /** Name of the head bias ({@code [1]}). */
+    public static final String HEAD_BIAS = "score.bias";
+
+    private final Gpt2Config config;
+    private final Weights weights;
+
+    private ScalarModel(Gpt2Config config, Weights weights) {
+        this.config = config.withExtra(headExtra(config));
+        this.weights = weights;
+    }
+
+    private static Map<String, JsonNode> headExtra(Gpt2Config c) {
+        Map<String, JsonNode> extra = new LinkedHashMap<>(c.extra());
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        extra.put("architectures", f.arrayNode().add("GPT2ForSequenceClassification"));
+        ObjectNode id2label = f.objectNode().put("0", "LABEL_0");
+        ObjectNode label2id = f.objectNode().put("LABEL_0", 0);
+        extra.put("id2label", id2label);
+        extra.put("label2id", label2id);
+        extra.put("pad_token_id", f.numberNode(c.eosTokenId()));
+        return extra;
+    }
+
+    /**
+     * Creates a randomly initialised model (transformer as {@link Gpt2#random}, head N(0, 1/(d+1))).
+     *
+     * @param config the configuration
+     * @param parent the parent manager
+     * @param seed the seed
+     * @return the model
+     */
+    public static ScalarModel random(Gpt2Config config, NDManager parent, long seed) {
+        Weights w = new Weights(parent);
+        SplittableRandom rng = new SplittableRandom(seed);
+        Gpt2.initTransformer(w, config, rng);
+        initHead(w, config, rng);
+        return new ScalarModel(config, w);
+    }
+
+    /**
+     * Creates a scalar model whose transformer is a copy of a language model's (e.g. a reward model initialised
+     * from the SFT policy) and whose head is freshly initialised.
+     *
+     * @param lm the source
+     * @param parent the parent manager
+     * @param seed seed of the head
+     * @return the model
+     */
+    public static ScalarModel fromLm(CausalLm lm, NDManager parent, long seed) {
+        Weights w = new Weights(parent);
+        for (Map.Entry<String, NDArray> e : lm.weights().asMap().entrySet()) {
+            w.put(e.getKey(), e.getValue().toDevice(w.manager().getDevice(), true).duplicate());
+        }
+        initHead(w, lm.config(), new SplittableRandom(seed));
+        return new ScalarModel(lm.config(), w);
+    }
+
+    /**
+     * Returns an independent copy (e.g. a critic initialised from the reward model, as the references do).
+     *
+     * @param parent the parent manager of the copy
+     * @return the copy
+     */
+    public ScalarModel copy(NDManager parent) {
+        Weights w = new Weights(parent);
+        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
+            w.put(e.getKey(), e.getValue().toDevice(w.manager().getDevice(), true).duplicate());
+        }
+        return new ScalarModel(config, w);
+    }
+
+    private static void initHead(Weights w, Gpt2Config c, SplittableRandom rng) {
+        w.put(HEAD_WEIGHT, Weights.normal(w.manager(), new Shape(1, c.nEmbd()), 1 / Math.sqrt(c.nEmbd() + 1.0), rng));
+        w.put(HEAD_BIAS, Weights.zeros(w.manager(), new Shape(1)));
+    }
+
+    /**
+     * Loads an HF-format directory. A directory holding only a language model (no {@code score.weight}) gets a
+     * fresh head from {@code headSeed}, logged; a missing {@code score.bias} (plain HF classification checkpoints
+     * have none) starts at 0.
+     *
+     * @param dir the directory
+     * @param parent the parent manager
+     * @param headSeed seed for a missing head
+     * @return the model
+     * @throws IOException when a file is missing or inconsistent
+     */
+    public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
+        Gpt2Config config = Gpt2Config.read(dir.resolve("config.json"));
+        Weights w = new Weights(parent);
+        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+            Set<String> used = new HashSet<>();
+            Gpt2.loadTransformer(st, config, w, used);
+            if (st.entries().containsKey(HEAD_WEIGHT)) {
+                SafeTensors.Entry e = st.entries().get(HEAD_WEIGHT);
+                Shape want = new Shape(1, config.nEmbd());
+                if (!e.shape().equals(want)) {
+                    throw new ModelFormatException(
+                            st.file(), "tensor '" + HEAD_WEIGHT + "' has shape " + e.shape() + ", expected " + want);
+                }
+                w.put(HEAD_WEIGHT, owned(st, HEAD_WEIGHT, w.manager()));
+                used.add(HEAD_WEIGHT);
+                if (st.entries().containsKey(HEAD_BIAS)) {
+                    SafeTensors.Entry b = st.entries().get(HEAD_BIAS);
+                    if (!b.shape().equals(new Shape(1))) {
+                        throw new ModelFormatException(
+                                st.file(), "tensor '" + HEAD_BIAS + "' has shape " + b.shape() + ", expected (1)");
+                    }
+                    w.put(HEAD_BIAS, owned(st, HEAD_BIAS, w.manager()));
+                    used.add(HEAD_BIAS);
+                } else {
+                    w.put(HEAD_BIAS, Weights.zeros(w.manager(), new Shape(1)));
+                }
+            } else {
+                LOG.info("{}: no '{}', initialising a new scalar head (seed {})", st.file(), HEAD_WEIGHT, headSeed);
+                initHead(w, config, new SplittableRandom(headSeed));
+            }
+            Gpt2.warnUnused(st, used, Set.of("lm_head.weight"));
+        } catch (IOException | RuntimeException e) {
+            w.close();
+            throw e;
+        }
+        return new ScalarModel(config, w);
+    }
+
+    private static NDArray owned(SafeTensors st, String name, NDManager m) throws ModelFormatException {
+        NDArray view = st.load(name, m);
+        NDArray a = view.toType(DataType.FLOAT32, true);
+        view.close();
+        return a;
+    }
+
+    /**
+     * Returns the configuration.
+     *
+     * @return the config
+     */
+    public Gpt2Config config() {
+        return config;
+    }
+
+    /**
+     * Returns all parameters (transformer and head).
+     *
+     * @return the weights
+     */
+    public Weights weights() {
+        return weights;
+    }
+
+    /**
+     * Returns the manager owning the weights.
+     *
+     * @return the manager
+     */
+    public NDManager manager() {
+        return weights.manager();
+    }
+
+    /**
+     * Runs the transformer.
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @return {@code [B, T, d]}
+     */
+    public NDArray hidden(NDArray ids, NDArray mask) {
+        return Gpt2.transformer(weights, config, ids, mask, null);
+    }
+
+    /**
+     * Returns the scalar output at every position, v_t = w·h_t + b (critic values).
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @return {@code [B, T]}
+     */
+    public NDArray values(NDArray ids, NDArray mask) {
+        return head(hidden(ids, mask));
+    }
+
+    /**
+     * Applies the head to hidden states.
+     *
+     * @param hidden {@code [B, T, d]}
+     * @return {@code [B, T]}
+     */
+    public NDArray head(NDArray hidden) {
+        return Linear.linear(hidden, weights.get(HEAD_WEIGHT), weights.get(HEAD_BIAS)).singletonOrThrow().squeeze(-1);
+    }
+
+    /**
+     * Returns each sequence's score: the scalar at its last real token (mask 1). Works for left-padded prompts
+     * followed by right-padded responses.
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @return {@code [B]}
+     */
+    public NDArray score(NDArray ids, NDArray mask) {
+        NDArray v = values(ids, mask);
+        return v.gather(lastRealIndex(mask).expandDims(1), 1).squeeze(1);
+    }
+
+    /**
+     * Returns the index of the last position whose mask is 1, per row: argmax_t (t+1)·mask_t.
+     *
+     * @param mask {@code [B, T]} mask
+     * @return {@code [B]} int64 indices
+     */
+    public static NDArray lastRealIndex(NDArray mask) {
+        long t = mask.getShape().get(1);
+        NDArray pos = mask.getManager().arange(1, t + 1, 1, DataType.FLOAT32);
+        return mask.toType(DataType.FLOAT32, false).mul(pos).argMax(1).toType(DataType.INT64, false);
+    }
+
+    /**
+     * Returns the head bias b.
+     *
+     * @return b
+     */
+    public float bias() {
+        return weights.get(HEAD_BIAS).getFloat(0);
+    }
+
+    /**
+     * Sets the head bias b (e.g. to make reference summaries score 0 on average).
+     *
+     * @param b the new bias
+     */
+    public void setBias(float b) {
+        weights.get(HEAD_BIAS).set(new float[] {b});
+    }
+
+    /**
+     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification}) and {@code model.safetensors}.
+     *
+     * @param dir the directory (must exist)
+     * @throws IOException on write failure
+     */
+    public void save(Path dir) throws IOException {
+        config.write(dir.resolve("config.json"));
+        SafeTensors.write(dir.resolve("model.safetensors"), weights.asMap(), Map.of());
+    }
+
+    /** Releases the weights. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

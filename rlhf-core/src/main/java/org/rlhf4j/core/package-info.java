@@ -1,0 +1,2 @@
+/** Core building blocks. */
+package org.rlhf4j.core;

@@ -1,0 +1,144 @@
+package org.rlhf4j.core.tensor;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * Pure static tensor functions. Masks are 0/1 arrays of the same shape as the values they mask; a masked-out
+ * position never contributes to a result, whatever value (even NaN-free garbage) it holds.
+ */
+public final class TensorOps {
+
+    /** Variance floor of {@link #whiten} (TRL {@code masked_whiten}: {@code rsqrt(var + 1e-8)}). */
+    public static final double WHITEN_EPS = 1e-8;
+
+    private TensorOps() {}
+
+    /**
+     * Log-probabilities of given labels: {@code log_softmax(logits)[..., label]}.
+     *
+     * @param logits {@code [..., V]}
+     * @param labels {@code [...]} integer ids
+     * @return {@code [...]} float32
+     */
+    public static NDArray tokenLogprobs(NDArray logits, NDArray labels) {
+        NDArray idx = labels.toType(DataType.INT64, false).expandDims(-1);
+        return logits.logSoftmax(-1).gather(idx, -1).squeeze(-1);
+    }
+
+    /**
+     * Next-token log-probabilities of a sequence: {@code out[b, i] = log p(ids[b, i+1] | ids[b, 0..i])}.
+     *
+     * @param logits {@code [B, T, V]} logits of a forward over {@code ids}
+     * @param ids {@code [B, T]} the same ids
+     * @return {@code [B, T-1]}
+     */
+    public static NDArray sequenceLogprobs(NDArray logits, NDArray ids) {
+        return tokenLogprobs(logits.get(new NDIndex(":, :-1, :")), ids.get(new NDIndex(":, 1:")));
+    }
+
+    /**
+     * Entropy of the categorical distribution of each logits row: H = logsumexp(z) − Σ softmax(z)·z.
+     *
+     * @param logits {@code [..., V]}
+     * @return {@code [...]}
+     */
+    public static NDArray entropy(NDArray logits) {
+        NDArray logp = logits.logSoftmax(-1);
+        return logp.exp().mul(logp).sum(new int[] {-1}).neg();
+    }
+
+    /**
+     * Sum of values where the mask is 1.
+     *
+     * @param values values
+     * @param mask 0/1 mask of the same shape
+     * @return scalar
+     */
+    public static NDArray maskedSum(NDArray values, NDArray mask) {
+        return where(mask, values).sum();
+    }
+
+    /**
+     * Masked mean over all elements: Σ m·x / Σ m (TRL {@code masked_mean}).
+     *
+     * @param values values
+     * @param mask 0/1 mask
+     * @return scalar
+     */
+    public static NDArray maskedMean(NDArray values, NDArray mask) {
+        NDArray m = mask.toType(values.getDataType(), false);
+        return where(mask, values).sum().div(m.sum());
+    }
+
+    /**
+     * Masked mean along one axis: Σ_axis m·x / Σ_axis m.
+     *
+     * @param values values
+     * @param mask 0/1 mask
+     * @param axis the axis reduced
+     * @return values with {@code axis} removed
+     */
+    public static NDArray maskedMean(NDArray values, NDArray mask, int axis) {
+        NDArray m = mask.toType(values.getDataType(), false);
+        return where(mask, values).sum(new int[] {axis}).div(m.sum(new int[] {axis}));
+    }
+
+    /**
+     * Masked variance over all elements, unbiased by default (TRL {@code masked_var}): mean of squared deviations
+     * times n/(n−1), n = Σ m.
+     *
+     * @param values values
+     * @param mask 0/1 mask
+     * @param unbiased whether to apply Bessel's correction
+     * @return scalar
+     * @throws IllegalArgumentException when {@code unbiased} and fewer than 2 positions are real
+     */
+    public static NDArray maskedVar(NDArray values, NDArray mask, boolean unbiased) {
+        NDArray mean = maskedMean(values, mask);
+        NDArray centered = values.sub(mean);
+        NDArray var = maskedMean(centered.mul(centered), mask);
+        if (unbiased) {
+            double n = mask.toType(DataType.FLOAT64, false).sum().getDouble();
+            if (n < 2) {
+                throw new IllegalArgumentException(
+                        "unbiased masked variance needs at least 2 real positions, mask has " + n);
+            }
+            var = var.mul((float) (n / (n - 1)));
+        }
+        return var;
+    }
+
+    /**
+     * Masked whitening (TRL {@code masked_whiten}): (x − μ)/√(σ² + 1e-8) with μ, σ² the masked mean and unbiased
+     * variance; with {@code shiftMean = false} the mean is added back. Masked positions are set to 0.
+     *
+     * @param values values
+     * @param mask 0/1 mask
+     * @param shiftMean whether the result has mean 0 (true) or keeps the original mean (false)
+     * @return whitened values, same shape
+     */
+    public static NDArray whiten(NDArray values, NDArray mask, boolean shiftMean) {
+        NDArray mean = maskedMean(values, mask);
+        NDArray var = maskedVar(values, mask, true);
+        NDArray w = values.sub(mean).mul(var.add((float) WHITEN_EPS).sqrt().pow(-1));
+        if (!shiftMean) {
+            w = w.add(mean);
+        }
+        return where(mask, w);
+    }
+
+    /**
+     * Returns {@code values} where {@code mask} is 1 and 0 elsewhere; unlike multiplying by the mask this never
+     * turns a NaN or infinity at a masked position into NaN.
+     *
+     * @param mask 0/1 mask
+     * @param values values
+     * @return masked values
+     */
+    public static NDArray where(NDArray mask, NDArray values) {
+        NDArray cond = mask.toType(DataType.BOOLEAN, false);
+        return values.getNDArrayInternal().where(cond, values.zerosLike());
+    }
+}

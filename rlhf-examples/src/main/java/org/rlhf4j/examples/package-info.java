@@ -1,0 +1,2 @@
+/** Examples. */
+package org.rlhf4j.examples;
