@@ -1,0 +1,184 @@
+package org.rlhf4j.core.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.ModelFormatException;
+
+/**
+ * A {@link Tokenizer} over a Hugging Face {@code tokenizer.json}, run by DJL's bundled native {@code tokenizers}
+ * library (offline).
+ *
+ * <p>DJL's {@code HuggingFaceTokenizer} truncates to 512 tokens and adds special tokens by default; both are turned
+ * off here ({@code truncation=false, padding=false, addSpecialTokens=false}) so nothing is ever cut silently.
+ */
+public final class HfTokenizer implements Tokenizer {
+
+    /** Names tried, in order, for the EOS token when the caller does not give one. */
+    static final List<String> EOS_NAMES = List.of("<|endoftext|>", "</s>", "<|end_of_text|>", "<eos>", "[SEP]");
+
+    private static final Map<String, String> OPTIONS =
+            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "modelMaxLength", "1000000000");
+
+    private final String json;
+    private final HuggingFaceTokenizer tokenizer;
+    private final int vocabSize;
+    private final int eosId;
+
+    private HfTokenizer(String json, int vocabSize, int eosId) throws IOException {
+        this.json = json;
+        this.tokenizer =
+                HuggingFaceTokenizer.newInstance(
+                        new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), OPTIONS);
+        this.vocabSize = vocabSize;
+        this.eosId = eosId;
+    }
+
+    /**
+     * Loads a {@code tokenizer.json}.
+     *
+     * @param file the file
+     * @return the tokenizer
+     * @throws ModelFormatException when the file is missing or not a tokenizer definition
+     */
+    public static HfTokenizer load(Path file) throws ModelFormatException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(file, "file not found");
+        } catch (IOException e) {
+            throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
+        }
+        return fromJson(text, file);
+    }
+
+    /**
+     * Creates a tokenizer from the text of a {@code tokenizer.json}.
+     *
+     * @param text the JSON
+     * @param source where it came from, for messages
+     * @return the tokenizer
+     * @throws ModelFormatException when the JSON is not a tokenizer definition
+     */
+    public static HfTokenizer fromJson(String text, Path source) throws ModelFormatException {
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(text);
+        } catch (IOException e) {
+            throw new ModelFormatException(source, "not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode vocab = root == null ? null : root.path("model").get("vocab");
+        if (vocab == null || !vocab.isObject()) {
+            throw new ModelFormatException(source, "missing field 'model.vocab'");
+        }
+        int size = 0;
+        for (JsonNode id : vocab) {
+            size = Math.max(size, id.asInt() + 1);
+        }
+        int eos = -1;
+        for (JsonNode added : root.path("added_tokens")) {
+            size = Math.max(size, added.path("id").asInt() + 1);
+        }
+        for (String name : EOS_NAMES) {
+            for (JsonNode added : root.path("added_tokens")) {
+                if (eos < 0 && name.equals(added.path("content").asText())) {
+                    eos = added.path("id").asInt();
+                }
+            }
+            if (eos < 0 && vocab.has(name)) {
+                eos = vocab.get(name).asInt();
+            }
+        }
+        if (eos < 0) {
+            throw new ModelFormatException(
+                    source, "no end-of-sequence token found among " + EOS_NAMES + " in 'added_tokens' or 'model.vocab'");
+        }
+        try {
+            return new HfTokenizer(text, size, eos);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException(source, "not a valid tokenizer definition: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int[] encode(String text) {
+        Encoding e = tokenizer.encode(text, false, false);
+        return toInts(e.getIds());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public List<int[]> encodeAll(List<String> texts) {
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        Encoding[] es = tokenizer.batchEncode(texts, false, false);
+        int[][] out = new int[es.length][];
+        for (int i = 0; i < es.length; i++) {
+            out[i] = toInts(es[i].getIds());
+        }
+        return List.of(out);
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            l[i] = ids[i];
+        }
+        return tokenizer.decode(l, skipSpecialTokens);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int eosTokenId() {
+        return eosId;
+    }
+
+    /**
+     * Returns the {@code tokenizer.json} text this tokenizer was built from.
+     *
+     * @return the JSON
+     */
+    public String json() {
+        return json;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void save(Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), json, StandardCharsets.UTF_8);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
