@@ -193,7 +193,7 @@ public final class Gpt2 implements CausalLm {
                         st.file(), "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
             }
             NDArray view = st.load(fileName, into.manager());
-            NDArray owned = view.toType(DataType.FLOAT32, true);
+            NDArray owned = Weights.ownedFloat32(view);
             view.close();
             into.put(e.getKey(), owned);
             used.add(fileName);
@@ -246,7 +246,7 @@ public final class Gpt2 implements CausalLm {
     public Gpt2 copy(NDManager parent) {
         Weights w = new Weights(parent);
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().toDevice(w.manager().getDevice(), true).duplicate());
+            w.put(e.getKey(), e.getValue().duplicate());
         }
         return new Gpt2(config, w);
     }

@@ -87,7 +87,7 @@ public final class ScalarModel implements AutoCloseable {
     public static ScalarModel fromLm(CausalLm lm, NDManager parent, long seed) {
         Weights w = new Weights(parent);
         for (Map.Entry<String, NDArray> e : lm.weights().asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().toDevice(w.manager().getDevice(), true).duplicate());
+            w.put(e.getKey(), e.getValue().duplicate());
         }
         initHead(w, lm.config(), new SplittableRandom(seed));
         return new ScalarModel(lm.config(), w);
@@ -102,7 +102,7 @@ public final class ScalarModel implements AutoCloseable {
     public ScalarModel copy(NDManager parent) {
         Weights w = new Weights(parent);
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().toDevice(w.manager().getDevice(), true).duplicate());
+            w.put(e.getKey(), e.getValue().duplicate());
         }
         return new ScalarModel(config, w);
     }
@@ -163,7 +163,7 @@ public final class ScalarModel implements AutoCloseable {
 
     private static NDArray owned(SafeTensors st, String name, NDManager m) throws ModelFormatException {
         NDArray view = st.load(name, m);
-        NDArray a = view.toType(DataType.FLOAT32, true);
+        NDArray a = Weights.ownedFloat32(view);
         view.close();
         return a;
     }

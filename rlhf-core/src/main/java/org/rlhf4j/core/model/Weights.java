@@ -189,6 +189,23 @@ public final class Weights implements AutoCloseable {
     }
 
     /**
+     * Returns a float32 copy in memory owned by the engine, detached from any file mapping or Java buffer the source
+     * views. (DJL's {@code toType(FLOAT32, true)} does not copy when the type is already float32.)
+     *
+     * @param source the tensor (any float type)
+     * @return an independent copy, owned by the source's manager
+     */
+    public static NDArray ownedFloat32(NDArray source) {
+        if (source.getDataType() == DataType.FLOAT32) {
+            return source.duplicate();
+        }
+        NDArray converted = source.toType(DataType.FLOAT32, false);
+        NDArray copy = converted.duplicate();
+        converted.close();
+        return copy;
+    }
+
+    /**
      * Creates a tensor of zeros.
      *
      * @param manager the owner

@@ -1,0 +1,71 @@
+package org.rlhf4j.core.checkpoint;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.HfTokenizer;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.AdamW;
+
+/**
+ * Checkpoint directories: Hugging Face files ({@code config.json}, {@code model.safetensors},
+ * {@code tokenizer.json}) plus, for training, {@code trainer_state.json}, {@code optimizer.safetensors} and
+ * {@code provenance.json}; always written atomically through {@link AtomicDirectory}.
+ */
+public final class Checkpoint {
+
+    /** Optimizer moments file name. */
+    public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+
+    private Checkpoint() {}
+
+    /**
+     * Saves a language model with its tokenizer and, when given, the training state, atomically.
+     *
+     * @param dir the checkpoint directory (replaced as a whole)
+     * @param model the model
+     * @param tokenizer the tokenizer (written as {@code tokenizer.json})
+     * @param state trainer state or null
+     * @param optimizer optimizer or null
+     * @param provenance provenance or null
+     * @throws IOException on failure; the previous checkpoint is then intact
+     */
+    public static void save(
+            Path dir, CausalLm model, Tokenizer tokenizer, TrainerState state, AdamW optimizer, Provenance provenance)
+            throws IOException {
+        AtomicDirectory.write(
+                dir,
+                tmp -> {
+                    model.save(tmp);
+                    tokenizer.save(tmp);
+                    if (state != null) {
+                        state.write(tmp);
+                    }
+                    if (optimizer != null) {
+                        optimizer.save(tmp.resolve(OPTIMIZER_FILE));
+                    }
+                    if (provenance != null) {
+                        provenance.write(tmp);
+                    }
+                });
+    }
+
+    /**
+     * Returns the tokenizer of a model directory: its {@code tokenizer.json}, or the bundled GPT-2 tokenizer when
+     * there is none.
+     *
+     * @param dir the model directory
+     * @return the tokenizer
+     * @throws IOException when {@code tokenizer.json} exists but is malformed
+     */
+    public static Tokenizer tokenizerFor(Path dir) throws IOException {
+        AtomicDirectory.recover(dir);
+        Path f = dir.resolve("tokenizer.json");
+        if (Files.exists(f)) {
+            return HfTokenizer.load(f);
+        }
+        return Gpt2Tokenizers.bundled();
+    }
+}

@@ -1,0 +1,13 @@
+package org.rlhf4j.core.generation;
+
+/** What generation does with the end-of-sequence token. */
+public enum EosMode {
+    /** A sequence ends at its first EOS (kept, mask 1); later positions are padding. Generation stops when all end. */
+    STOP,
+    /**
+     * Exactly {@code maxNewTokens} tokens are generated, EOS not stopping anything; then each response is truncated
+     * after its first EOS (later tokens become padding). This is what the RLHF references do for PPO (N+
+     * implementation details, detail 23: fixed response length, truncation at EOS, then the missing-EOS penalty).
+     */
+    FIXED_LENGTH_THEN_TRUNCATE
+}
