@@ -185,7 +185,12 @@ public final class AdamW implements AutoCloseable {
             throw new ModelFormatException(
                     st.file(), "tensor '" + name + "' has shape " + e.shape() + ", expected " + target.getShape());
         }
-        target.set(st.map(name));
+        // NDArray.set(direct buffer) makes the tensor *use* that buffer's memory (DJL keeps a reference), so the
+        // read-only file mapping is copied into a writable buffer first; writing into the mapping would SIGSEGV.
+        java.nio.ByteBuffer mapped = st.map(name);
+        java.nio.ByteBuffer owned = java.nio.ByteBuffer.allocateDirect(mapped.remaining()).order(java.nio.ByteOrder.nativeOrder());
+        owned.put(mapped).flip();
+        target.set(owned);
     }
 
     /** Releases the moments. */
