@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.KvCache;
+import org.rlhf4j.core.tensor.TensorOps;
 
 /**
  * Batched autoregressive sampling over left-padded prompts.
@@ -207,7 +208,7 @@ public final class Generator {
             sup[cfg.eosTokenId()] = Float.NEGATIVE_INFINITY;
             z = z.add(m.create(sup, new Shape(1, vocab)));
         }
-        NDArray scaled = cfg.greedy() ? z : z.div((float) cfg.temperature());
+        NDArray scaled = cfg.greedy() ? z : TensorOps.div(z, cfg.temperature());
         NDArray logp = scaled.logSoftmax(-1);
         // one uniform per sample, drawn even for greedy or forced samples so the stream does not depend on them
         float[] u = new float[batch];

@@ -60,6 +60,20 @@ public interface CausalLm extends AutoCloseable {
     }
 
     /**
+     * Next-token log-probabilities of the given sequences: {@code out[b, i] = log p(ids[b, i+1] | ids[b, 0..i])}.
+     * The last position's hidden state is dropped before the vocabulary projection, so no {@code [B, T, V]} slice
+     * copy is made (the projection and log-softmax dominate a small model's step).
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @return {@code [B, T-1]}
+     */
+    default NDArray nextTokenLogprobs(NDArray ids, NDArray mask) {
+        NDArray h = hidden(ids, mask, null).get(new ai.djl.ndarray.index.NDIndex(":, :-1, :"));
+        return org.rlhf4j.core.tensor.TensorOps.tokenLogprobs(logits(h), ids.get(new ai.djl.ndarray.index.NDIndex(":, 1:")));
+    }
+
+    /**
      * Saves {@code config.json} and {@code model.safetensors} in Hugging Face layout.
      *
      * @param dir the target directory (must exist)

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.tensor.TensorOps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -303,20 +304,20 @@ public final class Gpt2 implements CausalLm {
         NDManager m = ids.getManager();
         NDArray maskF = mask.toType(DataType.FLOAT32, false);
         // positions from the mask (HF: cumsum(mask) - 1, pads clamped): left padding does not shift real tokens
-        NDArray pos = maskF.cumSum(1).sub(1);
+        NDArray pos = TensorOps.sub(maskF.cumSum(1), 1);
         NDArray fullMask = maskF;
         if (cache != null && cache.mask() != null) {
             pos = pos.add(cache.mask().sum(new int[] {1}, true));
             fullMask = cache.mask().concat(maskF, 1);
         }
-        pos = pos.maximum(0).toType(DataType.INT64, false);
+        pos = TensorOps.maximum(pos, 0).toType(DataType.INT64, false);
         long keys = past + t;
         // additive mask [B, 1, T, T_k]: 0 where key j <= query position and key j is real, −1e9 elsewhere
         NDArray qPos = m.arange(past, past + t, 1, DataType.FLOAT32).reshape(t, 1);
         NDArray kPos = m.arange(0, keys, 1, DataType.FLOAT32).reshape(1, keys);
         NDArray causal = kPos.lte(qPos).toType(DataType.FLOAT32, false);
         NDArray allowed = causal.expandDims(0).mul(fullMask.expandDims(1));
-        NDArray additive = allowed.sub(1f).mul(-MASKED).expandDims(1);
+        NDArray additive = TensorOps.mul(TensorOps.sub(allowed, 1), -MASKED).expandDims(1);
 
         String p = PREFIX;
         NDArray x = Embedding.embedding(ids.toType(DataType.INT64, false), w.get(p + "wte.weight"), SparseFormat.DENSE)
@@ -334,7 +335,7 @@ public final class Gpt2 implements CausalLm {
                     .singletonOrThrow();
             NDArray qkv = conv1d(a, w.get(b + "attn.c_attn.weight"), w.get(b + "attn.c_attn.bias"));
             NDList parts = qkv.split(3, 2);
-            NDArray q = parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3).mul(scale);
+            NDArray q = TensorOps.mul(parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3), scale);
             NDArray k = parts.get(1).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             NDArray v = parts.get(2).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             if (cache != null) {
@@ -375,9 +376,9 @@ public final class Gpt2 implements CausalLm {
      */
     static NDArray activation(NDArray u, Gpt2Config c) {
         if ("gelu".equals(c.activationFunction())) {
-            return u.mul(0.5f).mul(u.mul((float) (1 / Math.sqrt(2))).erf().add(1f));
+            return TensorOps.mul(u, 0.5).mul(TensorOps.add(TensorOps.mul(u, 1 / Math.sqrt(2)).erf(), 1));
         }
-        NDArray inner = u.mul(u).mul(u).mul(0.044715f).add(u).mul(SQRT_2_OVER_PI);
-        return u.mul(0.5f).mul(inner.tanh().add(1f));
+        NDArray inner = TensorOps.mul(TensorOps.mul(u.mul(u).mul(u), 0.044715).add(u), SQRT_2_OVER_PI);
+        return TensorOps.mul(u, 0.5).mul(TensorOps.add(inner.tanh(), 1));
     }
 }

@@ -15,6 +15,104 @@ public final class TensorOps {
 
     private TensorOps() {}
 
+    // ---- scalar arithmetic that is safe under autograd -------------------------------------------------------
+    //
+    // DJL 0.36's NDArray.mul(Number) (and add/sub/div/pow/maximum/minimum with a Number) wraps the number in a
+    // tensor over a Java direct buffer and closes it right after the op. PyTorch's autograd keeps that tensor for
+    // the backward pass (e.g. d(c·x)/dx = c), so once the buffer is garbage-collected the backward reads freed memory:
+    // gradients become garbage or NaN, depending on GC timing (reproduced: grad of sum(3·x) read -1.3e38 after a
+    // GC). These helpers build the scalar natively (torch.full), owned by PyTorch's refcount. Use them for every
+    // scalar op on arrays that may require gradients. See docs/decisions/0004.
+
+    /**
+     * Returns a 0-d tensor holding {@code value}, allocated by the engine (not over a Java buffer), with the data
+     * type and device of {@code like}.
+     *
+     * @param like an array giving manager, device and data type
+     * @param value the value
+     * @return the scalar tensor
+     */
+    public static NDArray scalar(NDArray like, double value) {
+        return like.getManager().full(new ai.djl.ndarray.types.Shape(), (float) value, like.getDataType());
+    }
+
+    /**
+     * x · c, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the product
+     */
+    public static NDArray mul(NDArray x, double c) {
+        return x.mul(scalar(x, c));
+    }
+
+    /**
+     * x + c, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the sum
+     */
+    public static NDArray add(NDArray x, double c) {
+        return x.add(scalar(x, c));
+    }
+
+    /**
+     * x − c, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the difference
+     */
+    public static NDArray sub(NDArray x, double c) {
+        return x.sub(scalar(x, c));
+    }
+
+    /**
+     * x / c, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the quotient
+     */
+    public static NDArray div(NDArray x, double c) {
+        return x.div(scalar(x, c));
+    }
+
+    /**
+     * x^c, autograd-safe.
+     *
+     * @param x array
+     * @param c exponent
+     * @return the power
+     */
+    public static NDArray pow(NDArray x, double c) {
+        return x.pow(scalar(x, c));
+    }
+
+    /**
+     * max(x, c) elementwise, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the maximum
+     */
+    public static NDArray maximum(NDArray x, double c) {
+        return x.maximum(scalar(x, c));
+    }
+
+    /**
+     * min(x, c) elementwise, autograd-safe.
+     *
+     * @param x array
+     * @param c scalar
+     * @return the minimum
+     */
+    public static NDArray minimum(NDArray x, double c) {
+        return x.minimum(scalar(x, c));
+    }
+
     /**
      * Log-probabilities of given labels: {@code log_softmax(logits)[..., label]}.
      *
@@ -105,7 +203,7 @@ public final class TensorOps {
                 throw new IllegalArgumentException(
                         "unbiased masked variance needs at least 2 real positions, mask has " + n);
             }
-            var = var.mul((float) (n / (n - 1)));
+            var = mul(var, n / (n - 1));
         }
         return var;
     }
@@ -122,7 +220,7 @@ public final class TensorOps {
     public static NDArray whiten(NDArray values, NDArray mask, boolean shiftMean) {
         NDArray mean = maskedMean(values, mask);
         NDArray var = maskedVar(values, mask, true);
-        NDArray w = values.sub(mean).mul(var.add((float) WHITEN_EPS).sqrt().pow(-1));
+        NDArray w = values.sub(mean).div(add(var, WHITEN_EPS).sqrt());
         if (!shiftMean) {
             w = w.add(mean);
         }

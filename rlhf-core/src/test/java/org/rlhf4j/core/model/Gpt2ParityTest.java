@@ -3,6 +3,7 @@ package org.rlhf4j.core.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -41,6 +42,8 @@ class Gpt2ParityTest {
                 sum += got[i];
             }
             assertThat(sum).isCloseTo(ref.get("sum").asDouble(), within(1e-3));
+            // the fused path (hidden states sliced before the vocabulary projection) gives the same values
+            assertThat(model.nextTokenLogprobs(ids, mask).toFloatArray()).containsExactly(got, within(1e-6f));
         }
     }
 }

@@ -1,0 +1,83 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.rlhf4j.core.generation.EosMode;
+import org.rlhf4j.core.generation.GenerationConfig;
+import org.rlhf4j.core.generation.Generator;
+import org.rlhf4j.core.generation.Rollout;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j generate}: sample continuations of a prompt. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Sample continuations of a prompt (KV cache; stops at EOS).")
+public final class GenerateCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Mixin ModelOptions modelOptions;
+
+    @Option(names = "--prompt", required = true, description = "The prompt text.")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "50", description = "Maximum new tokens. Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
+    @Option(names = "--min-new-tokens", defaultValue = "0", description = "EOS suppressed before this many tokens. Default: ${DEFAULT-VALUE}.")
+    int minNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Top-k filtering; 0 = off. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus (top-p) mass; 1 = off. Default: ${DEFAULT-VALUE}.")
+    double topP;
+
+    @Option(names = "--num-samples", defaultValue = "1", description = "Independent samples. Default: ${DEFAULT-VALUE}.")
+    int numSamples;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        if (numSamples < 1) {
+            throw new IllegalArgumentException("--num-samples must be >= 1, got " + numSamples);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (Tokenizer tok = modelOptions.tokenizer();
+                NDManager m = modelOptions.newManager();
+                Gpt2 model = Gpt2.load(modelOptions.model, m)) {
+            int[] ids = tok.encode(prompt);
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("--prompt encodes to no tokens");
+            }
+            int eos = model.config().eosTokenId();
+            GenerationConfig cfg = new GenerationConfig(
+                    maxNewTokens, minNewTokens, temperature, topK, topP, EosMode.STOP, eos, eos, true);
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < numSamples; i++) {
+                prompts.add(ids);
+            }
+            Rollout r = Generator.generate(model, prompts, null, cfg, seed);
+            for (int b = 0; b < r.batchSize(); b++) {
+                if (numSamples > 1) {
+                    out.println("--- sample " + (b + 1));
+                }
+                out.println(prompt + tok.decode(r.response(b), true));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j init}: write a randomly initialised GPT-2 model directory (from-scratch training). */
+@Command(name = "init", mixinStandardHelpOptions = true,
+        description = "Write a randomly initialised GPT-2 (HF layout + bundled GPT-2 tokenizer) to --out.")
+public final class InitCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Target directory (replaced atomically).")
+    Path out;
+
+    @Option(names = "--n-embd", defaultValue = "128", description = "d_model. Default: ${DEFAULT-VALUE}.")
+    int nEmbd;
+
+    @Option(names = "--n-layer", defaultValue = "4", description = "Blocks. Default: ${DEFAULT-VALUE}.")
+    int nLayer;
+
+    @Option(names = "--n-head", defaultValue = "4", description = "Attention heads. Default: ${DEFAULT-VALUE}.")
+    int nHead;
+
+    @Option(names = "--n-positions", defaultValue = "1024", description = "Maximum sequence length. Default: ${DEFAULT-VALUE}.")
+    int nPositions;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Initialisation seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        Gpt2Config cfg = new Gpt2Config(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5,
+                "gelu_new", Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, java.util.Map.of());
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 model = Gpt2.random(cfg, m, seed);
+                Tokenizer tok = Gpt2Tokenizers.bundled()) {
+            Checkpoint.save(out, model, tok, null, null, null);
+            spec.commandLine().getOut().println(
+                    "wrote " + out + " (" + model.weights().count() + " parameters)");
+        }
+        return 0;
+    }
+}
