@@ -156,8 +156,8 @@ public final class RowParser {
         String rejected = text(row, "rejected", "rejected", line, false);
         Prompt prompt = Prompt.parse(promptText);
         if (chosen.startsWith(TLDR_PREFIX) && rejected.startsWith(TLDR_PREFIX)) {
-            chosen = chosen.substring(TLDR_PREFIX.length());
-            rejected = rejected.substring(TLDR_PREFIX.length());
+            chosen = stripTldrPrefix(chosen);
+            rejected = stripTldrPrefix(rejected);
             if (chosen.isBlank()) {
                 throw error(line, "chosen", SkipReason.EMPTY_FIELD, "empty after the 'TL;DR:' prefix");
             }
@@ -202,6 +202,26 @@ public final class RowParser {
             reference = Character.isWhitespace(label.charAt(0)) ? label : " " + label;
         }
         return new PromptRow(id(row, line), optText(row, "split", "split", line, defaultSplit), prompt, reference);
+    }
+
+    /**
+     * Removes CarperAI's {@code "TL;DR: "} prefix and restores OpenAI's response text: CarperAI wrote
+     * {@code "TL;DR: " + text}, and OpenAI's texts begin with a space, so {@code "TL;DR:  Snooped"} becomes
+     * {@code " Snooped"}; a text without its own leading space gets one ({@code "TL;DR: I'm"} becomes
+     * {@code " I'm"}), because the query ends with {@code "TL;DR:"}.
+     *
+     * @param s a response starting with {@code "TL;DR:"}
+     * @return the response text before EOS
+     */
+    static String stripTldrPrefix(String s) {
+        String rest = s.substring(TLDR_PREFIX.length());
+        if (rest.startsWith(" ")) {
+            rest = rest.substring(1);
+        }
+        if (rest.isBlank()) {
+            return rest;
+        }
+        return Character.isWhitespace(rest.charAt(0)) ? rest : " " + rest;
     }
 
     private static String stripTrailingSpaces(String s) {
