@@ -1,7 +1,6 @@
 package org.rlhf4j.datasets;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -167,9 +166,6 @@ public final class TldrData {
         }
         for (TldrFile f : TldrFile.COMPARISON_FILES) {
             Path path = cache.verify(f);
-            if (!Files.isRegularFile(path)) {
-                continue;
-            }
             JsonlReader.builder().setFormat(DataFormat.OPENAI_COMPARISONS).build().read(path, (row, ctx) -> {
                 Comparison c = (Comparison) row;
                 if (c.split().equals(split)) {
