@@ -1,2 +1,9 @@
-/** Datasets. */
+/**
+ * Reddit TL;DR and generic SFT / preference / prompt data: row records, formats, bundled real samples and the
+ * {@link org.rlhf4j.datasets.TldrData} entry point that picks downloaded data or the bundled samples.
+ *
+ * <p>Sub-packages: {@code io} (streaming JSON Lines parsers), {@code task} (query formatting, truncation,
+ * tokenization, collation, shuffling, splits), {@code download} (cached, resumable, checksummed downloads) and
+ * {@code stats} (dataset statistics for {@code rlhf4j data stats}).
+ */
 package org.rlhf4j.datasets;
