@@ -35,10 +35,33 @@ public final class Checkpoint {
     public static void save(
             Path dir, CausalLm model, Tokenizer tokenizer, TrainerState state, AdamW optimizer, Provenance provenance)
             throws IOException {
+        save(dir, model::save, tokenizer, state, optimizer, provenance);
+    }
+
+    /**
+     * Saves any model (e.g. a {@link org.rlhf4j.core.model.ScalarModel}) with its tokenizer and training state,
+     * atomically.
+     *
+     * @param dir the checkpoint directory (replaced as a whole)
+     * @param modelWriter writes the model files into a directory
+     * @param tokenizer the tokenizer
+     * @param state trainer state or null
+     * @param optimizer optimizer or null
+     * @param provenance provenance or null
+     * @throws IOException on failure; the previous checkpoint is then intact
+     */
+    public static void save(
+            Path dir,
+            AtomicDirectory.Filler modelWriter,
+            Tokenizer tokenizer,
+            TrainerState state,
+            AdamW optimizer,
+            Provenance provenance)
+            throws IOException {
         AtomicDirectory.write(
                 dir,
                 tmp -> {
-                    model.save(tmp);
+                    modelWriter.fill(tmp);
                     tokenizer.save(tmp);
                     if (state != null) {
                         state.write(tmp);

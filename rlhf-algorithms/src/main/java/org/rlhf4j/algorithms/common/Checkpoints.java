@@ -1,0 +1,67 @@
+package org.rlhf4j.algorithms.common;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.checkpoint.TrainerState;
+import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.ScalarModel;
+import org.rlhf4j.core.model.Weights;
+import org.rlhf4j.core.train.AdamW;
+
+/** Restoring trainers from checkpoints written by {@link Checkpoint}. */
+public final class Checkpoints {
+
+    private Checkpoints() {}
+
+    /**
+     * Reads a checkpoint's trainer state and checks that it was written by the expected algorithm.
+     *
+     * @param dir the checkpoint directory
+     * @param algorithm expected algorithm
+     * @return the state
+     * @throws ModelFormatException when missing, malformed, or from another algorithm
+     */
+    public static TrainerState state(Path dir, String algorithm) throws ModelFormatException {
+        TrainerState st = TrainerState.read(dir);
+        if (!algorithm.equals(st.algorithm())) {
+            throw new ModelFormatException(dir.resolve("trainer_state.json"),
+                    "field 'algorithm' is '" + st.algorithm() + "', expected '" + algorithm + "'");
+        }
+        return st;
+    }
+
+    /**
+     * Copies a saved language model's weights into live weights and restores the optimizer.
+     *
+     * @param dir the checkpoint directory
+     * @param into the live weights (same names and shapes)
+     * @param optimizer the live optimizer
+     * @throws IOException when a file is missing or inconsistent
+     */
+    public static void restoreLm(Path dir, Weights into, AdamW optimizer) throws IOException {
+        try (NDManager m = into.manager().newSubManager();
+                Gpt2 saved = Gpt2.load(dir, m)) {
+            into.copyFrom(saved.weights());
+        }
+        optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+    }
+
+    /**
+     * Copies a saved scalar model's weights into live weights and restores the optimizer.
+     *
+     * @param dir the checkpoint directory
+     * @param into the live weights
+     * @param optimizer the live optimizer
+     * @throws IOException when a file is missing or inconsistent
+     */
+    public static void restoreScalar(Path dir, Weights into, AdamW optimizer) throws IOException {
+        try (NDManager m = into.manager().newSubManager();
+                ScalarModel saved = ScalarModel.load(dir, m, 0)) {
+            into.copyFrom(saved.weights());
+        }
+        optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+    }
+}

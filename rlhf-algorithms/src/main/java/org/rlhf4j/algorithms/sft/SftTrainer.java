@@ -1,0 +1,449 @@
+package org.rlhf4j.algorithms.sft;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.rlhf4j.algorithms.common.Checkpoints;
+import org.rlhf4j.algorithms.common.DataStream;
+import org.rlhf4j.algorithms.common.ProgressListener;
+import org.rlhf4j.algorithms.common.ResponseBatch;
+import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.checkpoint.Provenance;
+import org.rlhf4j.core.checkpoint.TrainerState;
+import org.rlhf4j.core.generation.EosMode;
+import org.rlhf4j.core.generation.GenerationConfig;
+import org.rlhf4j.core.generation.Generator;
+import org.rlhf4j.core.generation.Rollout;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.AdamW;
+import org.rlhf4j.core.train.MetricsSink;
+import org.rlhf4j.core.train.Updater;
+import org.rlhf4j.datasets.task.Encoded;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Supervised fine-tuning: minimise the mean negative log-likelihood of reference responses given their queries,
+ *
+ * <pre>L(θ) = −(1/N_tok) Σ_b Σ_j m_{b,j} log π_θ(y_{b,j} | x_b, y_{b,&lt;j})</pre>
+ *
+ * with N_tok the number of real response tokens of the update's batch; query and padding tokens carry no loss.
+ *
+ * <p>Per update: 1. take the step's samples from the seeded data stream; 2. for each micro-batch, left-pad queries,
+ * right-pad responses, compute response log-probs and back-propagate its NLL sum / N_tok (gradients accumulate, so
+ * k micro-batches equal one batch exactly); 3. clip, guard, schedule and apply AdamW; 4. log, evaluate, sample and
+ * checkpoint on schedule. A run directory with a checkpoint resumes exactly where it stopped.
+ */
+public final class SftTrainer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SftTrainer.class);
+
+    /** Algorithm name in checkpoints and provenance. */
+    public static final String ALGORITHM = "sft";
+
+    /**
+     * An evaluation.
+     *
+     * @param step the update after which it ran
+     * @param loss mean NLL per real response token
+     * @param perplexity exp(loss)
+     * @param tokens real response tokens evaluated
+     */
+    public record Evaluation(long step, double loss, double perplexity, long tokens) {}
+
+    /**
+     * What a run did.
+     *
+     * @param startStep the step it started from (0, or the checkpoint's step when resumed)
+     * @param steps total updates completed
+     * @param trainLosses the training loss of each update of this run, in order
+     * @param evaluations evaluations of this run
+     */
+    public record Result(long startStep, long steps, List<Double> trainLosses, List<Evaluation> evaluations) {}
+
+    private final SftConfig config;
+    private final CausalLm policy;
+    private final Tokenizer tokenizer;
+    private final List<Encoded.Sft> train;
+    private final List<Encoded.Sft> eval;
+    private final RunDir runDir;
+    private final MetricsSink metrics;
+    private final ProgressListener progress;
+    private final String dataId;
+    private final String command;
+    private final long stopAfter;
+
+    private SftTrainer(Builder b) {
+        this.config = b.config;
+        this.policy = b.policy;
+        this.tokenizer = b.tokenizer;
+        this.train = List.copyOf(b.train);
+        this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
+        this.runDir = b.runDir;
+        this.metrics = b.metrics == null ? MetricsSink.none() : b.metrics;
+        this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
+        this.dataId = b.dataId == null ? "unspecified" : b.dataId;
+        this.command = b.command;
+        this.stopAfter = b.stopAfter;
+    }
+
+    /**
+     * Returns a builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Trains (resuming from the run directory's checkpoint when there is one).
+     *
+     * @return what the run did
+     * @throws IOException when a checkpoint or log cannot be written or read
+     */
+    public Result train() throws IOException {
+        long total = config.totalSteps(train.size());
+        int eos = tokenizer.eosTokenId();
+        policy.weights().setRequiresGradient(true);
+        AdamW optimizer = config.optimizer().newOptimizer(policy.weights());
+        try {
+            Updater updater = config.optimizer().newUpdater(optimizer, total);
+            long start = 0;
+            if (runDir != null && runDir.hasCheckpoint()) {
+                TrainerState st = Checkpoints.state(runDir.model(), ALGORITHM);
+                if (st.seed() != config.seed()) {
+                    throw new IllegalArgumentException("checkpoint " + runDir.model() + " was trained with seed "
+                            + st.seed() + " but the config says " + config.seed());
+                }
+                Checkpoints.restoreLm(runDir.model(), policy.weights(), optimizer);
+                start = st.step();
+                LOG.info("resuming SFT from {} at step {}/{}", runDir.model(), start, total);
+            }
+            MetricsSink sink = metrics;
+            if (runDir != null) {
+                runDir.create();
+                sink = MetricsSink.tee(metrics, new MetricsSink.Jsonl(runDir.metrics(), start == 0 ? -1 : start));
+            }
+            DataStream stream = new DataStream(train.size(), config.seed());
+            List<Double> losses = new ArrayList<>();
+            List<Evaluation> evals = new ArrayList<>();
+            long end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
+            try {
+                for (long step = start; step < end; step++) {
+                    // 1. the step's samples
+                    int[] idx = stream.indices(step, config.batchSize());
+                    // 2. forward/backward over micro-batches, NLL normalised by the batch's real response tokens
+                    double nll = accumulateGradients(idx, eos);
+                    long tokens = countTokens(idx);
+                    double loss = nll / tokens;
+                    // 3. clip, guard, schedule, AdamW
+                    Updater.Result u = updater.step(policy.weights(), loss);
+                    losses.add(loss);
+                    // 4. log, evaluate, sample, checkpoint
+                    long done = step + 1;
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    row.put("train/loss", loss);
+                    row.put("train/grad_norm", u.gradNorm());
+                    row.put("train/lr", u.lr());
+                    row.put("train/epoch", stream.epoch(done, config.batchSize()));
+                    row.put("train/tokens", (double) tokens);
+                    row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+                    boolean last = done == total;
+                    if ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) {
+                        if (!eval.isEmpty()) {
+                            Evaluation e = evaluate(done);
+                            evals.add(e);
+                            row.put("eval/loss", e.loss());
+                            row.put("eval/perplexity", e.perplexity());
+                            writeSamples(done);
+                        }
+                    }
+                    sink.log(done, row);
+                    progress.onStep(ALGORITHM, done, total, row);
+                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
+                        saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
+                    }
+                }
+            } finally {
+                if (runDir != null) {
+                    sink.close();
+                }
+            }
+            return new Result(start, end, List.copyOf(losses), List.copyOf(evals));
+        } finally {
+            policy.weights().setRequiresGradient(false);
+            optimizer.close();
+        }
+    }
+
+    private double accumulateGradients(int[] idx, int eos) {
+        long tokens = countTokens(idx);
+        double nllTotal = 0;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            for (int off = 0; off < idx.length; off += config.microBatchSize()) {
+                List<int[]> q = new ArrayList<>();
+                List<int[]> r = new ArrayList<>();
+                for (int i = off; i < off + config.microBatchSize(); i++) {
+                    q.add(train.get(idx[i]).query().ids());
+                    r.add(train.get(idx[i]).response());
+                }
+                ResponseBatch batch = ResponseBatch.of(q, r, eos);
+                try (NDManager m = policy.manager().newSubManager();
+                        NDScope scope = new NDScope()) {
+                    ResponseBatch.Tensors t = batch.toTensors(m);
+                    NDArray lp = Sequences.responseLogprobs(policy, t, 1.0, false).logprobs();
+                    NDArray nll = SftLosses.nllSum(lp, t.responseMask());
+                    gc.backward(org.rlhf4j.core.tensor.TensorOps.div(nll, tokens));
+                    nllTotal += nll.getFloat();
+                }
+            }
+        }
+        return nllTotal;
+    }
+
+    private long countTokens(int[] idx) {
+        long n = 0;
+        for (int i : idx) {
+            n += train.get(i).response().length;
+        }
+        return n;
+    }
+
+    /**
+     * Evaluates the mean NLL per response token on the evaluation data (no gradients).
+     *
+     * @param step the step to label the result with
+     * @return the evaluation
+     */
+    public Evaluation evaluate(long step) {
+        int eos = tokenizer.eosTokenId();
+        double nll = 0;
+        long tokens = 0;
+        for (int off = 0; off < eval.size(); off += config.microBatchSize()) {
+            List<int[]> q = new ArrayList<>();
+            List<int[]> r = new ArrayList<>();
+            for (int i = off; i < Math.min(eval.size(), off + config.microBatchSize()); i++) {
+                q.add(eval.get(i).query().ids());
+                r.add(eval.get(i).response());
+            }
+            ResponseBatch batch = ResponseBatch.of(q, r, eos);
+            try (NDManager m = policy.manager().newSubManager();
+                    NDScope scope = new NDScope()) {
+                ResponseBatch.Tensors t = batch.toTensors(m);
+                nll += SftLosses.nllSum(Sequences.responseLogprobs(policy, t, 1.0, false).logprobs(), t.responseMask())
+                        .getFloat();
+                tokens += batch.responseTokens();
+            }
+        }
+        double loss = nll / tokens;
+        return new Evaluation(step, loss, Math.exp(loss), tokens);
+    }
+
+    private void writeSamples(long step) throws IOException {
+        if (runDir == null || config.numSamples() == 0) {
+            return;
+        }
+        int n = Math.min(config.numSamples(), eval.size());
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            prompts.add(eval.get(i).query().ids());
+        }
+        int eos = tokenizer.eosTokenId();
+        GenerationConfig g = new GenerationConfig(config.sampleMaxTokens(), 0, 0.0, 0, 1.0, EosMode.STOP, eos, eos, true);
+        Rollout r = Generator.generate(policy, prompts, null, g, config.seed());
+        try (BufferedWriter w = Files.newBufferedWriter(runDir.samples(), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            for (int i = 0; i < n; i++) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", step);
+                row.put("id", eval.get(i).id());
+                row.put("sample", tokenizer.decode(r.response(i), true));
+                row.put("reference", tokenizer.decode(eval.get(i).response(), true));
+                w.write(Json.compact(row));
+                w.newLine();
+            }
+        }
+    }
+
+    private void saveCheckpoint(long step, double epoch, AdamW optimizer) throws IOException {
+        if (runDir == null) {
+            return;
+        }
+        TrainerState st = new TrainerState(ALGORITHM, step, (long) Math.floor(epoch), config.seed(),
+                step * config.batchSize(), Map.of());
+        Checkpoint.save(runDir.model(), policy, tokenizer, st, optimizer,
+                Provenance.capture(ALGORITHM, config.seed(), dataId, config, command));
+    }
+
+    /** Builder of {@link SftTrainer}: {@code setX} for required values, {@code optX} for optional ones. */
+    public static final class Builder {
+        private SftConfig config;
+        private CausalLm policy;
+        private Tokenizer tokenizer;
+        private List<Encoded.Sft> train;
+        private List<Encoded.Sft> eval;
+        private RunDir runDir;
+        private MetricsSink metrics;
+        private ProgressListener progress;
+        private String dataId;
+        private String command;
+        private long stopAfter;
+
+        private Builder() {}
+
+        /**
+         * Sets the configuration.
+         *
+         * @param c the config
+         * @return this
+         */
+        public Builder setConfig(SftConfig c) {
+            this.config = c;
+            return this;
+        }
+
+        /**
+         * Sets the policy to train (updated in place).
+         *
+         * @param p the policy
+         * @return this
+         */
+        public Builder setPolicy(CausalLm p) {
+            this.policy = p;
+            return this;
+        }
+
+        /**
+         * Sets the tokenizer (saved with checkpoints, used for samples).
+         *
+         * @param t the tokenizer
+         * @return this
+         */
+        public Builder setTokenizer(Tokenizer t) {
+            this.tokenizer = t;
+            return this;
+        }
+
+        /**
+         * Sets the training samples.
+         *
+         * @param data encoded samples
+         * @return this
+         */
+        public Builder setTrainData(List<Encoded.Sft> data) {
+            this.train = data;
+            return this;
+        }
+
+        /**
+         * Sets evaluation samples.
+         *
+         * @param data encoded samples
+         * @return this
+         */
+        public Builder optEvalData(List<Encoded.Sft> data) {
+            this.eval = data;
+            return this;
+        }
+
+        /**
+         * Sets the run directory (checkpoints, metrics, samples; resume).
+         *
+         * @param dir the run directory
+         * @return this
+         */
+        public Builder optRunDir(RunDir dir) {
+            this.runDir = dir;
+            return this;
+        }
+
+        /**
+         * Sets an additional metrics sink.
+         *
+         * @param sink the sink
+         * @return this
+         */
+        public Builder optMetrics(MetricsSink sink) {
+            this.metrics = sink;
+            return this;
+        }
+
+        /**
+         * Sets a progress listener.
+         *
+         * @param p the listener
+         * @return this
+         */
+        public Builder optProgress(ProgressListener p) {
+            this.progress = p;
+            return this;
+        }
+
+        /**
+         * Sets the data identifier recorded in provenance.
+         *
+         * @param id the identifier
+         * @return this
+         */
+        public Builder optDataId(String id) {
+            this.dataId = id;
+            return this;
+        }
+
+        /**
+         * Sets the command line recorded in provenance.
+         *
+         * @param c the command
+         * @return this
+         */
+        public Builder optCommand(String c) {
+            this.command = c;
+            return this;
+        }
+
+        /**
+         * Stops after this many total updates (a checkpoint is written there), as if interrupted; 0 = run to the end.
+         *
+         * @param steps the stop step
+         * @return this
+         */
+        public Builder optStopAfter(long steps) {
+            this.stopAfter = steps;
+            return this;
+        }
+
+        /**
+         * Builds the trainer.
+         *
+         * @return the trainer
+         */
+        public SftTrainer build() {
+            if (config == null || policy == null || tokenizer == null || train == null) {
+                throw new IllegalArgumentException("config, policy, tokenizer and train data are required");
+            }
+            if (train.isEmpty()) {
+                throw new IllegalArgumentException("training data is empty");
+            }
+            if (stopAfter < 0) {
+                throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
+            }
+            return new SftTrainer(this);
+        }
+    }
+}
