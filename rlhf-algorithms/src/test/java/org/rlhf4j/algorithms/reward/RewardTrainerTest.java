@@ -132,6 +132,8 @@ class RewardTrainerTest {
             double before = t.evaluate("held-out", held, 0).accuracy();
             RewardTrainer.Result r = t.train();
             RewardTrainer.Evaluation after = r.evaluations().get(r.evaluations().size() - 1);
+            System.out.printf("planted preference: held-out accuracy %.3f -> %.3f, margin %.3f%n", before,
+                    after.accuracy(), after.margin());
             assertThat(before).isLessThan(0.8);
             assertThat(after.accuracy()).isGreaterThanOrEqualTo(0.95);
             assertThat(after.margin()).isGreaterThan(1.0);

@@ -143,6 +143,8 @@ class SftTrainerTest {
             double before = t.evaluate(0).loss();
             SftTrainer.Result r = t.train();
             double after = r.evaluations().get(r.evaluations().size() - 1).loss();
+            System.out.printf("bundled SFT: validation loss %.3f -> %.3f; train loss %.3f -> %.3f%n", before, after,
+                    r.trainLosses().get(0), r.trainLosses().get(r.trainLosses().size() - 1));
             assertThat(before).isGreaterThan(10.0); // ≈ ln 50257 = 10.8 at init
             assertThat(after).isLessThan(before - 1.5);
             assertThat(r.trainLosses().get(r.trainLosses().size() - 1)).isLessThan(r.trainLosses().get(0) - 2.0);
