@@ -35,6 +35,37 @@ public final class TestData {
         return out;
     }
 
+    /** A tokenizer stand-in for synthetic token tasks: decodes to the id list, fixed vocabulary and EOS. */
+    public static Tokenizer syntheticTokenizer(int vocab, int eos) {
+        return new Tokenizer() {
+            @Override
+            public int[] encode(String text) {
+                return new int[0];
+            }
+
+            @Override
+            public String decode(int[] ids, boolean skip) {
+                return java.util.Arrays.toString(ids);
+            }
+
+            @Override
+            public int vocabSize() {
+                return vocab;
+            }
+
+            @Override
+            public int eosTokenId() {
+                return eos;
+            }
+
+            @Override
+            public void save(java.nio.file.Path dir) {}
+
+            @Override
+            public void close() {}
+        };
+    }
+
     /** Encoded preference pairs of a bundled split. */
     public static List<Encoded.Pair> pairs(Tokenizer tok, String split) {
         TldrTask task = task(tok);

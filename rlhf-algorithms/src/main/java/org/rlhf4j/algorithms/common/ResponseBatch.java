@@ -55,6 +55,26 @@ public record ResponseBatch(long[][] ids, int[][] mask, int queryWidth, long[][]
     }
 
     /**
+     * Returns some rows of this batch (same widths).
+     *
+     * @param rows row indices
+     * @return the sub-batch
+     */
+    public ResponseBatch select(int[] rows) {
+        long[][] i = new long[rows.length][];
+        int[][] m = new int[rows.length][];
+        long[][] ri = new long[rows.length][];
+        int[][] rm = new int[rows.length][];
+        for (int k = 0; k < rows.length; k++) {
+            i[k] = ids[rows[k]];
+            m[k] = mask[rows[k]];
+            ri[k] = responseIds[rows[k]];
+            rm[k] = responseMask[rows[k]];
+        }
+        return new ResponseBatch(i, m, queryWidth, ri, rm);
+    }
+
+    /**
      * Returns the number of rows.
      *
      * @return B
