@@ -192,7 +192,8 @@ public final class SftTrainer {
         }
     }
 
-    private double accumulateGradients(int[] idx, int eos) {
+    // package-private for the accumulation-equivalence test
+    double accumulateGradients(int[] idx, int eos) {
         long tokens = countTokens(idx);
         double nllTotal = 0;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             TokenizeCommand.class,
             BenchCommand.class,
             DataCommand.class,
+            SftCommand.class,
+            RewardCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rlhf4jCli implements Runnable {

@@ -1,0 +1,181 @@
+package org.rlhf4j.examples;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.rlhf4j.datasets.BundledTldr;
+import org.rlhf4j.datasets.Comparison;
+import org.rlhf4j.datasets.DataFormat;
+import org.rlhf4j.datasets.DataRow;
+import org.rlhf4j.datasets.PreferencePair;
+import org.rlhf4j.datasets.SftExample;
+import org.rlhf4j.datasets.TldrPost;
+import org.rlhf4j.datasets.io.JsonlReader;
+import org.rlhf4j.datasets.task.Encoded;
+import org.rlhf4j.datasets.task.TaskLimitException;
+import org.rlhf4j.datasets.task.TldrTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads and encodes the examples' data: the bundled TL;DR samples ({@code bundled}, the default) or a user's JSON
+ * Lines file in any supported format. Rows that do not fit the task's token limits are skipped, counted by reason
+ * and logged; nothing is dropped silently.
+ */
+public final class ExampleData {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExampleData.class);
+
+    /** The data source name of the bundled samples. */
+    public static final String BUNDLED = "bundled";
+
+    private ExampleData() {}
+
+    /**
+     * Encoded SFT samples.
+     *
+     * @param task the task (tokenizer and limits)
+     * @param source {@code bundled} or a file
+     * @param split bundled split ({@code train}, {@code valid}, {@code test}); ignored for files
+     * @return the samples
+     * @throws IOException when the file is unreadable or malformed
+     */
+    public static List<Encoded.Sft> sft(TldrTask task, String source, String split) throws IOException {
+        List<SftExample> rows = new ArrayList<>();
+        if (BUNDLED.equals(source)) {
+            rows.addAll(BundledTldr.sft(split));
+        } else {
+            for (DataRow r : read(source)) {
+                if (r instanceof TldrPost p) {
+                    rows.add(p.toSft());
+                } else if (r instanceof SftExample s) {
+                    rows.add(s);
+                } else {
+                    throw new IllegalArgumentException(source + ": expected SFT rows (openai-tldr or sft format), got "
+                            + r.getClass().getSimpleName());
+                }
+            }
+        }
+        List<Encoded.Sft> out = new ArrayList<>();
+        Map<String, Integer> skipped = new TreeMap<>();
+        for (SftExample e : rows) {
+            try {
+                out.add(task.encodeSft(e));
+            } catch (TaskLimitException ex) {
+                skipped.merge(ex.getMessage(), 1, Integer::sum);
+            }
+        }
+        report(source + (BUNDLED.equals(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
+        return out;
+    }
+
+    /**
+     * Encoded preference pairs.
+     *
+     * @param task the task
+     * @param source {@code bundled} or a file
+     * @param split bundled split ({@code train}, {@code valid1}, {@code valid2}, {@code test}); ignored for files
+     * @return the pairs
+     * @throws IOException when the file is unreadable or malformed
+     */
+    public static List<Encoded.Pair> pairs(TldrTask task, String source, String split) throws IOException {
+        List<PreferencePair> rows = new ArrayList<>();
+        if (BUNDLED.equals(source)) {
+            rows.addAll(BundledTldr.pairs(split));
+        } else {
+            for (DataRow r : read(source)) {
+                if (r instanceof Comparison c) {
+                    rows.add(c.toPair());
+                } else if (r instanceof PreferencePair p) {
+                    rows.add(p);
+                } else {
+                    throw new IllegalArgumentException(source + ": expected preference rows (openai-comparisons or "
+                            + "pairs format), got " + r.getClass().getSimpleName());
+                }
+            }
+        }
+        return encodePairs(task, rows, source + (BUNDLED.equals(source) ? ":" + split : ""));
+    }
+
+    /**
+     * Held-out reward-model evaluation sets of the bundled data: the {@code valid1} and {@code valid2} pairs, and the
+     * raw OpenAI comparisons grouped by the labellers' confidence.
+     *
+     * @param task the task
+     * @return set name to pairs
+     */
+    public static Map<String, List<Encoded.Pair>> bundledRewardEvalSets(TldrTask task) {
+        Map<String, List<Encoded.Pair>> sets = new LinkedHashMap<>();
+        sets.put("valid1", encodePairs(task, BundledTldr.pairs("valid1"), "bundled:valid1"));
+        sets.put("valid2", encodePairs(task, BundledTldr.pairs("valid2"), "bundled:valid2"));
+        Map<Integer, List<PreferencePair>> byConfidence = new TreeMap<>();
+        for (Comparison c : BundledTldr.comparisons()) {
+            if (c.kind() == Comparison.Kind.TLDR && c.confidence() != null) {
+                byConfidence.computeIfAbsent(c.confidence(), k -> new ArrayList<>()).add(c.toPair());
+            }
+        }
+        byConfidence.forEach((conf, rows) ->
+                sets.put("confidence" + conf, encodePairs(task, rows, "bundled:batch18:confidence" + conf)));
+        return sets;
+    }
+
+    private static List<Encoded.Pair> encodePairs(TldrTask task, List<PreferencePair> rows, String name) {
+        List<Encoded.Pair> out = new ArrayList<>();
+        Map<String, Integer> skipped = new TreeMap<>();
+        for (PreferencePair p : rows) {
+            try {
+                out.add(task.encodePair(p));
+            } catch (TaskLimitException ex) {
+                skipped.merge(ex.getMessage(), 1, Integer::sum);
+            }
+        }
+        report(name, rows.size(), out.size(), skipped);
+        return out;
+    }
+
+    private static void report(String name, int rows, int kept, Map<String, Integer> skipped) {
+        if (skipped.isEmpty()) {
+            LOG.info("{}: {} rows", name, kept);
+        } else {
+            LOG.warn("{}: {} of {} rows kept; skipped by reason: {}", name, kept, rows, skipped);
+        }
+    }
+
+    private static List<DataRow> read(String file) throws IOException {
+        return JsonlReader.builder().setFormat(DataFormat.AUTO).build().readAll(Path.of(file));
+    }
+
+    /**
+     * Identifies a data source for provenance: {@code bundled:...} or {@code file:PATH sha256=HEX}.
+     *
+     * @param source {@code bundled} or a file
+     * @param what what is read from it (e.g. {@code sft})
+     * @return the identifier
+     * @throws IOException when the file is unreadable
+     */
+    public static String dataId(String source, String what) throws IOException {
+        if (BUNDLED.equals(source)) {
+            return "bundled:tldr-samples:" + what;
+        }
+        try (InputStream in = Files.newInputStream(Path.of(source))) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return "file:" + Path.of(source).toAbsolutePath() + " sha256=" + HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.sft.SftConfig;
+import org.rlhf4j.algorithms.sft.SftTrainer;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.task.Encoded;
+import org.rlhf4j.datasets.task.TldrTask;
+import org.rlhf4j.examples.ExampleData;
+import org.rlhf4j.examples.Plots;
+import org.rlhf4j.examples.Presets;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j sft}: supervised fine-tuning on TL;DR (or a user's SFT data). */
+@Command(name = "sft", mixinStandardHelpOptions = true,
+        description = "Supervised fine-tuning. Writes OUT/model (the next stage's --model), metrics.jsonl, samples.jsonl, plots/.")
+public final class SftCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Mixin TrainOptions train;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "HF model directory to start from (default with --preset tiny: a from-scratch GPT-2).")
+    Path model;
+
+    @Override
+    public Integer call() throws Exception {
+        Presets p = train.preset();
+        SftConfig base = p.sft();
+        SftConfig cfg = new SftConfig(
+                train.seed != null ? train.seed : base.seed(),
+                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(),
+                train.batchSize != null ? train.batchSize : base.batchSize(),
+                train.microBatchSize != null ? train.microBatchSize
+                        : Math.min(base.microBatchSize(), train.batchSize != null ? train.batchSize : base.batchSize()),
+                train.epochs != null ? train.epochs : base.epochs(),
+                base.evalEvery(), base.checkpointEvery(), base.numSamples(), base.sampleMaxTokens());
+        PrintWriter err = spec.commandLine().getErr();
+        RunDir run = train.runDir("sft");
+        try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : Gpt2Tokenizers.bundled();
+                NDManager m = NDManager.newBaseManager(train.device());
+                Gpt2 policy = model != null ? Gpt2.load(model, m) : fromScratch(p, m, cfg.seed())) {
+            TldrTask task = new TldrTask(tok, train.task());
+            List<Encoded.Sft> trainData = ExampleData.sft(task, train.data, "train");
+            List<Encoded.Sft> evalData = train.evalData != null
+                    ? ExampleData.sft(task, train.evalData, "valid")
+                    : ExampleData.sft(task, ExampleData.BUNDLED, "valid");
+            SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
+                    .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
+                    .optProgress(new ConsoleProgress(err, "train/loss"))
+                    .optDataId(ExampleData.dataId(train.data, "sft")).optCommand("rlhf4j " + String.join(" ",
+                            spec.commandLine().getParseResult().originalArgs()))
+                    .build();
+            SftTrainer.Evaluation before = trainer.evaluate(0);
+            SftTrainer.Result r = trainer.train();
+            Plots.plotAll(run.metrics(), run.plots(), "sft");
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("stage", "sft");
+            summary.put("model", run.model().toString());
+            summary.put("steps", r.steps());
+            summary.put("train_samples", trainData.size());
+            summary.put("eval_loss_before", before.loss());
+            if (!r.evaluations().isEmpty()) {
+                SftTrainer.Evaluation last = r.evaluations().get(r.evaluations().size() - 1);
+                summary.put("eval_loss", last.loss());
+                summary.put("eval_perplexity", last.perplexity());
+            }
+            spec.commandLine().getOut().println(Json.compact(summary));
+        }
+        return 0;
+    }
+
+    static Gpt2 fromScratch(Presets p, NDManager m, long seed) {
+        if (p.scratchModel() == null) {
+            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+        }
+        return Gpt2.random(p.scratchModel(), m, seed);
+    }
+}
