@@ -1,0 +1,154 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.dpo.DpoConfig;
+import org.rlhf4j.algorithms.dpo.DpoLossType;
+import org.rlhf4j.algorithms.dpo.DpoTrainer;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.task.Encoded;
+import org.rlhf4j.datasets.task.TldrTask;
+import org.rlhf4j.examples.ExampleData;
+import org.rlhf4j.examples.Plots;
+import org.rlhf4j.examples.Presets;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j dpo}: Direct Preference Optimization on comparisons, from the SFT checkpoint. */
+@Command(name = "dpo", mixinStandardHelpOptions = true,
+        description = "DPO (and cDPO, IPO, hinge, robust) on comparisons against the frozen SFT model. Writes OUT/model, "
+                + "metrics.jsonl, eval.jsonl, plots/.")
+public final class DpoCommand implements Callable<Integer> {
+
+    /** The tiny preset's DPO settings (CPU, bundled sample): η 1e-4 constant, β 0.1, batch 8, 3 epochs. */
+    static final DpoConfig TINY = new DpoConfig(1,
+            new OptimizerConfig(1e-4, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3), 0.1,
+            DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 0, true);
+
+    @Spec CommandSpec spec;
+
+    @Mixin TrainOptions train;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "The SFT checkpoint: initial policy and, unless --reference is given, the frozen reference. "
+                    + "Default with --preset tiny: runs/sft/model if it exists, else a from-scratch GPT-2.")
+    Path model;
+
+    @Option(names = "--reference", paramLabel = "DIR", description = "Reference policy directory (default: --model).")
+    Path reference;
+
+    @Option(names = "--beta", description = "β, the implicit-reward scale / KL strength (default: the preset's, 0.1).")
+    Double beta;
+
+    @Option(names = "--loss", paramLabel = "sigmoid|ipo|hinge|robust",
+            description = "Loss variant (default: the preset's, sigmoid).")
+    String loss;
+
+    @Option(names = "--label-smoothing", description = "ε of cDPO (sigmoid) and robust DPO, in [0, 0.5) (default 0).")
+    Double labelSmoothing;
+
+    @Option(names = "--no-precompute-ref", description = "Run the reference on every micro-batch instead of caching "
+            + "its log-probs once before training.")
+    boolean noPrecompute;
+
+    /**
+     * Returns a preset's DPO settings.
+     *
+     * @param p the preset
+     * @return {@link #TINY} for {@code tiny}, {@link DpoConfig#defaults()} (TRL's) otherwise
+     */
+    static DpoConfig preset(Presets p) {
+        return "tiny".equals(p.name()) ? TINY : DpoConfig.defaults();
+    }
+
+    static DpoLossType lossType(String name) {
+        for (DpoLossType t : DpoLossType.values()) {
+            if (t.name().equals(name.toUpperCase(Locale.ROOT))) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown --loss '" + name + "' (sigmoid, ipo, hinge, robust)");
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Presets p = train.preset();
+        DpoConfig base = preset(p);
+        int batch = train.batchSize != null ? train.batchSize : base.batchSize();
+        DpoLossType type = loss != null ? lossType(loss) : base.lossType();
+        DpoConfig cfg = new DpoConfig(
+                train.seed != null ? train.seed : base.seed(),
+                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(),
+                beta != null ? beta : base.beta(),
+                type,
+                labelSmoothing != null ? labelSmoothing : base.labelSmoothing(),
+                batch,
+                train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch),
+                train.epochs != null ? train.epochs : base.epochs(),
+                base.evalEvery(), base.checkpointEvery(), !noPrecompute && base.precomputeReferenceLogprobs());
+        Path init = model;
+        if (init == null && Files.exists(Path.of("runs", "sft", "model", "config.json"))) {
+            init = Path.of("runs", "sft", "model");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        if (init == null) {
+            if (p.scratchModel() == null) {
+                throw new IllegalArgumentException("--preset " + p.name() + " needs --model (the SFT checkpoint)");
+            }
+            err.println("dpo: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
+        }
+        RunDir run = train.runDir("dpo");
+        try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
+                NDManager m = NDManager.newBaseManager(train.device());
+                Gpt2 policy = init != null ? Gpt2.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
+                Gpt2 ref = reference != null ? Gpt2.load(reference, m) : policy.copy(m)) { // copied before any update
+            TldrTask task = new TldrTask(tok, train.task());
+            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data, "train");
+            List<Encoded.Pair> evalPairs = train.evalData != null
+                    ? ExampleData.pairs(task, train.evalData, "valid1")
+                    : ExampleData.pairs(task, ExampleData.BUNDLED, "valid1");
+            DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
+                    .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
+                    .optProgress(new ConsoleProgress(err, "loss"))
+                    .optDataId(ExampleData.dataId(train.data, "comparisons"))
+                    .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .build();
+            DpoTrainer.Evaluation before = trainer.evaluate(0);
+            DpoTrainer.Result r = trainer.train();
+            Plots.plotAll(run.metrics(), run.plots(), "dpo");
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("stage", "dpo");
+            summary.put("model", run.model().toString());
+            summary.put("steps", r.steps());
+            summary.put("train_pairs", trainPairs.size());
+            summary.put("eval_pairs", evalPairs.size());
+            summary.put("eval_loss_before", before.loss());
+            if (!r.evaluations().isEmpty()) {
+                DpoTrainer.Evaluation last = r.evaluations().get(r.evaluations().size() - 1);
+                summary.put("eval_loss", last.loss());
+                summary.put("eval_accuracy", last.accuracy());
+                summary.put("eval_margin", last.margin());
+                summary.put("eval_rewards_chosen", last.rewardChosen());
+                summary.put("eval_rewards_rejected", last.rewardRejected());
+            }
+            spec.commandLine().getOut().println(Json.compact(summary));
+        }
+        return 0;
+    }
+}
