@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             DataCommand.class,
             SftCommand.class,
             RewardCommand.class,
+            DpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rlhf4jCli implements Runnable {
