@@ -79,6 +79,46 @@ public final class ExampleData {
     }
 
     /**
+     * Encoded RL prompts with their reference summaries (the SFT rows' queries; DR-PO resets to the references).
+     *
+     * @param task the task
+     * @param source {@code bundled} or a file (openai-tldr, sft or prompts format)
+     * @param split bundled split; ignored for files
+     * @return the prompts
+     * @throws IOException when the file is unreadable or malformed
+     */
+    public static List<Encoded.PromptOnly> prompts(TldrTask task, String source, String split) throws IOException {
+        List<org.rlhf4j.datasets.PromptRow> rows = new ArrayList<>();
+        if (BUNDLED.equals(source)) {
+            rows.addAll(BundledTldr.prompts(split));
+        } else {
+            for (DataRow r : read(source)) {
+                if (r instanceof TldrPost p) {
+                    rows.add(p.toSft().toPromptRow());
+                } else if (r instanceof SftExample s) {
+                    rows.add(s.toPromptRow());
+                } else if (r instanceof org.rlhf4j.datasets.PromptRow p) {
+                    rows.add(p);
+                } else {
+                    throw new IllegalArgumentException(source + ": expected prompt rows (openai-tldr, sft or prompts "
+                            + "format), got " + r.getClass().getSimpleName());
+                }
+            }
+        }
+        List<Encoded.PromptOnly> out = new ArrayList<>();
+        Map<String, Integer> skipped = new TreeMap<>();
+        for (org.rlhf4j.datasets.PromptRow p : rows) {
+            try {
+                out.add(task.encodePrompt(p));
+            } catch (TaskLimitException ex) {
+                skipped.merge(ex.getMessage(), 1, Integer::sum);
+            }
+        }
+        report(source + (BUNDLED.equals(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
+        return out;
+    }
+
+    /**
      * Encoded preference pairs.
      *
      * @param task the task

@@ -3,6 +3,8 @@ package org.rlhf4j.examples;
 import java.util.Locale;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.ppo.KlEstimator;
+import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
@@ -21,8 +23,10 @@ import org.rlhf4j.datasets.task.TaskConfig;
  * @param task token limits
  * @param sft SFT settings
  * @param reward reward-model settings
+ * @param ppo PPO settings (DR-PO uses them too)
  */
-public record Presets(String name, Gpt2Config scratchModel, TaskConfig task, SftConfig sft, RewardConfig reward) {
+public record Presets(
+        String name, Gpt2Config scratchModel, TaskConfig task, SftConfig sft, RewardConfig reward, PpoConfig ppo) {
 
     /** The tiny CPU preset. */
     public static final Presets TINY = new Presets(
@@ -33,11 +37,17 @@ public record Presets(String name, Gpt2Config scratchModel, TaskConfig task, Sft
             new SftConfig(1, new OptimizerConfig(3e-3, OptimizerConfig.Schedule.COSINE, 5, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
                     8, 8, 8.0, 10, 0, 3, 53),
             new RewardConfig(1, new OptimizerConfig(3e-4, OptimizerConfig.Schedule.COSINE, 2, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                    8, 8, 3.0, 0.0, 5, 0, true));
+                    8, 8, 3.0, 0.0, 5, 0, true),
+            // 15 updates of 16 episodes; the references' per-episode details (53 tokens, τ 0.7, β 0.05, k1, γ 1,
+            // λ 0.95, clip 0.2, c_vf 0.1, score −1 without EOS), a from-scratch-sized learning rate
+            new PpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-5, 1.0, 3),
+                    240, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0,
+                    5, 0));
 
     /** The references' settings (GPU, full data, HF checkpoints). */
     public static final Presets REFERENCES = new Presets(
-            "references", null, TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references());
+            "references", null, TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(),
+            PpoConfig.references());
 
     /**
      * Looks a preset up by name.

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             SftCommand.class,
             RewardCommand.class,
             DpoCommand.class,
+            PpoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rlhf4jCli implements Runnable {
