@@ -21,6 +21,7 @@ import org.rlhf4j.algorithms.common.DataStream;
 import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.Provenance;
@@ -210,12 +211,12 @@ public final class DpoTrainer {
         this.tokenizer = b.tokenizer;
         this.train = List.copyOf(b.train);
         this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
-        this.runDir = b.runDir;
-        this.metrics = b.metrics == null ? MetricsSink.none() : b.metrics;
-        this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
-        this.dataId = b.dataId == null ? "unspecified" : b.dataId;
-        this.command = b.command;
-        this.stopAfter = b.stopAfter;
+        this.runDir = b.runDir();
+        this.metrics = b.metricsOrNone();
+        this.progress = b.progressOrNone();
+        this.dataId = b.dataIdOrUnspecified();
+        this.command = b.command();
+        this.stopAfter = b.stopAfter();
         this.padId = b.tokenizer.eosTokenId();
     }
 
@@ -566,21 +567,20 @@ public final class DpoTrainer {
     }
 
     /** Builder of {@link DpoTrainer}: {@code setX} for required values, {@code optX} for optional ones. */
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private DpoConfig config;
         private CausalLm policy;
         private CausalLm reference;
         private Tokenizer tokenizer;
         private List<Encoded.Pair> train;
         private List<Encoded.Pair> eval;
-        private RunDir runDir;
-        private MetricsSink metrics;
-        private ProgressListener progress;
-        private String dataId;
-        private String command;
-        private long stopAfter;
 
         private Builder() {}
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
 
         /**
          * Sets the configuration.
@@ -649,71 +649,11 @@ public final class DpoTrainer {
             return this;
         }
 
-        /**
-         * Sets the run directory (checkpoints, metrics, evaluations; resume).
-         *
-         * @param dir the run directory
-         * @return this
-         */
-        public Builder optRunDir(RunDir dir) {
-            this.runDir = dir;
-            return this;
-        }
 
-        /**
-         * Sets an additional metrics sink.
-         *
-         * @param sink the sink
-         * @return this
-         */
-        public Builder optMetrics(MetricsSink sink) {
-            this.metrics = sink;
-            return this;
-        }
 
-        /**
-         * Sets a progress listener.
-         *
-         * @param p the listener
-         * @return this
-         */
-        public Builder optProgress(ProgressListener p) {
-            this.progress = p;
-            return this;
-        }
 
-        /**
-         * Sets the data identifier recorded in provenance.
-         *
-         * @param id the identifier
-         * @return this
-         */
-        public Builder optDataId(String id) {
-            this.dataId = id;
-            return this;
-        }
 
-        /**
-         * Sets the command line recorded in provenance.
-         *
-         * @param c the command
-         * @return this
-         */
-        public Builder optCommand(String c) {
-            this.command = c;
-            return this;
-        }
 
-        /**
-         * Stops after this many total updates (a checkpoint is written there), as if interrupted; 0 = run to the end.
-         *
-         * @param steps the stop step
-         * @return this
-         */
-        public Builder optStopAfter(long steps) {
-            this.stopAfter = steps;
-            return this;
-        }
 
         /**
          * Builds the trainer.
@@ -729,9 +669,7 @@ public final class DpoTrainer {
             if (train.isEmpty()) {
                 throw new IllegalArgumentException("training data is empty");
             }
-            if (stopAfter < 0) {
-                throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
-            }
+            checkCommon();
             if (reference == policy || reference.weights() == policy.weights()) {
                 throw new IllegalArgumentException("the reference must be a separate frozen copy of the policy "
                         + "(e.g. Gpt2.copy or a second Gpt2.load), not the policy itself");

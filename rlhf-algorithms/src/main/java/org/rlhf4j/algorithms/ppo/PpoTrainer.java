@@ -20,6 +20,7 @@ import org.rlhf4j.algorithms.common.DataStream;
 import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
@@ -139,13 +140,13 @@ public final class PpoTrainer {
         this.prompts = List.copyOf(b.prompts);
         this.evalPrompts = b.evalPrompts == null ? List.of() : List.copyOf(b.evalPrompts);
         this.reset = b.reset == null ? ResetStrategy.NONE : b.reset;
-        this.runDir = b.runDir;
-        this.metrics = b.metrics == null ? MetricsSink.none() : b.metrics;
-        this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
-        this.dataId = b.dataId == null ? "unspecified" : b.dataId;
-        this.command = b.command;
+        this.runDir = b.runDir();
+        this.metrics = b.metricsOrNone();
+        this.progress = b.progressOrNone();
+        this.dataId = b.dataIdOrUnspecified();
+        this.command = b.command();
         this.provenanceConfig = b.provenanceConfig == null ? b.config : b.provenanceConfig;
-        this.stopAfter = b.stopAfter;
+        this.stopAfter = b.stopAfter();
         this.beta = b.config.klCoef();
     }
 
@@ -651,7 +652,7 @@ public final class PpoTrainer {
     }
 
     /** Builder of {@link PpoTrainer}. */
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private PpoConfig config;
         private String algorithm = "ppo";
         private CausalLm policy;
@@ -662,15 +663,14 @@ public final class PpoTrainer {
         private List<Encoded.PromptOnly> prompts;
         private List<Encoded.PromptOnly> evalPrompts;
         private ResetStrategy reset;
-        private RunDir runDir;
-        private MetricsSink metrics;
-        private ProgressListener progress;
-        private String dataId;
-        private String command;
         private Object provenanceConfig;
-        private long stopAfter;
 
         private Builder() {}
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
 
         /**
          * Sets the configuration.
@@ -793,71 +793,11 @@ public final class PpoTrainer {
             return this;
         }
 
-        /**
-         * Sets the run directory.
-         *
-         * @param dir run directory
-         * @return this
-         */
-        public Builder optRunDir(RunDir dir) {
-            this.runDir = dir;
-            return this;
-        }
 
-        /**
-         * Sets an additional metrics sink.
-         *
-         * @param sink sink
-         * @return this
-         */
-        public Builder optMetrics(MetricsSink sink) {
-            this.metrics = sink;
-            return this;
-        }
 
-        /**
-         * Sets a progress listener.
-         *
-         * @param p listener
-         * @return this
-         */
-        public Builder optProgress(ProgressListener p) {
-            this.progress = p;
-            return this;
-        }
 
-        /**
-         * Sets the data identifier for provenance.
-         *
-         * @param id identifier
-         * @return this
-         */
-        public Builder optDataId(String id) {
-            this.dataId = id;
-            return this;
-        }
 
-        /**
-         * Sets the command line for provenance.
-         *
-         * @param c command
-         * @return this
-         */
-        public Builder optCommand(String c) {
-            this.command = c;
-            return this;
-        }
 
-        /**
-         * Stops after this many updates, as if interrupted; 0 = run to the end.
-         *
-         * @param steps stop update
-         * @return this
-         */
-        public Builder optStopAfter(long steps) {
-            this.stopAfter = steps;
-            return this;
-        }
 
         /**
          * Builds the trainer.
@@ -876,9 +816,7 @@ public final class PpoTrainer {
             if (policy == reference) {
                 throw new IllegalArgumentException("the reference must be a separate (frozen) copy of the policy");
             }
-            if (stopAfter < 0) {
-                throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
-            }
+            checkCommon();
             return new PpoTrainer(this);
         }
     }

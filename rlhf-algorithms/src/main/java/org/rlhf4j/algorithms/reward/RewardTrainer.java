@@ -20,6 +20,7 @@ import org.rlhf4j.algorithms.common.DataStream;
 import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
@@ -110,12 +111,12 @@ public final class RewardTrainer {
         this.margins = b.margins == null ? null : b.margins.clone();
         this.evalSets = b.evalSets == null ? Map.of() : new LinkedHashMap<>(b.evalSets);
         this.references = b.references == null ? List.of() : List.copyOf(b.references);
-        this.runDir = b.runDir;
-        this.metrics = b.metrics == null ? MetricsSink.none() : b.metrics;
-        this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
-        this.dataId = b.dataId == null ? "unspecified" : b.dataId;
-        this.command = b.command;
-        this.stopAfter = b.stopAfter;
+        this.runDir = b.runDir();
+        this.metrics = b.metricsOrNone();
+        this.progress = b.progressOrNone();
+        this.dataId = b.dataIdOrUnspecified();
+        this.command = b.command();
+        this.stopAfter = b.stopAfter();
     }
 
     /**
@@ -407,7 +408,7 @@ public final class RewardTrainer {
     }
 
     /** Builder of {@link RewardTrainer}. */
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private RewardConfig config;
         private ScalarModel model;
         private Tokenizer tokenizer;
@@ -415,14 +416,13 @@ public final class RewardTrainer {
         private double[] margins;
         private Map<String, List<Encoded.Pair>> evalSets;
         private List<Encoded.Sft> references;
-        private RunDir runDir;
-        private MetricsSink metrics;
-        private ProgressListener progress;
-        private String dataId;
-        private String command;
-        private long stopAfter;
 
         private Builder() {}
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
 
         /**
          * Sets the configuration.
@@ -501,71 +501,11 @@ public final class RewardTrainer {
             return this;
         }
 
-        /**
-         * Sets the run directory.
-         *
-         * @param dir the run directory
-         * @return this
-         */
-        public Builder optRunDir(RunDir dir) {
-            this.runDir = dir;
-            return this;
-        }
 
-        /**
-         * Sets an additional metrics sink.
-         *
-         * @param sink the sink
-         * @return this
-         */
-        public Builder optMetrics(MetricsSink sink) {
-            this.metrics = sink;
-            return this;
-        }
 
-        /**
-         * Sets a progress listener.
-         *
-         * @param p listener
-         * @return this
-         */
-        public Builder optProgress(ProgressListener p) {
-            this.progress = p;
-            return this;
-        }
 
-        /**
-         * Sets the data identifier recorded in provenance.
-         *
-         * @param id identifier
-         * @return this
-         */
-        public Builder optDataId(String id) {
-            this.dataId = id;
-            return this;
-        }
 
-        /**
-         * Sets the command line recorded in provenance.
-         *
-         * @param c command
-         * @return this
-         */
-        public Builder optCommand(String c) {
-            this.command = c;
-            return this;
-        }
 
-        /**
-         * Stops after this many total updates, as if interrupted; 0 = run to the end.
-         *
-         * @param steps stop step
-         * @return this
-         */
-        public Builder optStopAfter(long steps) {
-            this.stopAfter = steps;
-            return this;
-        }
 
         /**
          * Builds the trainer.
@@ -583,9 +523,7 @@ public final class RewardTrainer {
                 throw new IllegalArgumentException(
                         "margins has " + margins.length + " entries for " + train.size() + " training pairs");
             }
-            if (stopAfter < 0) {
-                throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
-            }
+            checkCommon();
             return new RewardTrainer(this);
         }
     }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             RewardCommand.class,
             DpoCommand.class,
             PpoCommand.class,
+            PipelineCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rlhf4jCli implements Runnable {

@@ -1,0 +1,166 @@
+package org.rlhf4j.algorithms.common;
+
+import org.rlhf4j.core.train.MetricsSink;
+
+/**
+ * The optional settings every trainer builder shares: run directory, metrics, progress, provenance strings and an
+ * early stop. Trainer builders extend it ({@code B} is the concrete builder, so chained calls keep their type).
+ *
+ * @param <B> the concrete builder type
+ */
+public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
+
+    /** Run directory (checkpoints, metrics; resume), or null. */
+    protected RunDir runDir;
+    /** Additional metrics sink, or null. */
+    protected MetricsSink metrics;
+    /** Progress listener, or null. */
+    protected ProgressListener progress;
+    /** Data identifier for provenance, or null. */
+    protected String dataId;
+    /** Command line for provenance, or null. */
+    protected String command;
+    /** Stop after this many updates (0 = run to the end). */
+    protected long stopAfter;
+
+    /** Creates a builder. */
+    protected TrainerBuilder() {}
+
+    /**
+     * Returns this builder as its concrete type.
+     *
+     * @return this
+     */
+    protected abstract B self();
+
+    /**
+     * Sets the run directory (checkpoints, metrics, samples; a directory with a checkpoint is resumed).
+     *
+     * @param dir the run directory
+     * @return this
+     */
+    public B optRunDir(RunDir dir) {
+        this.runDir = dir;
+        return self();
+    }
+
+    /**
+     * Sets an additional metrics sink (the run directory's {@code metrics.jsonl} is always written).
+     *
+     * @param sink the sink
+     * @return this
+     */
+    public B optMetrics(MetricsSink sink) {
+        this.metrics = sink;
+        return self();
+    }
+
+    /**
+     * Sets a progress listener.
+     *
+     * @param p the listener
+     * @return this
+     */
+    public B optProgress(ProgressListener p) {
+        this.progress = p;
+        return self();
+    }
+
+    /**
+     * Sets the data identifier recorded in provenance.
+     *
+     * @param id the identifier
+     * @return this
+     */
+    public B optDataId(String id) {
+        this.dataId = id;
+        return self();
+    }
+
+    /**
+     * Sets the command line recorded in provenance.
+     *
+     * @param c the command
+     * @return this
+     */
+    public B optCommand(String c) {
+        this.command = c;
+        return self();
+    }
+
+    /**
+     * Stops after this many total updates (a checkpoint is written there), as if interrupted; 0 = run to the end.
+     *
+     * @param steps the stop step
+     * @return this
+     */
+    public B optStopAfter(long steps) {
+        this.stopAfter = steps;
+        return self();
+    }
+
+    /**
+     * Checks the shared settings.
+     *
+     * @throws IllegalArgumentException when {@code stopAfter} is negative
+     */
+    protected void checkCommon() {
+        if (stopAfter < 0) {
+            throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
+        }
+    }
+
+    /**
+     * Returns the run directory, or null.
+     *
+     * @return the run directory
+     */
+    public RunDir runDir() {
+        return runDir;
+    }
+
+    /**
+     * Returns the command line for provenance, or null.
+     *
+     * @return the command
+     */
+    public String command() {
+        return command;
+    }
+
+    /**
+     * Returns the early-stop step (0 = none).
+     *
+     * @return the step
+     */
+    public long stopAfter() {
+        return stopAfter;
+    }
+
+    /**
+     * Returns the metrics sink to use (a no-op when none was set).
+     *
+     * @return the sink
+     */
+    public MetricsSink metricsOrNone() {
+        return metrics == null ? MetricsSink.none() : metrics;
+    }
+
+    /**
+     * Returns the progress listener to use.
+     *
+     * @return the listener
+     */
+    public ProgressListener progressOrNone() {
+        return progress == null ? ProgressListener.NONE : progress;
+    }
+
+    /**
+     * Returns the data identifier or {@code unspecified}.
+     *
+     * @return the identifier
+     */
+    public String dataIdOrUnspecified() {
+        return dataId == null ? "unspecified" : dataId;
+    }
+}

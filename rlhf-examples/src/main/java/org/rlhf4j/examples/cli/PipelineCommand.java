@@ -1,0 +1,126 @@
+package org.rlhf4j.examples.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.rlhf4j.core.checkpoint.AtomicDirectory;
+import org.rlhf4j.core.io.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rlhf4j pipeline}: the whole TL;DR pipeline — SFT, reward model, then PPO, DPO and DR-PO from the SFT
+ * policy — each stage run exactly as its own command would run it, then an evaluation table and a report.
+ *
+ * <p>Stages live in {@code OUT/<stage>} (default {@code runs/pipeline}); a finished stage leaves
+ * {@code summary.json} and is skipped on the next run unless {@code --force}. The report (Markdown, the table as
+ * JSON, every stage's plots) goes to {@code runs/<timestamp>/}.
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "SFT -> reward model -> PPO, DPO, DR-PO on the bundled sample, then evaluation and a report.")
+public final class PipelineCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--preset", defaultValue = "tiny", description = "Preset of every stage. Default: ${DEFAULT-VALUE}.")
+    String preset;
+
+    @Option(names = "--out", defaultValue = "runs/pipeline", paramLabel = "DIR",
+            description = "Directory of the stages. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Option(names = "--report-dir", paramLabel = "DIR", description = "Report directory (default: runs/<timestamp>).")
+    Path reportDir;
+
+    @Option(names = "--force", description = "Re-run every stage from scratch.")
+    boolean force;
+
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    /** One stage: its name and the command line that runs it. */
+    record Stage(String name, List<String> args) {}
+
+    /**
+     * Returns the stages in order.
+     *
+     * @return the stages
+     */
+    List<Stage> stages() {
+        String sftModel = out.resolve("sft").resolve("model").toString();
+        String rmModel = out.resolve("reward").resolve("model").toString();
+        List<Stage> s = new ArrayList<>();
+        s.add(new Stage("sft", List.of("sft")));
+        s.add(new Stage("reward", List.of("reward", "--model", sftModel)));
+        s.add(new Stage("ppo", List.of("ppo", "--model", sftModel, "--reward-model", rmModel)));
+        s.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));
+        return s;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        long t0 = System.nanoTime();
+        Map<String, JsonNode> summaries = new LinkedHashMap<>();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        for (Stage stage : stages()) {
+            long s0 = System.nanoTime();
+            summaries.put(stage.name(), runStage(stage, err));
+            seconds.put(stage.name(), (System.nanoTime() - s0) / 1e9);
+        }
+        Path report = reportDir != null ? reportDir
+                : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(report);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("preset", preset);
+        result.put("stages", summaries);
+        result.put("stage_seconds", seconds);
+        result.put("total_seconds", (System.nanoTime() - t0) / 1e9);
+        result.put("report", report.resolve("report.md").toString());
+        PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds);
+        Files.writeString(report.resolve("pipeline.json"), Json.pretty(result) + "\n", StandardCharsets.UTF_8);
+        spec.commandLine().getOut().println(PipelineReport.table(summaries));
+        spec.commandLine().getOut().println("report: " + report.resolve("report.md"));
+        return 0;
+    }
+
+    private JsonNode runStage(Stage stage, PrintWriter err) throws Exception {
+        Path dir = out.resolve(stage.name());
+        Path summaryFile = dir.resolve("summary.json");
+        if (force) {
+            AtomicDirectory.deleteTree(dir);
+        } else if (Files.exists(summaryFile)) {
+            err.println("pipeline: " + stage.name() + " already finished (" + summaryFile + "), skipped; --force re-runs it");
+            return Json.MAPPER.readTree(Files.readString(summaryFile));
+        }
+        List<String> args = new ArrayList<>(stage.args());
+        args.addAll(List.of("--preset", preset, "--out", dir.toString(), "--device", device));
+        err.println("pipeline: " + stage.name() + ": rlhf4j " + String.join(" ", args));
+        CommandLine cl = Rlhf4jCli.commandLine();
+        StringWriter captured = new StringWriter();
+        cl.setOut(new PrintWriter(captured));
+        cl.setErr(err);
+        int code = cl.execute(args.toArray(String[]::new));
+        if (code != 0) {
+            throw new IllegalStateException("stage '" + stage.name() + "' failed with exit code " + code
+                    + "; fix the error above and re-run (finished stages are kept)");
+        }
+        String[] lines = captured.toString().trim().split("\n");
+        JsonNode summary = Json.MAPPER.readTree(lines[lines.length - 1]);
+        Files.writeString(summaryFile, Json.pretty(summary) + "\n", StandardCharsets.UTF_8);
+        return summary;
+    }
+}
