@@ -3,14 +3,15 @@ package org.rlhf4j.algorithms.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -24,8 +25,8 @@ import org.rlhf4j.core.io.Json;
  * reply}} rows, so that an interrupted evaluation resumes without paying for the same request twice.
  *
  * <p>Each new reply is appended as one line and flushed before the judge moves on. On opening, a last line that is
- * not valid JSON (a crash in the middle of a write) is ignored with a warning, and the next append starts on a fresh
- * line; a malformed line elsewhere is an error naming the file and line (the file was edited or damaged, and silently
+ * not valid JSON (a crash in the middle of a write) is ignored with a warning and cut off, so the next append starts
+ * on a fresh line and the file stays valid; a malformed line elsewhere is an error naming the file and line (the file was edited or damaged, and silently
  * dropping rows could hide it). Not thread-safe.
  */
 public final class JudgeCache implements AutoCloseable {
@@ -38,15 +39,25 @@ public final class JudgeCache implements AutoCloseable {
     private JudgeCache(Path file, Consumer<String> warn) throws IOException {
         this.file = file;
         int ignored = 0;
-        boolean needsNewline = false;
         if (Files.exists(file)) {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-            int last = lines.size() - 1;
-            while (last >= 0 && lines.get(last).isBlank()) {
+            byte[] bytes = Files.readAllBytes(file);
+            // line i spans [starts[i], ends[i]) without its '\n'
+            List<int[]> spans = new ArrayList<>();
+            int from = 0;
+            for (int i = 0; i <= bytes.length; i++) {
+                if (i == bytes.length || bytes[i] == '\n') {
+                    if (i > from || i < bytes.length) {
+                        spans.add(new int[] {from, i});
+                    }
+                    from = i + 1;
+                }
+            }
+            int last = spans.size() - 1;
+            while (last >= 0 && text(bytes, spans.get(last)).isBlank()) {
                 last--;
             }
             for (int i = 0; i <= last; i++) {
-                String line = lines.get(i);
+                String line = text(bytes, spans.get(i));
                 if (line.isBlank()) {
                     continue;
                 }
@@ -57,27 +68,28 @@ public final class JudgeCache implements AutoCloseable {
                     }
                     entries.put(n.get("key").asText(), n.get("content").asText());
                 } catch (IOException e) {
-                    if (i == last) {
-                        ignored = 1;
-                        warn.accept("judge cache " + file + ": ignoring an incomplete last line " + (i + 1)
-                                + " (an interrupted write): " + e.getMessage().lines().findFirst().orElse(""));
-                    } else {
-                        throw new IOException(file + ":" + (i + 1) + ": malformed judge cache line: "
-                                + e.getMessage().lines().findFirst().orElse(""), e);
+                    String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+                    if (i != last) {
+                        throw new IOException(file + ":" + (i + 1) + ": malformed judge cache line: " + why, e);
+                    }
+                    ignored = 1;
+                    warn.accept("judge cache " + file + ": ignoring an incomplete last line " + (i + 1)
+                            + " (an interrupted write) and cutting it off: " + why);
+                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                        ch.truncate(spans.get(i)[0]);
                     }
                 }
             }
-            needsNewline = Files.size(file) > 0 && !endsWithNewline(file);
+            if (ignored == 0 && bytes.length > 0 && bytes[bytes.length - 1] != '\n') {
+                // a complete last line without its newline: terminate it before appending
+                Files.write(file, new byte[] {'\n'}, StandardOpenOption.APPEND);
+            }
         } else if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
         }
         this.ignoredTrailing = ignored;
         this.writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
-        if (needsNewline) {
-            writer.newLine();
-            writer.flush();
-        }
     }
 
     /**
@@ -92,11 +104,8 @@ public final class JudgeCache implements AutoCloseable {
         return new JudgeCache(file, warn);
     }
 
-    private static boolean endsWithNewline(Path f) throws IOException {
-        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "r")) {
-            raf.seek(raf.length() - 1);
-            return raf.read() == '\n';
-        }
+    private static String text(byte[] bytes, int[] span) {
+        return new String(bytes, span[0], span[1] - span[0], StandardCharsets.UTF_8);
     }
 
     /**
