@@ -1,0 +1,8 @@
+/**
+ * Evaluation of summarisation policies: pairwise {@link org.rlhf4j.algorithms.eval.Judge judges} (the reward model,
+ * or an LLM behind an OpenAI-compatible HTTP API asked in both presentation orders), win rates with ties and
+ * invalid answers accounted for, agreement with human labels ({@link org.rlhf4j.algorithms.eval.WinRate}), ROUGE
+ * ({@link org.rlhf4j.algorithms.eval.Rouge}), and the per-policy report of
+ * {@link org.rlhf4j.algorithms.eval.PolicyEvaluator} (RM score, KL to a reference policy, length, ROUGE, win rate).
+ */
+package org.rlhf4j.algorithms.eval;

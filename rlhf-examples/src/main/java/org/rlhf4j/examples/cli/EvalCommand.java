@@ -1,0 +1,387 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.eval.Judge;
+import org.rlhf4j.algorithms.eval.Judgement;
+import org.rlhf4j.algorithms.eval.JudgeTemplate;
+import org.rlhf4j.algorithms.eval.LlmJudge;
+import org.rlhf4j.algorithms.eval.Matchup;
+import org.rlhf4j.algorithms.eval.PolicyEvaluation;
+import org.rlhf4j.algorithms.eval.PolicyEvaluator;
+import org.rlhf4j.algorithms.eval.RewardModelJudge;
+import org.rlhf4j.algorithms.eval.WinRate;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.ScalarModel;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.BundledTldr;
+import org.rlhf4j.datasets.Comparison;
+import org.rlhf4j.datasets.DataFormat;
+import org.rlhf4j.datasets.DataRow;
+import org.rlhf4j.datasets.PromptRow;
+import org.rlhf4j.datasets.SftExample;
+import org.rlhf4j.datasets.TldrPost;
+import org.rlhf4j.datasets.io.JsonlReader;
+import org.rlhf4j.datasets.task.EncodedQuery;
+import org.rlhf4j.datasets.task.TaskConfig;
+import org.rlhf4j.datasets.task.TaskLimitException;
+import org.rlhf4j.datasets.task.TldrTask;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rlhf4j eval}: win rate of a policy's summaries (generated, or read from a file) against the reference
+ * summaries or another policy's, by the reward model or an LLM judge; also RM score, KL to a reference policy,
+ * length and ROUGE; optionally the judge's agreement with the human labels of the bundled comparisons. Prints one
+ * JSON object.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate summaries: win rate vs the reference (RM or LLM judge), RM score, KL, length, ROUGE;"
+                + " --human-agreement checks the judge against the labellers. Prints one JSON object.")
+public final class EvalCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--policy", paramLabel = "DIR", description = "Policy checkpoint whose summaries are generated.")
+    Path policy;
+
+    @Option(names = "--summaries", paramLabel = "FILE", description = "JSON Lines {\"id\", \"summary\"} to evaluate instead of a policy.")
+    Path summaries;
+
+    @Option(names = "--against", defaultValue = "reference", paramLabel = "reference|FILE",
+            description = "Opponent: the reference summaries, or a JSON Lines {\"id\", \"summary\"} file. Default: ${DEFAULT-VALUE}.")
+    String against;
+
+    @Option(names = "--judge", defaultValue = "rm", paramLabel = "rm|llm", description = "Judge of the win rate. Default: ${DEFAULT-VALUE}.")
+    String judgeKind;
+
+    @Option(names = "--reward-model", paramLabel = "DIR", description = "Reward model: the rm judge and the RM score.")
+    Path rewardModel;
+
+    @Option(names = "--reference-policy", paramLabel = "DIR", description = "Reference policy (e.g. SFT) for the KL.")
+    Path referencePolicy;
+
+    @Option(names = "--base-url", paramLabel = "URL",
+            description = "OpenAI-compatible API base URL (else $RLHF4J_JUDGE_BASE_URL, else https://api.openai.com/v1).")
+    String baseUrl;
+
+    @Option(names = "--judge-model", paramLabel = "NAME", description = "LLM judge model (else $RLHF4J_JUDGE_MODEL).")
+    String judgeModel;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "API key (else $RLHF4J_JUDGE_API_KEY, else $OPENAI_API_KEY). Prefer the environment: options show in process lists.")
+    String apiKey;
+
+    @Option(names = "--template", defaultValue = "dpo-concise",
+            description = "LLM prompt template: dpo-concise, dpo-simple, letter-only. Default: ${DEFAULT-VALUE}.")
+    String template;
+
+    @Option(names = "--cache", paramLabel = "FILE", defaultValue = "runs/eval/judge-cache.jsonl",
+            description = "LLM reply cache (JSON Lines; reruns and resumed runs are free). Default: ${DEFAULT-VALUE}.")
+    Path cache;
+
+    @Option(names = "--max-retries", defaultValue = "6", description = "LLM request retries. Default: ${DEFAULT-VALUE}.")
+    int maxRetries;
+
+    @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS", description = "LLM request timeout. Default: ${DEFAULT-VALUE}.")
+    double timeoutSeconds;
+
+    @Option(names = "--data", defaultValue = "bundled", paramLabel = "bundled|FILE",
+            description = "Prompts with reference summaries: the bundled sample or a JSON Lines file. Default: ${DEFAULT-VALUE}.")
+    String data;
+
+    @Option(names = "--split", defaultValue = "test", description = "Bundled split (train, valid, test). Default: ${DEFAULT-VALUE}.")
+    String split;
+
+    @Option(names = "--limit", description = "Evaluate only the first N prompts (and N comparisons).")
+    Integer limit;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (and LLM backoff jitter). Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "Summary sampling temperature, 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--kl-temperature", defaultValue = "1", description = "Temperature of the KL samples. Default: ${DEFAULT-VALUE}.")
+    double klTemperature;
+
+    @Option(names = "--max-new-tokens", defaultValue = "53", description = "Summary token budget. Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
+    @Option(names = "--max-query-tokens",
+            description = "Query budget (default: 512, less when the models' n_positions leave no room for the summary).")
+    Integer maxQueryTokens;
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Prompts per generation/scoring batch. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--samples", defaultValue = "3", description = "Sample summaries in the output. Default: ${DEFAULT-VALUE}.")
+    int samples;
+
+    @Option(names = "--name", description = "Name of the evaluated policy in the output (default: the directory or file name).")
+    String name;
+
+    @Option(names = "--save-summaries", paramLabel = "FILE", description = "Write the evaluated summaries as JSON Lines {\"id\", \"summary\"}.")
+    Path saveSummaries;
+
+    @Option(names = "--human-agreement", description = "Also judge the bundled human comparisons and report agreement with the labellers.")
+    boolean humanAgreement;
+
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (policy != null && summaries != null) {
+            throw new IllegalArgumentException("give --policy or --summaries, not both");
+        }
+        if (policy == null && summaries == null && !humanAgreement) {
+            throw new IllegalArgumentException("nothing to evaluate: give --policy DIR, --summaries FILE or --human-agreement");
+        }
+        if (!judgeKind.equals("rm") && !judgeKind.equals("llm")) {
+            throw new IllegalArgumentException("--judge must be rm or llm, got '" + judgeKind + "'");
+        }
+        if (judgeKind.equals("rm") && rewardModel == null) {
+            throw new IllegalArgumentException("--judge rm needs --reward-model DIR (or use --judge llm)");
+        }
+        if (limit != null && limit < 1) {
+            throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        Path tokSource = policy != null ? policy : rewardModel;
+        try (Tokenizer tok = tokSource != null ? Checkpoint.tokenizerFor(tokSource) : Gpt2Tokenizers.bundled();
+                NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
+                Gpt2 pol = policy != null ? Gpt2.load(policy, m) : null;
+                Gpt2 ref = referencePolicy != null ? Gpt2.load(referencePolicy, m) : null;
+                ScalarModel rm = rewardModel != null ? ScalarModel.load(rewardModel, m, seed) : null) {
+            if (ref != null && pol == null) {
+                throw new IllegalArgumentException("--reference-policy (KL) needs --policy");
+            }
+            int budget = maxQueryTokens != null ? maxQueryTokens : TaskConfig.DEFAULT.maxQueryTokens();
+            if (maxQueryTokens == null) {
+                // room for the summary; the reward model also scores references of up to the SFT limit
+                for (Gpt2Config c : configs(pol, ref, null)) {
+                    budget = Math.min(budget, c.nPositions() - maxNewTokens);
+                }
+                if (rm != null) {
+                    int longest = Math.max(maxNewTokens, TaskConfig.DEFAULT.maxSftResponseTokens());
+                    budget = Math.min(budget, rm.config().nPositions() - longest);
+                }
+            }
+            if (budget < 1) {
+                throw new IllegalArgumentException("no room for a query: n_positions leaves " + budget + " tokens");
+            }
+            TldrTask task = new TldrTask(tok, TaskConfig.builder().setMaxQueryTokens(budget).build());
+            int maxPositions = Integer.MAX_VALUE;
+            for (Gpt2Config c : configs(pol, ref, rm)) {
+                maxPositions = Math.min(maxPositions, c.nPositions());
+            }
+            try (LlmJudge llm = judgeKind.equals("llm") ? llmJudge() : null) {
+                Judge judge = llm != null ? llm
+                        : RewardModelJudge.builder().setModel(rm).setTokenizer(tok).optMicroBatchSize(batchSize).build();
+                out.put("judge", judge.describe());
+                if (policy != null || summaries != null) {
+                    out.put("data", data + (data.equals("bundled") ? ":" + split : ""));
+                    out.put("evaluation", evaluate(task, pol, ref, rm, judge));
+                }
+                if (humanAgreement) {
+                    out.put("human_agreement", humanAgreement(task, judge, maxPositions));
+                }
+                if (llm != null) {
+                    out.put("judge_stats", llm.stats());
+                    out.put("cache", cache.toString());
+                }
+            }
+        }
+        spec.commandLine().getOut().println(Json.compact(out));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    private static List<Gpt2Config> configs(Gpt2 pol, Gpt2 ref, ScalarModel rm) {
+        List<Gpt2Config> cs = new ArrayList<>();
+        if (pol != null) {
+            cs.add(pol.config());
+        }
+        if (ref != null) {
+            cs.add(ref.config());
+        }
+        if (rm != null) {
+            cs.add(rm.config());
+        }
+        return cs;
+    }
+
+    private LlmJudge llmJudge() throws IOException {
+        return LlmJudge.builder().optBaseUrl(baseUrl).optModel(judgeModel).optApiKey(apiKey)
+                .optTemplate(JudgeTemplate.named(template)).optCacheFile(cache).optMaxRetries(maxRetries)
+                .optRequestTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000))).optSeed(seed).build();
+    }
+
+    private Map<String, Object> evaluate(TldrTask task, Gpt2 pol, Gpt2 ref, ScalarModel rm, Judge judge)
+            throws IOException {
+        List<PromptRow> rows = prompts();
+        if (limit != null && rows.size() > limit) {
+            rows = rows.subList(0, limit);
+        }
+        PolicyEvaluator.Builder b = PolicyEvaluator.builder().setTask(task).setPrompts(rows).optJudge(judge)
+                .optRewardModel(rm).optReferencePolicy(ref).optTemperature(temperature).optKlTemperature(klTemperature)
+                .optMaxNewTokens(maxNewTokens).optSeed(seed).optBatchSize(batchSize).optNumSamples(samples);
+        if (pol != null) {
+            b.setPolicy(pol).optName(name != null ? name : String.valueOf(policy.getFileName()));
+        } else {
+            b.setSummaries(readSummaries(summaries)).optName(name != null ? name : String.valueOf(summaries.getFileName()));
+        }
+        if (!against.equals("reference")) {
+            Path f = Path.of(against);
+            b.optOpponent(String.valueOf(f.getFileName()), readSummaries(f));
+        }
+        PolicyEvaluation e = b.build().evaluate();
+        if (saveSummaries != null) {
+            if (saveSummaries.getParent() != null) {
+                Files.createDirectories(saveSummaries.getParent());
+            }
+            try (BufferedWriter w = Files.newBufferedWriter(saveSummaries, StandardCharsets.UTF_8)) {
+                for (PolicyEvaluation.Summary s : e.summaries()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("id", s.id());
+                    row.put("summary", s.summary());
+                    w.write(Json.compact(row));
+                    w.newLine();
+                }
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("name", e.name());
+        r.put("prompts", e.prompts());
+        r.put("skipped", e.skipped());
+        r.put("temperature", e.temperature());
+        r.put("mean_length", e.meanLength());
+        r.put("eos_fraction", e.eosFraction());
+        r.put("rm_score", e.rmScore());
+        r.put("rm_score_no_eos_penalized", e.rmScoreNoEosPenalized());
+        r.put("opponent_rm_score", e.opponentRmScore());
+        r.put("kl", e.kl());
+        r.put("kl_temperature", e.klTemperature());
+        r.put("rouge", e.rouge());
+        r.put("opponent", e.opponent());
+        r.put("win_rate", e.winRate());
+        r.put("samples", e.samples());
+        return r;
+    }
+
+    private WinRate.HumanAgreement humanAgreement(TldrTask task, Judge judge, int maxPositions) {
+        List<Matchup> ms = new ArrayList<>();
+        List<Integer> choices = new ArrayList<>();
+        List<Integer> confidences = new ArrayList<>();
+        Map<String, Integer> skipped = new TreeMap<>();
+        for (Comparison c : BundledTldr.comparisons()) {
+            if (limit != null && ms.size() >= limit) {
+                break;
+            }
+            if (c.kind() != Comparison.Kind.TLDR) {
+                skipped.merge("cnndm", 1, Integer::sum);
+                continue;
+            }
+            EncodedQuery q;
+            try {
+                q = task.encodeQuery(c.prompt());
+            } catch (TaskLimitException e) {
+                skipped.merge("query_too_long", 1, Integer::sum);
+                continue;
+            }
+            String a = c.summaries().get(0).text();
+            String b = c.summaries().get(1).text();
+            int longest = Math.max(tokens(task, a), tokens(task, b));
+            if (q.length() + longest > maxPositions) {
+                skipped.merge("too_long_for_the_model", 1, Integer::sum);
+                continue;
+            }
+            ms.add(new Matchup(c.id(), Matchup.postText(c.prompt()), q.ids(), a, b));
+            choices.add(c.choice());
+            confidences.add(c.confidence());
+        }
+        if (ms.isEmpty()) {
+            throw new IllegalArgumentException("no bundled comparison fits; skipped by reason: " + skipped);
+        }
+        if (!skipped.isEmpty()) {
+            spec.commandLine().getErr().println("human agreement: skipped comparisons by reason: " + skipped);
+        }
+        List<Judgement> js = judge.judgeAll(ms);
+        return WinRate.humanAgreement(js, choices.stream().mapToInt(Integer::intValue).toArray(),
+                confidences.toArray(new Integer[0]));
+    }
+
+    private static int tokens(TldrTask task, String summary) {
+        return task.tokenizer().encode(" " + summary.strip()).length + 1;
+    }
+
+    private List<PromptRow> prompts() throws IOException {
+        if (data.equals("bundled")) {
+            return BundledTldr.prompts(split);
+        }
+        List<PromptRow> rows = new ArrayList<>();
+        for (DataRow r : JsonlReader.builder().setFormat(DataFormat.AUTO).build().readAll(Path.of(data))) {
+            if (r instanceof TldrPost p) {
+                rows.add(p.toSft().toPromptRow());
+            } else if (r instanceof SftExample s) {
+                rows.add(s.toPromptRow());
+            } else if (r instanceof PromptRow p) {
+                rows.add(p);
+            } else {
+                throw new IllegalArgumentException(data + ": expected prompts with reference summaries (openai-tldr, sft"
+                        + " or prompts format), got " + r.getClass().getSimpleName());
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Reads a summaries file: JSON Lines of {@code {"id": ..., "summary": ...}}.
+     *
+     * @param file the file
+     * @return summary per id
+     * @throws IOException when unreadable, or a line is malformed (the error names file and line)
+     */
+    static Map<String, String> readSummaries(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            JsonNode n;
+            try {
+                n = Json.MAPPER.readTree(lines.get(i));
+            } catch (IOException e) {
+                throw new IOException(file + ":" + (i + 1) + ": not JSON: "
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+            }
+            if (n == null || !n.path("id").isValueNode() || n.path("id").isNull() || !n.path("summary").isTextual()) {
+                throw new IOException(file + ":" + (i + 1) + ": expected {\"id\": ..., \"summary\": \"...\"}");
+            }
+            if (out.put(n.get("id").asText(), n.get("summary").asText()) != null) {
+                throw new IOException(file + ":" + (i + 1) + ": duplicate id '" + n.get("id").asText() + "'");
+            }
+        }
+        return out;
+    }
+}
