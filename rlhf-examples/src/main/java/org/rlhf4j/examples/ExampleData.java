@@ -195,6 +195,57 @@ public final class ExampleData {
     }
 
     /**
+     * Builds the tiny preset's compact vocabulary: every GPT-2 token that occurs in the bundled TL;DR texts (SFT
+     * queries and references of all splits, comparison queries and responses) and in an optional SFT data file.
+     *
+     * @param base the GPT-2 tokenizer (ownership moves to the result)
+     * @param task token limits (queries are truncated as training will truncate them)
+     * @param sftFile a user SFT file, or {@code bundled}
+     * @return the compact tokenizer
+     * @throws IOException when the file is unreadable
+     */
+    public static org.rlhf4j.core.tokenizer.CompactVocabTokenizer compactVocabulary(
+            org.rlhf4j.core.tokenizer.Tokenizer base, org.rlhf4j.datasets.task.TaskConfig task, String sftFile)
+            throws IOException {
+        TldrTask t = new TldrTask(base, task);
+        List<String> texts = new ArrayList<>();
+        List<SftExample> sft = new ArrayList<>();
+        for (String split : BundledTldr.SFT_SPLITS) {
+            sft.addAll(BundledTldr.sft(split));
+        }
+        if (!BUNDLED.equals(sftFile)) {
+            for (DataRow r : read(sftFile)) {
+                if (r instanceof TldrPost p) {
+                    sft.add(p.toSft());
+                } else if (r instanceof SftExample e) {
+                    sft.add(e);
+                }
+            }
+        }
+        for (SftExample e : sft) {
+            texts.add(t.encodeQuery(e.prompt()).text());
+            texts.add(e.completion());
+        }
+        List<PreferencePair> pairs = new ArrayList<>();
+        for (String split : BundledTldr.PAIR_SPLITS) {
+            pairs.addAll(BundledTldr.pairs(split));
+        }
+        for (Comparison c : BundledTldr.comparisons()) {
+            pairs.add(c.toPair());
+        }
+        for (PreferencePair p : pairs) {
+            texts.add(t.encodeQuery(p.prompt()).text());
+            texts.add(p.chosen());
+            texts.add(p.rejected());
+        }
+        org.rlhf4j.core.tokenizer.CompactVocabTokenizer c =
+                org.rlhf4j.core.tokenizer.CompactVocabTokenizer.fromTexts(base, texts);
+        LOG.info("compact vocabulary: {} of {} GPT-2 tokens occur in {} texts", c.vocabSize() - 1, base.vocabSize(),
+                texts.size());
+        return c;
+    }
+
+    /**
      * Identifies a data source for provenance: {@code bundled:...} or {@code file:PATH sha256=HEX}.
      *
      * @param source {@code bundled} or a file

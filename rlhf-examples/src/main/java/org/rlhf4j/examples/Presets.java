@@ -13,8 +13,10 @@ import org.rlhf4j.datasets.task.TaskConfig;
 /**
  * Named settings for the example pipeline.
  *
- * <p>{@code tiny}: the CPU default on the bundled sample; a small from-scratch GPT-2 (d = 64, 2 layers, GPT-2
- * vocabulary), 128-token queries (same truncation rule), learning rates suited to training from scratch. It shows
+ * <p>{@code tiny}: the CPU default on the bundled sample; a small from-scratch GPT-2 (d = 64, 2 layers) over a compact
+ * vocabulary (the GPT-2 tokens that occur in the bundled data, tokenized exactly as GPT-2 does; see
+ * {@link org.rlhf4j.core.tokenizer.CompactVocabTokenizer}), 128-token queries (same truncation rule), learning rates
+ * suited to training from scratch. It shows
  * that every stage runs and learns, not the papers' quality. {@code references}: the references' hyperparameters for
  * users with a GPU, the full data and an HF checkpoint as {@code --model} (512-token queries).
  *
@@ -48,6 +50,19 @@ public record Presets(
     public static final Presets REFERENCES = new Presets(
             "references", null, TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(),
             PpoConfig.references());
+
+    /**
+     * Returns the from-scratch model resized to a (compact) vocabulary.
+     *
+     * @param vocab vocabulary size
+     * @param eos EOS id (also BOS)
+     * @return the config
+     */
+    public Gpt2Config scratchModel(int vocab, int eos) {
+        Gpt2Config c = scratchModel;
+        return new Gpt2Config(vocab, c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(), c.nInner(), c.layerNormEpsilon(),
+                c.activationFunction(), eos, eos, c.extra());
+    }
 
     /**
      * Looks a preset up by name.

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.tokenizer.CompactVocabTokenizer;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.HfTokenizer;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -77,18 +78,24 @@ public final class Checkpoint {
 
     /**
      * Returns the tokenizer of a model directory: its {@code tokenizer.json}, or the bundled GPT-2 tokenizer when
-     * there is none.
+     * there is none; with a {@value CompactVocabTokenizer#FILE} beside it, the compact vocabulary over it.
      *
      * @param dir the model directory
      * @return the tokenizer
-     * @throws IOException when {@code tokenizer.json} exists but is malformed
+     * @throws IOException when {@code tokenizer.json} or the vocabulary map exists but is malformed
      */
     public static Tokenizer tokenizerFor(Path dir) throws IOException {
         AtomicDirectory.recover(dir);
         Path f = dir.resolve("tokenizer.json");
-        if (Files.exists(f)) {
-            return HfTokenizer.load(f);
+        Tokenizer base = Files.exists(f) ? HfTokenizer.load(f) : Gpt2Tokenizers.bundled();
+        if (Files.exists(dir.resolve(CompactVocabTokenizer.FILE))) {
+            try {
+                return CompactVocabTokenizer.load(dir, base);
+            } catch (IOException | RuntimeException e) {
+                base.close();
+                throw e;
+            }
         }
-        return Gpt2Tokenizers.bundled();
+        return base;
     }
 }

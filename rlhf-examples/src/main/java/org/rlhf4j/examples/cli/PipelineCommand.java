@@ -51,6 +51,10 @@ public final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @Option(names = "--eval-prompts", defaultValue = "32",
+            description = "Held-out prompts (bundled valid split) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
+    int evalPrompts;
+
     /** One stage: its name and the command line that runs it. */
     record Stage(String name, List<String> args) {}
 
@@ -81,20 +85,33 @@ public final class PipelineCommand implements Callable<Integer> {
             summaries.put(stage.name(), runStage(stage, err));
             seconds.put(stage.name(), (System.nanoTime() - s0) / 1e9);
         }
+        long e0 = System.nanoTime();
+        List<PipelineEvaluation.Row> table = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err);
+        seconds.put("evaluation", (System.nanoTime() - e0) / 1e9);
         Path report = reportDir != null ? reportDir
                 : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(report);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("preset", preset);
         result.put("stages", summaries);
+        result.put("evaluation", table);
         result.put("stage_seconds", seconds);
         result.put("total_seconds", (System.nanoTime() - t0) / 1e9);
         result.put("report", report.resolve("report.md").toString());
-        PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds);
+        PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds, table);
         Files.writeString(report.resolve("pipeline.json"), Json.pretty(result) + "\n", StandardCharsets.UTF_8);
-        spec.commandLine().getOut().println(PipelineReport.table(summaries));
+        spec.commandLine().getOut().println(PipelineReport.table(table, summaries));
         spec.commandLine().getOut().println("report: " + report.resolve("report.md"));
         return 0;
+    }
+
+    /**
+     * Returns the policies evaluated after training, in table order.
+     *
+     * @return policy name to the stage whose model it is
+     */
+    List<String> policies() {
+        return stages().stream().map(Stage::name).filter(n -> !n.equals("reward")).toList();
     }
 
     private JsonNode runStage(Stage stage, PrintWriter err) throws Exception {

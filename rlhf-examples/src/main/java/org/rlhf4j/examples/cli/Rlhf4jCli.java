@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             DpoCommand.class,
             PpoCommand.class,
             PipelineCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Rlhf4jCli implements Runnable {

@@ -53,9 +53,9 @@ public final class SftCommand implements Callable<Integer> {
                 base.evalEvery(), base.checkpointEvery(), base.numSamples(), base.sampleMaxTokens());
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("sft");
-        try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : Gpt2Tokenizers.bundled();
+        try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
-                Gpt2 policy = model != null ? Gpt2.load(model, m) : fromScratch(p, m, cfg.seed())) {
+                Gpt2 policy = model != null ? Gpt2.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.Sft> trainData = ExampleData.sft(task, train.data, "train");
             List<Encoded.Sft> evalData = train.evalData != null
@@ -91,5 +91,21 @@ public final class SftCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
         }
         return Gpt2.random(p.scratchModel(), m, seed);
+    }
+
+    /** A from-scratch model sized to the tokenizer's vocabulary (compact for the tiny preset). */
+    private static Gpt2 fromScratch(Presets p, NDManager m, long seed, Tokenizer tok) {
+        if (p.scratchModel() == null) {
+            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+        }
+        return Gpt2.random(p.scratchModel(tok.vocabSize(), tok.eosTokenId()), m, seed);
+    }
+
+    /** The tiny preset's compact vocabulary over the bundled GPT-2 tokenizer. */
+    private Tokenizer scratchTokenizer(Presets p) throws java.io.IOException {
+        if (p.scratchModel() == null) {
+            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+        }
+        return ExampleData.compactVocabulary(Gpt2Tokenizers.bundled(), train.task(), train.data);
     }
 }
