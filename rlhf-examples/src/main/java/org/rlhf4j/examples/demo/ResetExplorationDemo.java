@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
  * <p>Task: V tokens, the last one EOS. Each of N prompts is P random tokens and has one exact target answer y* of
  * M random tokens followed by EOS (L = M + 1 tokens), drawn once from the task seed and stored as the prompt's
  * reference. The reward is 1 when the response equals y* exactly (EOS included) and 0 otherwise. A uniformly random
- * policy finds y* with probability V^−L per sample (16^−7 ≈ 3.7·10⁻⁹ with the defaults), so PPO from the prompt
+ * policy finds y* with probability V^−L per sample (8^−7 ≈ 4.8·10⁻⁷ with the defaults, so the 19,200 PPO
+ * episodes of the default budget expect 0.009 hits), so PPO from the prompt
  * essentially never sees a reward; DR-PO resets a share β_mix of the samples to a prefix of y*, where the missing
  * suffix is short enough to be found, and so learns the answer backwards (a curriculum from the end of y*).
  *
@@ -61,13 +62,13 @@ public final class ResetExplorationDemo {
         /** Creates the defaults. */
         public Options() {}
 
-        @Option(names = "--updates", defaultValue = "150", description = "PPO updates per algorithm. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--updates", defaultValue = "300", description = "PPO updates per algorithm. Default: ${DEFAULT-VALUE}.")
         int updates;
 
         @Option(names = "--batch", defaultValue = "64", description = "Episodes per update. Default: ${DEFAULT-VALUE}.")
         int batch;
 
-        @Option(names = "--prompts", defaultValue = "8", description = "Number of prompts (each with its own target). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--prompts", defaultValue = "2", description = "Number of prompts (each with its own target). Default: ${DEFAULT-VALUE}.")
         int prompts;
 
         @Option(names = "--prompt-length", defaultValue = "4", description = "Prompt tokens. Default: ${DEFAULT-VALUE}.")
@@ -76,16 +77,16 @@ public final class ResetExplorationDemo {
         @Option(names = "--answer-length", defaultValue = "6", description = "Target tokens before EOS (M). Default: ${DEFAULT-VALUE}.")
         int answerLength;
 
-        @Option(names = "--vocab", defaultValue = "16", description = "Vocabulary size V (EOS = V-1). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--vocab", defaultValue = "8", description = "Vocabulary size V (EOS = V-1). Default: ${DEFAULT-VALUE}.")
         int vocab;
 
-        @Option(names = "--beta-mix", defaultValue = "0.5", description = "DR-PO reset probability β_mix. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--beta-mix", defaultValue = "0.75", description = "DR-PO reset probability β_mix. Default: ${DEFAULT-VALUE}.")
         double betaMix;
 
         @Option(names = "--lr", defaultValue = "0.002", description = "AdamW learning rate (constant). Default: ${DEFAULT-VALUE}.")
         double lr;
 
-        @Option(names = "--kl-coef", defaultValue = "0.01", description = "KL coefficient β. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--kl-coef", defaultValue = "0.0", description = "KL coefficient β. Default: ${DEFAULT-VALUE}.")
         double klCoef;
 
         @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature τ. Default: ${DEFAULT-VALUE}.")
@@ -100,7 +101,7 @@ public final class ResetExplorationDemo {
         @Option(names = "--lambda", defaultValue = "1.0", description = "GAE λ (1: Monte-Carlo returns minus the critic baseline). Default: ${DEFAULT-VALUE}.")
         double lambda;
 
-        @Option(names = "--ent-coef", defaultValue = "0.0", description = "Entropy bonus coefficient. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--ent-coef", defaultValue = "0.05", description = "Entropy bonus coefficient. Default: ${DEFAULT-VALUE}.")
         double entCoef;
 
         @Option(names = "--skip-ppo", description = "Run DR-PO only (for tuning; the JSON then has no ppo entry).")
