@@ -67,13 +67,13 @@ class DrpoBehaviourTest {
     record Outcome(double sampledSuccess, double meanTrainScore) {}
 
     static Outcome run(double betaMix, int updates) throws Exception {
-        List<Encoded.PromptOnly> rows = task(2, 11);
+        List<Encoded.PromptOnly> rows = task(1, 11);
         PpoConfig ppo = new PpoConfig(5,
                 new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
                 32L * updates, 32, 2, 16, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, 1.0, 1.0, 0.2, 0.2, 0.1,
                 0.05, null, 0, 0);
         List<Encoded.PromptOnly> eval = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < 64; i++) {
             eval.addAll(rows);
         }
         try (NDManager m = NDManager.newBaseManager();
@@ -101,7 +101,7 @@ class DrpoBehaviourTest {
 
     @Test
     void resetsSolveASparseExactAnswerTaskThatPpoCannot() throws Exception {
-        int updates = 60;
+        int updates = 120;
         Outcome ppo = run(0.0, updates);
         Outcome drpo = run(0.75, updates);
         System.out.printf("exact-answer task, %d episodes: PPO success %.3f (train %.3f), DR-PO success %.3f (train %.3f)%n",
