@@ -71,6 +71,7 @@ public final class PipelineCommand implements Callable<Integer> {
         s.add(new Stage("reward", List.of("reward", "--model", sftModel)));
         s.add(new Stage("ppo", List.of("ppo", "--model", sftModel, "--reward-model", rmModel)));
         s.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));
+        s.add(new Stage("drpo", List.of("drpo", "--model", sftModel, "--reward-model", rmModel)));
         return s;
     }
 

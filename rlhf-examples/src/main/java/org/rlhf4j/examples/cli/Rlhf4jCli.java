@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
             RewardCommand.class,
             DpoCommand.class,
             PpoCommand.class,
+            DrpoCommand.class,
+            DemoCommand.class,
             PipelineCommand.class,
             EvalCommand.class,
             CommandLine.HelpCommand.class

@@ -1,0 +1,119 @@
+package org.rlhf4j.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.drpo.DrpoConfig;
+import org.rlhf4j.algorithms.drpo.DrpoTrainer;
+import org.rlhf4j.algorithms.drpo.ResetSource;
+import org.rlhf4j.algorithms.ppo.PpoConfig;
+import org.rlhf4j.algorithms.ppo.PpoTrainer;
+import org.rlhf4j.algorithms.ppo.RewardSource;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.ScalarModel;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.BundledTldr;
+import org.rlhf4j.datasets.task.Encoded;
+import org.rlhf4j.datasets.task.TldrTask;
+import org.rlhf4j.examples.ExampleData;
+import org.rlhf4j.examples.Plots;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rlhf4j drpo}: DR-PO — PPO whose rollouts reset to prefixes of the offline data. */
+@Command(name = "drpo", mixinStandardHelpOptions = true,
+        description = "DR-PO: PPO with dataset resets to prefixes of the human references (same options as ppo).")
+public final class DrpoCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Mixin TrainOptions train;
+
+    @Option(names = "--model", paramLabel = "DIR", defaultValue = "runs/sft/model",
+            description = "Initial policy and frozen reference (the SFT checkpoint). Default: ${DEFAULT-VALUE}.")
+    Path model;
+
+    @Option(names = "--reward-model", paramLabel = "DIR", defaultValue = "runs/reward/model",
+            description = "Reward model (also the critic's initialisation). Default: ${DEFAULT-VALUE}.")
+    Path rewardModel;
+
+    @Option(names = "--episodes", description = "Total episodes (default: the preset's, as PPO).")
+    Long episodes;
+
+    @Option(names = "--kl-coef", description = "KL coefficient β (default: the preset's, 0.05).")
+    Double klCoef;
+
+    @Option(names = "--beta-mix", defaultValue = "1.0",
+            description = "β_mix: probability that a rollout resets to a reference prefix (0 = PPO). Default: ${DEFAULT-VALUE}.")
+    double betaMix;
+
+    @Option(names = "--reset-source", defaultValue = "reference", paramLabel = "reference|preferred",
+            description = "Reset to the human reference summary, or to the preferred response of comparisons. Default: ${DEFAULT-VALUE}.")
+    String resetSource;
+
+    @Override
+    public Integer call() throws Exception {
+        PpoConfig ppo = PpoCommand.config(train, train.preset().ppo(), episodes, klCoef, null, null);
+        ResetSource source = switch (resetSource.toLowerCase(Locale.ROOT)) {
+            case "reference" -> ResetSource.REFERENCE_SUMMARY;
+            case "preferred" -> ResetSource.PREFERRED_RESPONSE;
+            default -> throw new IllegalArgumentException("unknown --reset-source '" + resetSource + "' (reference, preferred)");
+        };
+        DrpoConfig cfg = new DrpoConfig(ppo, betaMix, source);
+        PrintWriter err = spec.commandLine().getErr();
+        RunDir run = train.runDir("drpo");
+        try (Tokenizer tok = Checkpoint.tokenizerFor(model);
+                NDManager m = NDManager.newBaseManager(train.device());
+                Gpt2 policy = Gpt2.load(model, m);
+                Gpt2 reference = Gpt2.load(model, m);
+                ScalarModel rm = ScalarModel.load(rewardModel, m, ppo.seed());
+                ScalarModel critic = rm.copy(m)) {
+            TldrTask task = new TldrTask(tok, train.task());
+            List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
+                    ? DrpoTrainer.preferredResponsePrompts(task,
+                            ExampleData.BUNDLED.equals(train.data) ? BundledTldr.pairs("train") : pairsFromFile(train.data))
+                    : ExampleData.prompts(task, train.data, "train");
+            List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
+                    train.evalData != null ? train.evalData : ExampleData.BUNDLED, "valid");
+            DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)
+                    .setCritic(critic).setReward(RewardSource.of(rm)).setTokenizer(tok).setPrompts(prompts)
+                    .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
+                    .optDataId(ExampleData.dataId(train.data, "prompts"))
+                    .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .build();
+            PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
+            PpoTrainer.Result r = trainer.train();
+            Plots.plotAll(run.metrics(), run.plots(), "drpo");
+            var summary = PpoCommand.summary("drpo", run, r, before);
+            summary.put("beta_mix", betaMix);
+            summary.put("reset_source", source.name());
+            spec.commandLine().getOut().println(Json.compact(summary));
+        }
+        return 0;
+    }
+
+    private static List<org.rlhf4j.datasets.PreferencePair> pairsFromFile(String file) throws java.io.IOException {
+        List<org.rlhf4j.datasets.PreferencePair> out = new java.util.ArrayList<>();
+        for (org.rlhf4j.datasets.DataRow r : org.rlhf4j.datasets.io.JsonlReader.builder()
+                .setFormat(org.rlhf4j.datasets.DataFormat.AUTO).build().readAll(Path.of(file))) {
+            if (r instanceof org.rlhf4j.datasets.PreferencePair p) {
+                out.add(p);
+            } else if (r instanceof org.rlhf4j.datasets.Comparison c) {
+                out.add(c.toPair());
+            } else {
+                throw new IllegalArgumentException(file + ": --reset-source preferred needs preference rows, got "
+                        + r.getClass().getSimpleName());
+            }
+        }
+        return out;
+    }
+}
