@@ -3,14 +3,12 @@ package org.rlhf4j.algorithms.drpo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.rlhf4j.algorithms.common.ProgressListener;
-import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
-import org.rlhf4j.core.train.MetricsSink;
 import org.rlhf4j.datasets.PreferencePair;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
@@ -127,7 +125,7 @@ public final class DrpoTrainer {
     }
 
     /** Builder of {@link DrpoTrainer}; the settings not named here are PPO's (see {@link PpoTrainer.Builder}). */
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private DrpoConfig config;
         private CausalLm policy;
         private CausalLm reference;
@@ -136,14 +134,13 @@ public final class DrpoTrainer {
         private Tokenizer tokenizer;
         private List<Encoded.PromptOnly> prompts;
         private List<Encoded.PromptOnly> evalPrompts;
-        private RunDir runDir;
-        private MetricsSink metrics;
-        private ProgressListener progress;
-        private String dataId;
-        private String command;
-        private long stopAfter;
 
         private Builder() {}
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
 
         /**
          * Sets the configuration.
@@ -234,71 +231,11 @@ public final class DrpoTrainer {
             return this;
         }
 
-        /**
-         * Sets the run directory.
-         *
-         * @param dir run directory
-         * @return this
-         */
-        public Builder optRunDir(RunDir dir) {
-            this.runDir = dir;
-            return this;
-        }
 
-        /**
-         * Sets an additional metrics sink.
-         *
-         * @param sink sink
-         * @return this
-         */
-        public Builder optMetrics(MetricsSink sink) {
-            this.metrics = sink;
-            return this;
-        }
 
-        /**
-         * Sets a progress listener (called with stage {@code drpo}).
-         *
-         * @param p listener
-         * @return this
-         */
-        public Builder optProgress(ProgressListener p) {
-            this.progress = p;
-            return this;
-        }
 
-        /**
-         * Sets the data identifier for provenance.
-         *
-         * @param id identifier
-         * @return this
-         */
-        public Builder optDataId(String id) {
-            this.dataId = id;
-            return this;
-        }
 
-        /**
-         * Sets the command line for provenance.
-         *
-         * @param c command
-         * @return this
-         */
-        public Builder optCommand(String c) {
-            this.command = c;
-            return this;
-        }
 
-        /**
-         * Stops after this many updates, as if interrupted; 0 = run to the end.
-         *
-         * @param steps stop update
-         * @return this
-         */
-        public Builder optStopAfter(long steps) {
-            this.stopAfter = steps;
-            return this;
-        }
 
         /**
          * Validates and builds the trainer (a {@link PpoTrainer} with a {@link DatasetReset}).
