@@ -47,7 +47,7 @@ final class PipelineReport {
                     r.policy(), r.rmScore(), r.rmScoreRaw(), r.referenceRmScore(), r.klToSft(), 100 * r.winRate(),
                     r.meanLength(), 100 * r.eosFraction(), r.rouge1(), r.sample().replace("|", "\\|").replace("\n", " ")));
         }
-        md.append("## Stages\n\n| stage | seconds | summary |\n|---|---|---|\n");
+        md.append("\n## Stages\n\n| stage | seconds | summary |\n|---|---|---|\n");
         for (String s : stages) {
             md.append("| ").append(s).append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f", seconds.getOrDefault(s, 0.0))).append(" | ")
