@@ -1,6 +1,5 @@
 package org.rlhf4j.examples.cli;
 
-import ai.djl.ndarray.NDManager;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,10 +12,7 @@ import org.rlhf4j.algorithms.drpo.ResetSource;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
-import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
-import org.rlhf4j.core.model.Gpt2;
-import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.task.Encoded;
@@ -38,19 +34,7 @@ public final class DrpoCommand implements Callable<Integer> {
 
     @Mixin TrainOptions train;
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "runs/sft/model",
-            description = "Initial policy and frozen reference (the SFT checkpoint). Default: ${DEFAULT-VALUE}.")
-    Path model;
-
-    @Option(names = "--reward-model", paramLabel = "DIR", defaultValue = "runs/reward/model",
-            description = "Reward model (also the critic's initialisation). Default: ${DEFAULT-VALUE}.")
-    Path rewardModel;
-
-    @Option(names = "--episodes", description = "Total episodes (default: the preset's, as PPO).")
-    Long episodes;
-
-    @Option(names = "--kl-coef", description = "KL coefficient β (default: the preset's, 0.05).")
-    Double klCoef;
+    @Mixin RlOptions rl;
 
     @Option(names = "--beta-mix", defaultValue = "1.0",
             description = "β_mix: probability that a rollout resets to a reference prefix (0 = PPO). Default: ${DEFAULT-VALUE}.")
@@ -62,7 +46,7 @@ public final class DrpoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PpoConfig ppo = PpoCommand.config(train, train.preset().ppo(), episodes, klCoef, null, null);
+        PpoConfig ppo = rl.config(train);
         ResetSource source = switch (resetSource.toLowerCase(Locale.ROOT)) {
             case "reference" -> ResetSource.REFERENCE_SUMMARY;
             case "preferred" -> ResetSource.PREFERRED_RESPONSE;
@@ -71,12 +55,8 @@ public final class DrpoCommand implements Callable<Integer> {
         DrpoConfig cfg = new DrpoConfig(ppo, betaMix, source);
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("drpo");
-        try (Tokenizer tok = Checkpoint.tokenizerFor(model);
-                NDManager m = NDManager.newBaseManager(train.device());
-                Gpt2 policy = Gpt2.load(model, m);
-                Gpt2 reference = Gpt2.load(model, m);
-                ScalarModel rm = ScalarModel.load(rewardModel, m, ppo.seed());
-                ScalarModel critic = rm.copy(m)) {
+        try (RlOptions.Models models = rl.load(train, ppo.seed())) {
+            Tokenizer tok = models.tokenizer();
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
                     ? DrpoTrainer.preferredResponsePrompts(task,
@@ -84,8 +64,9 @@ public final class DrpoCommand implements Callable<Integer> {
                     : ExampleData.prompts(task, train.data, "train");
             List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
                     train.evalData != null ? train.evalData : ExampleData.BUNDLED, "valid");
-            DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)
-                    .setCritic(critic).setReward(RewardSource.of(rm)).setTokenizer(tok).setPrompts(prompts)
+            DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
+                    .setReference(models.reference()).setCritic(models.critic())
+                    .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(ExampleData.dataId(train.data, "prompts"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
