@@ -43,7 +43,8 @@ public record Presets(
             // 15 updates of 16 episodes; the references' per-episode details (53 tokens, τ 0.7, β 0.05, k1, γ 1,
             // λ 0.95, clip 0.2, c_vf 0.1, score −1 without EOS), a from-scratch-sized learning rate
             new PpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-5, 1.0, 3),
-                    240, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0,
+                    240, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
+                    -1.0,
                     0, 0));
 
     /** The references' settings (GPU, full data, HF checkpoints). */

@@ -56,7 +56,7 @@ public record DrpoConfig(PpoConfig ppo, double betaMix, ResetSource resetSource)
         PpoConfig p = PpoConfig.references();
         PpoConfig whitened = new PpoConfig(p.seed(), p.optimizer(), p.totalEpisodes(), p.batchSize(),
                 p.numMiniBatches(), p.microBatchSize(), p.ppoEpochs(), p.responseLength(), p.temperature(), p.klCoef(),
-                p.adaptiveKl(), p.klEstimator(), true, p.gamma(), p.lambda(), p.clipRange(), p.clipRangeValue(),
+                p.adaptiveKl(), p.klEstimator(), true, p.whitenAdvantages(), p.gamma(), p.lambda(), p.clipRange(), p.clipRangeValue(),
                 p.vfCoef(), p.entCoef(), p.noEosScore(), p.evalEvery(), p.checkpointEvery());
         return new DrpoConfig(whitened, DEFAULT_BETA_MIX, ResetSource.REFERENCE_SUMMARY);
     }

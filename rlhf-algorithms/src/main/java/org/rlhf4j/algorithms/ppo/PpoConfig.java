@@ -21,6 +21,9 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param adaptiveKl Ziegler's adaptive controller, or null for a fixed β
  * @param klEstimator per-token KL estimator (k1)
  * @param whitenRewards whiten per-token rewards before GAE (false)
+ * @param whitenAdvantages whiten advantages over the batch's real tokens before the policy loss (true, as in TRL;
+ *     turn off for sparse 0/1 rewards, where a batch of equal rewards would turn critic noise into unit-scale
+ *     advantages)
  * @param gamma discount γ (1.0)
  * @param lambda GAE λ (0.95)
  * @param clipRange policy ratio clip ε (0.2)
@@ -45,6 +48,7 @@ public record PpoConfig(
         AdaptiveKl adaptiveKl,
         KlEstimator klEstimator,
         boolean whitenRewards,
+        boolean whitenAdvantages,
         double gamma,
         double lambda,
         double clipRange,
@@ -103,7 +107,7 @@ public record PpoConfig(
      */
     public static PpoConfig references() {
         return new PpoConfig(1, OptimizerConfig.references(3e-6, OptimizerConfig.Schedule.LINEAR), 1_000_000, 512, 1,
-                64, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0, 100, 100);
+                64, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0, 100, 100);
     }
 
     /**
@@ -135,8 +139,8 @@ public record PpoConfig(
      */
     public PpoConfig withBatches(long episodes, int batch, int miniBatches, int micro) {
         return new PpoConfig(seed, optimizer, episodes, batch, miniBatches, micro, ppoEpochs, responseLength, temperature,
-                klCoef, adaptiveKl, klEstimator, whitenRewards, gamma, lambda, clipRange, clipRangeValue, vfCoef, entCoef,
-                noEosScore, evalEvery, checkpointEvery);
+                klCoef, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma, lambda, clipRange, clipRangeValue,
+                vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
     }
 
     /**
@@ -147,7 +151,7 @@ public record PpoConfig(
      */
     public PpoConfig withKlCoef(double beta) {
         return new PpoConfig(seed, optimizer, totalEpisodes, batchSize, numMiniBatches, microBatchSize, ppoEpochs,
-                responseLength, temperature, beta, adaptiveKl, klEstimator, whitenRewards, gamma, lambda, clipRange,
-                clipRangeValue, vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
+                responseLength, temperature, beta, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma, lambda,
+                clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
     }
 }

@@ -257,9 +257,10 @@ public final class PpoTrainer {
         if (config.whitenRewards()) {
             rewards = whiten(rewards, mask, false);
         }
-        // 6. GAE, returns, advantage whitening over real tokens
+        // 6. GAE, returns, advantage whitening over real tokens (TRL: masked_whiten(advantages, ~padding_mask));
+        //    whitenAdvantages = false keeps the raw scale (sparse 0/1 rewards: an all-success batch stays ≈ 0)
         PpoLosses.Advantages gae = PpoLosses.gae(rewards, d.values(), mask, config.gamma(), config.lambda());
-        float[][] advantages = whiten(gae.advantages(), mask, true);
+        float[][] advantages = config.whitenAdvantages() ? whiten(gae.advantages(), mask, true) : gae.advantages();
         // 7. PPO epochs × minibatches
         Stats stats = new Stats();
         int mini = config.miniBatchSize();

@@ -70,7 +70,7 @@ class DrpoBehaviourTest {
         List<Encoded.PromptOnly> rows = task(1, 11);
         PpoConfig ppo = new PpoConfig(5,
                 new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                32L * updates, 32, 2, 16, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, 1.0, 1.0, 0.2, 0.2, 0.1,
+                32L * updates, 32, 2, 16, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, true, 1.0, 1.0, 0.2, 0.2, 0.1,
                 0.05, null, 0, 0);
         List<Encoded.PromptOnly> eval = new ArrayList<>();
         for (int i = 0; i < 64; i++) {

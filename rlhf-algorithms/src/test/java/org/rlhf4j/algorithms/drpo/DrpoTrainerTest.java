@@ -72,7 +72,7 @@ class DrpoTrainerTest {
 
     static PpoConfig ppo(long episodes) {
         return new PpoConfig(3, new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
-                episodes, 16, 2, 8, 2, 8, 1.0, 0.05, null, KlEstimator.K1, false, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0,
+                episodes, 16, 2, 8, 2, 8, 1.0, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0,
                 0, 0);
     }
 

@@ -42,7 +42,7 @@ class DrpoForcedTokensGradientTest {
         PpoConfig c = PpoTrainerTest.config(8, 0.05, -1.0).withBatches(8, 8, 1, 8);
         return new PpoConfig(c.seed(), c.optimizer(), c.totalEpisodes(), c.batchSize(), c.numMiniBatches(),
                 c.microBatchSize(), c.ppoEpochs(), T, c.temperature(), c.klCoef(), c.adaptiveKl(), c.klEstimator(),
-                c.whitenRewards(), c.gamma(), c.lambda(), c.clipRange(), c.clipRangeValue(), c.vfCoef(), c.entCoef(),
+                c.whitenRewards(), c.whitenAdvantages(), c.gamma(), c.lambda(), c.clipRange(), c.clipRangeValue(), c.vfCoef(), c.entCoef(),
                 c.noEosScore(), c.evalEvery(), c.checkpointEvery());
     }
 

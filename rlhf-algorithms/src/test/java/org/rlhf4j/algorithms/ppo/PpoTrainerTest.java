@@ -57,7 +57,7 @@ class PpoTrainerTest {
 
     static PpoConfig config(long episodes, double beta, Double noEosScore) {
         return new PpoConfig(3, new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
-                episodes, 32, 2, 16, 4, 8, 1.0, beta, null, KlEstimator.K1, false, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
+                episodes, 32, 2, 16, 4, 8, 1.0, beta, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
                 noEosScore, 0, 0);
     }
 

@@ -34,15 +34,23 @@ public final class DemoCommand implements Runnable {
             description = "PPO vs DR-PO (same budget and seed) on a task whose only reward is an exact target answer; "
                     + "prints {\"ppo\":{\"success\":...},\"drpo\":{\"success\":...},\"settings\":{...}} and writes "
                     + "learning-curves.png to --out.")
-    static final class ResetExploration implements Callable<Integer> {
+    static final class ResetExploration implements Callable<Integer>, ResultCommand {
 
         @Spec CommandSpec spec;
 
         @Mixin ResetExplorationDemo.Options options;
 
+        private Object result;
+
+        @Override
+        public Object result() {
+            return result;
+        }
+
         @Override
         public Integer call() throws Exception {
             ResetExplorationDemo.Result r = ResetExplorationDemo.run(options);
+            result = r;
             PrintWriter out = spec.commandLine().getOut();
             out.println(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r.toJson()));
             out.flush();

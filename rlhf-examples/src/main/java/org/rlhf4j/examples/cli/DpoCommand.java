@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "dpo", mixinStandardHelpOptions = true,
         description = "DPO (and cDPO, IPO, hinge, robust) on comparisons against the frozen SFT model. Writes OUT/model, "
                 + "metrics.jsonl, eval.jsonl, plots/.")
-public final class DpoCommand implements Callable<Integer> {
+public final class DpoCommand implements Callable<Integer>, ResultCommand {
 
     /** The tiny preset's DPO settings (CPU, bundled sample): η 1e-4 constant, β 0.1, batch 8, 3 epochs. */
     static final DpoConfig TINY = new DpoConfig(1,
@@ -84,6 +84,13 @@ public final class DpoCommand implements Callable<Integer> {
             }
         }
         throw new IllegalArgumentException("unknown --loss '" + name + "' (sigmoid, ipo, hinge, robust)");
+    }
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
     }
 
     @Override
@@ -147,6 +154,7 @@ public final class DpoCommand implements Callable<Integer> {
                 summary.put("eval_rewards_chosen", last.rewardChosen());
                 summary.put("eval_rewards_rejected", last.rewardRejected());
             }
+            result = summary;
             spec.commandLine().getOut().println(Json.compact(summary));
         }
         return 0;

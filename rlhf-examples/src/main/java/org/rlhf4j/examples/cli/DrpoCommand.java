@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j drpo}: DR-PO — PPO whose rollouts reset to prefixes of the offline data. */
 @Command(name = "drpo", mixinStandardHelpOptions = true,
         description = "DR-PO: PPO with dataset resets to prefixes of the human references (same options as ppo).")
-public final class DrpoCommand implements Callable<Integer> {
+public final class DrpoCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -43,6 +43,13 @@ public final class DrpoCommand implements Callable<Integer> {
     @Option(names = "--reset-source", defaultValue = "reference", paramLabel = "reference|preferred",
             description = "Reset to the human reference summary, or to the preferred response of comparisons. Default: ${DEFAULT-VALUE}.")
     String resetSource;
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -77,6 +84,7 @@ public final class DrpoCommand implements Callable<Integer> {
             var summary = PpoCommand.summary("drpo", run, r, before);
             summary.put("beta_mix", betaMix);
             summary.put("reset_source", source.name());
+            result = summary;
             spec.commandLine().getOut().println(Json.compact(summary));
         }
         return 0;

@@ -56,7 +56,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate summaries: win rate vs the reference (RM or LLM judge), RM score, KL, length, ROUGE;"
                 + " --human-agreement checks the judge against the labellers. Prints one JSON object.")
-public final class EvalCommand implements Callable<Integer> {
+public final class EvalCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -148,6 +148,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
     String device;
 
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (policy != null && summaries != null) {
@@ -211,6 +218,7 @@ public final class EvalCommand implements Callable<Integer> {
                 }
             }
         }
+        result = out;
         spec.commandLine().getOut().println(Json.compact(out));
         spec.commandLine().getOut().flush();
         return 0;

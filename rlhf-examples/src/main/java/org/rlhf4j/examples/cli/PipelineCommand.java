@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = "SFT -> reward model -> PPO, DPO, DR-PO on the bundled sample, then evaluation and a report.")
-public final class PipelineCommand implements Callable<Integer> {
+public final class PipelineCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -75,6 +75,13 @@ public final class PipelineCommand implements Callable<Integer> {
         return s;
     }
 
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -101,6 +108,7 @@ public final class PipelineCommand implements Callable<Integer> {
         result.put("report", report.resolve("report.md").toString());
         PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds, table);
         Files.writeString(report.resolve("pipeline.json"), Json.pretty(result) + "\n", StandardCharsets.UTF_8);
+        this.result = result;
         spec.commandLine().getOut().println(PipelineReport.table(table, summaries));
         spec.commandLine().getOut().println("report: " + report.resolve("report.md"));
         return 0;

@@ -23,13 +23,20 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j ppo}: PPO from the SFT policy against the reward model. */
 @Command(name = "ppo", mixinStandardHelpOptions = true,
         description = "PPO with the TL;DR implementation details: policy from the SFT checkpoint, critic from the reward model.")
-public final class PpoCommand implements Callable<Integer> {
+public final class PpoCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
 
     @Mixin RlOptions rl;
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -52,7 +59,8 @@ public final class PpoCommand implements Callable<Integer> {
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "ppo");
-            spec.commandLine().getOut().println(Json.compact(summary("ppo", run, r, before)));
+            result = summary("ppo", run, r, before);
+            spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }

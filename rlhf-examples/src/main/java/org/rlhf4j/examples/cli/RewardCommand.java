@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j reward}: reward-model training on human comparisons, then reward normalisation. */
 @Command(name = "reward", mixinStandardHelpOptions = true,
         description = "Train a reward model on comparisons (Bradley-Terry), evaluate per split and confidence, normalise on the SFT references.")
-public final class RewardCommand implements Callable<Integer> {
+public final class RewardCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -42,6 +42,13 @@ public final class RewardCommand implements Callable<Integer> {
 
     @Option(names = "--center-rewards", description = "Reward-centering coefficient c (TRL center_rewards_coefficient). Default: the preset's.")
     Double center;
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -102,6 +109,7 @@ public final class RewardCommand implements Callable<Integer> {
                 summary.put("reference_mean_before", r.normalization().meanBefore());
                 summary.put("reference_mean_after", r.normalization().meanAfter());
             }
+            result = summary;
             spec.commandLine().getOut().println(Json.compact(summary));
         }
         return 0;

@@ -55,7 +55,7 @@ public final class RlOptions {
                 klCoef != null ? klCoef : base.klCoef(),
                 targetKl != null ? new AdaptiveKl(targetKl, 10000) : base.adaptiveKl(),
                 klEstimator != null ? KlEstimator.valueOf(klEstimator.toUpperCase(Locale.ROOT)) : base.klEstimator(),
-                base.whitenRewards(), base.gamma(), base.lambda(), base.clipRange(), base.clipRangeValue(), base.vfCoef(),
+                base.whitenRewards(), base.whitenAdvantages(), base.gamma(), base.lambda(), base.clipRange(), base.clipRangeValue(), base.vfCoef(),
                 base.entCoef(), base.noEosScore(), base.evalEvery(), base.checkpointEvery());
     }
 

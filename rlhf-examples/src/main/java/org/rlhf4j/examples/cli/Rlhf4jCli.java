@@ -52,6 +52,56 @@ public final class Rlhf4jCli implements Runnable {
     }
 
     /**
+     * Runs one command in-process, as an example or from a test, and returns its result: for the training and
+     * evaluation commands the object they print as JSON (a {@code Map} of the summary), for {@code pipeline} the
+     * object written as {@code pipeline.json}, for {@code demo reset-exploration} its {@code Result}. Output goes to
+     * {@code System.out} and {@code System.err} as on the command line.
+     *
+     * <pre>{@code
+     * Map<?, ?> sft = (Map<?, ?>) Rlhf4jCli.runExample("sft", "--out", "runs/sft");
+     * }</pre>
+     *
+     * @param args the command line, e.g. {@code "sft", "--epochs", "1"}
+     * @return the command's result
+     * @throws IllegalStateException when the command fails (the message has its exit code and error line) or has
+     *     no result (e.g. {@code generate}, which only prints)
+     */
+    public static Object runExample(String... args) {
+        CommandLine cl = commandLine();
+        java.io.StringWriter errText = new java.io.StringWriter();
+        PrintWriter systemErr = new PrintWriter(System.err, true);
+        cl.setErr(new PrintWriter(new java.io.Writer() {
+            @Override
+            public void write(char[] buf, int off, int len) {
+                errText.write(buf, off, len);
+                systemErr.write(buf, off, len);
+            }
+
+            @Override
+            public void flush() {
+                systemErr.flush();
+            }
+
+            @Override
+            public void close() {}
+        }, true));
+        int code = cl.execute(args);
+        if (code != 0) {
+            throw new IllegalStateException("rlhf4j " + String.join(" ", args) + " exited with code " + code + ": "
+                    + errText.toString().strip());
+        }
+        CommandLine.ParseResult pr = cl.getParseResult();
+        while (pr.hasSubcommand()) {
+            pr = pr.subcommand();
+        }
+        if (pr.commandSpec().userObject() instanceof ResultCommand rc && rc.result() != null) {
+            return rc.result();
+        }
+        throw new IllegalStateException("rlhf4j " + String.join(" ", args) + " has no result to return; "
+                + "use execute(...) for commands that only print");
+    }
+
+    /**
      * Returns the configured picocli command line (errors print one line to stderr; {@code RLHF4J_DEBUG=1} adds the
      * stack trace).
      *

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = "Print {\"tokens\":[...],\"logprobs\":[...],\"sum\":X} where logprobs[i] = log p(tokens[i+1] | tokens[0..i]).")
-public final class ScoreCommand implements Callable<Integer> {
+public final class ScoreCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -38,6 +38,13 @@ public final class ScoreCommand implements Callable<Integer> {
 
         @Option(names = "--tokens", split = ",", paramLabel = "ID", description = "Comma-separated token ids.")
         List<Integer> tokens;
+    }
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
     }
 
     @Override
@@ -77,6 +84,7 @@ public final class ScoreCommand implements Callable<Integer> {
             res.put("tokens", ids);
             res.put("logprobs", out);
             res.put("sum", sum);
+            result = res;
             spec.commandLine().getOut().println(Json.compact(res));
         }
         return 0;

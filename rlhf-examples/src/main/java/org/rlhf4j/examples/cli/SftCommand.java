@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j sft}: supervised fine-tuning on TL;DR (or a user's SFT data). */
 @Command(name = "sft", mixinStandardHelpOptions = true,
         description = "Supervised fine-tuning. Writes OUT/model (the next stage's --model), metrics.jsonl, samples.jsonl, plots/.")
-public final class SftCommand implements Callable<Integer> {
+public final class SftCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -38,6 +38,13 @@ public final class SftCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
             description = "HF model directory to start from (default with --preset tiny: a from-scratch GPT-2).")
     Path model;
+
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -81,6 +88,7 @@ public final class SftCommand implements Callable<Integer> {
                 summary.put("eval_loss", last.loss());
                 summary.put("eval_perplexity", last.perplexity());
             }
+            result = summary;
             spec.commandLine().getOut().println(Json.compact(summary));
         }
         return 0;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code rlhf4j tokenize}: prints token ids as a JSON array. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Print the token ids of a text as a JSON array (bundled GPT-2 tokenizer by default).")
-public final class TokenizeCommand implements Callable<Integer> {
+public final class TokenizeCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
@@ -24,10 +24,19 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Use this model directory's tokenizer.json.")
     Path model;
 
+    private Object result;
+
+    @Override
+    public Object result() {
+        return result;
+    }
+
     @Override
     public Integer call() throws Exception {
         try (Tokenizer tok = model == null ? Gpt2Tokenizers.bundled() : Checkpoint.tokenizerFor(model)) {
-            spec.commandLine().getOut().println(Json.compact(tok.encode(text)));
+            int[] ids = tok.encode(text);
+            result = ids;
+            spec.commandLine().getOut().println(Json.compact(ids));
         }
         return 0;
     }

@@ -86,6 +86,9 @@ public final class ResetExplorationDemo {
         @Option(names = "--lr", defaultValue = "0.002", description = "AdamW learning rate (constant). Default: ${DEFAULT-VALUE}.")
         double lr;
 
+        @Option(names = "--schedule", defaultValue = "LINEAR", description = "Learning-rate schedule: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+        OptimizerConfig.Schedule schedule;
+
         @Option(names = "--kl-coef", defaultValue = "0.0", description = "KL coefficient β. Default: ${DEFAULT-VALUE}.")
         double klCoef;
 
@@ -103,6 +106,10 @@ public final class ResetExplorationDemo {
 
         @Option(names = "--ent-coef", defaultValue = "0.05", description = "Entropy bonus coefficient. Default: ${DEFAULT-VALUE}.")
         double entCoef;
+
+        @Option(names = "--whiten-advantages", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Whiten advantages over each batch (TRL's default). Default: ${DEFAULT-VALUE}.")
+        boolean whitenAdvantages;
 
         @Option(names = "--skip-ppo", description = "Run DR-PO only (for tuning; the JSON then has no ppo entry).")
         boolean skipPpo;
@@ -212,9 +219,9 @@ public final class ResetExplorationDemo {
         List<Encoded.PromptOnly> prompts = task(o);
         Gpt2Config cfg = Gpt2Config.of(o.vocab, 32, 64, 2, 4);
         PpoConfig ppo = new PpoConfig(o.seed,
-                new OptimizerConfig(o.lr, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
+                new OptimizerConfig(o.lr, o.schedule, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
                 (long) o.updates * o.batch, o.batch, 2, o.batch / 2, o.ppoEpochs, responseLength, o.temperature, o.klCoef, null,
-                KlEstimator.K1, false, 1.0, o.lambda, o.clipRange, 0.2, 0.1, o.entCoef, null, 0, 0);
+                KlEstimator.K1, false, o.whitenAdvantages, 1.0, o.lambda, o.clipRange, 0.2, 0.1, o.entCoef, null, 0, 0);
         Tokenizer tok = new TokenTokenizer(o.vocab, eos);
         AlgorithmResult p = o.skipPpo ? null : train(o, cfg, ppo, Double.NaN, prompts, tok);
         AlgorithmResult d = train(o, cfg, ppo, o.betaMix, prompts, tok);
@@ -246,6 +253,8 @@ public final class ResetExplorationDemo {
         settings.put("clip_range", ppo.clipRange());
         settings.put("gae_lambda", ppo.lambda());
         settings.put("ent_coef", ppo.entCoef());
+        settings.put("lr_schedule", o.schedule.name().toLowerCase(Locale.ROOT));
+        settings.put("whiten_advantages", ppo.whitenAdvantages());
         settings.put("minibatches", ppo.numMiniBatches());
         settings.put("seed", o.seed);
         settings.put("success", "greedy, from the prompt (no resets), on the training prompts");
@@ -308,15 +317,34 @@ public final class ResetExplorationDemo {
 
     /** Greedy success from the prompt, without resets. */
     static double greedySuccess(CausalLm policy, List<Encoded.PromptOnly> prompts, int responseLength, int eos) {
+        return greedySuccess(policy, prompts, 0, responseLength, eos);
+    }
+
+    /**
+     * Greedy success when the first {@code k} target tokens are forced (k = 0: from the prompt): the fraction of
+     * prompts whose greedy completion of {@code y*[0..k)} is exactly y*.
+     */
+    static double greedySuccess(CausalLm policy, List<Encoded.PromptOnly> prompts, int k, int responseLength, int eos) {
         List<int[]> queries = prompts.stream().map(p -> p.query().ids()).toList();
+        List<int[]> forced = prompts.stream().map(p -> Arrays.copyOf(p.reference(), k)).toList();
         GenerationConfig g = new GenerationConfig(responseLength, 0, 0.0, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE,
                 eos, eos, true);
-        Rollout r = Generator.generate(policy, queries, null, g, 0);
+        Rollout r = Generator.generate(policy, queries, k == 0 ? null : forced, g, 0);
         int solved = 0;
         for (int b = 0; b < prompts.size(); b++) {
             solved += Arrays.equals(r.response(b), prompts.get(b).reference()) ? 1 : 0;
         }
         return (double) solved / prompts.size();
+    }
+
+    /** Greedy success from each reset state k = 0..L−1 (k = 0 is the prompt): which suffixes the policy knows. */
+    static double[] successByPrefix(CausalLm policy, List<Encoded.PromptOnly> prompts, int responseLength, int eos) {
+        int l = prompts.get(0).reference().length;
+        double[] out = new double[l];
+        for (int k = 0; k < l; k++) {
+            out[k] = greedySuccess(policy, prompts, k, responseLength, eos);
+        }
+        return out;
     }
 
     /** One run: PPO when betaMix is NaN, else DR-PO with that β_mix. */
@@ -337,8 +365,9 @@ public final class ResetExplorationDemo {
                     double g = greedySuccess(policy, prompts, ppo.responseLength(), eos);
                     curve.add(new double[] {step * o.batch, g});
                     System.err.printf(Locale.ROOT, "[%s] update %d/%d: train score %.3f, KL %.3f, entropy %.3f,"
-                            + " greedy success %.3f%n", stage, step, total, row.get("objective/scores"),
-                            row.get("objective/kl"), row.get("objective/entropy"), g);
+                            + " greedy success %.3f, by forced prefix k=0..L-1 %s%n", stage, step, total,
+                            row.get("objective/scores"), row.get("objective/kl"), row.get("objective/entropy"), g,
+                            Arrays.toString(successByPrefix(policy, prompts, ppo.responseLength(), eos)));
                 }
             };
             PpoTrainer.Result r;

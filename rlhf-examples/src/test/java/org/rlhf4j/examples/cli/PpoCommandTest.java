@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.core.io.Json;
 
-/** sft → reward → ppo on the bundled sample, a couple of steps each. */
+/** sft → reward → ppo and drpo on the bundled sample, a couple of steps each. */
 class PpoCommandTest {
 
     @Test
@@ -39,5 +40,18 @@ class PpoCommandTest {
             assertThat(first.has(k)).as(k).isTrue();
         }
         assertThat(ppo.resolve("plots/objective_scores.png")).exists();
+
+        // DR-PO from the same checkpoints, through the library entry point: the result is the printed summary
+        Path drpo = dir.resolve("drpo");
+        Map<?, ?> d = (Map<?, ?>) Rlhf4jCli.runExample("drpo", "--model", sft.resolve("model").toString(),
+                "--reward-model", rm.resolve("model").toString(), "--out", drpo.toString(), "--batch-size", "4",
+                "--episodes", "8", "--beta-mix", "0.5");
+        assertThat(d.get("stage")).isEqualTo("drpo");
+        assertThat(d.get("updates")).isEqualTo(2L);
+        assertThat(d.get("beta_mix")).isEqualTo(0.5);
+        assertThat(d.get("reset_source")).isEqualTo("REFERENCE_SUMMARY");
+        JsonNode row = Json.MAPPER.readTree(Files.readAllLines(drpo.resolve("metrics.jsonl")).get(0));
+        assertThat(row.get("reset/fraction").asDouble()).isBetween(0.0, 1.0);
+        assertThat(drpo.resolve("model/model.safetensors")).exists();
     }
 }
