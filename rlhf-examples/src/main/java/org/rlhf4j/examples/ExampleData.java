@@ -18,6 +18,7 @@ import org.rlhf4j.datasets.DataFormat;
 import org.rlhf4j.datasets.DataRow;
 import org.rlhf4j.datasets.PreferencePair;
 import org.rlhf4j.datasets.SftExample;
+import org.rlhf4j.datasets.TldrData;
 import org.rlhf4j.datasets.TldrPost;
 import org.rlhf4j.datasets.io.JsonlReader;
 import org.rlhf4j.datasets.task.Encoded;
@@ -38,14 +39,43 @@ public final class ExampleData {
     /** The data source name of the bundled samples. */
     public static final String BUNDLED = "bundled";
 
+    /**
+     * Source name of the full OpenAI TL;DR files in the download cache ({@code rlhf4j data download tldr --what all};
+     * see {@link TldrData}): SFT splits {@code train/valid/test}, comparison splits {@code train/valid1/valid2}.
+     */
+    public static final String FULL = "full";
+
+    /** Whether a source names a split of built-in data ({@link #BUNDLED} or {@link #FULL}) rather than a file. */
+    private static boolean named(String source) {
+        return BUNDLED.equals(source) || FULL.equals(source);
+    }
+
+    /**
+     * Opens the downloaded data, failing with what to run when a group is missing.
+     *
+     * @param comparisons whether the comparison batches (else the SFT files) are needed
+     * @return the data
+     * @throws IllegalArgumentException when that part of the download is missing (the message says what to run)
+     */
+    public static TldrData full(boolean comparisons) {
+        TldrData d = TldrData.open();
+        TldrData.Source s = comparisons ? d.comparisonsSource() : d.sftSource();
+        if (s != TldrData.Source.DOWNLOADED) {
+            throw new IllegalArgumentException("--data full needs the downloaded TL;DR " + (comparisons
+                    ? "comparison batches" : "SFT files") + ", but the cache has " + d.describe()
+                    + "; run: ./rlhf4j data download tldr --what " + (comparisons ? "comparisons" : "sft"));
+        }
+        return d;
+    }
+
     private ExampleData() {}
 
     /**
      * Encoded SFT samples.
      *
      * @param task the task (tokenizer and limits)
-     * @param source {@code bundled} or a file
-     * @param split bundled split ({@code train}, {@code valid}, {@code test}); ignored for files
+     * @param source {@code bundled}, {@code full} or a file
+     * @param split split of {@code bundled}/{@code full} ({@code train}, {@code valid}, {@code test}); ignored for files
      * @return the samples
      * @throws IOException when the file is unreadable or malformed
      */
@@ -53,6 +83,8 @@ public final class ExampleData {
         List<SftExample> rows = new ArrayList<>();
         if (BUNDLED.equals(source)) {
             rows.addAll(BundledTldr.sft(split));
+        } else if (FULL.equals(source)) {
+            rows.addAll(full(false).sft(split));
         } else {
             for (DataRow r : read(source)) {
                 if (r instanceof TldrPost p) {
@@ -74,7 +106,7 @@ public final class ExampleData {
                 skipped.merge(ex.getMessage(), 1, Integer::sum);
             }
         }
-        report(source + (BUNDLED.equals(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
+        report(source + (named(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
         return out;
     }
 
@@ -82,8 +114,8 @@ public final class ExampleData {
      * Encoded RL prompts with their reference summaries (the SFT rows' queries; DR-PO resets to the references).
      *
      * @param task the task
-     * @param source {@code bundled} or a file (openai-tldr, sft or prompts format)
-     * @param split bundled split; ignored for files
+     * @param source {@code bundled}, {@code full} or a file (openai-tldr, sft or prompts format)
+     * @param split split of {@code bundled}/{@code full}; ignored for files
      * @return the prompts
      * @throws IOException when the file is unreadable or malformed
      */
@@ -91,6 +123,8 @@ public final class ExampleData {
         List<org.rlhf4j.datasets.PromptRow> rows = new ArrayList<>();
         if (BUNDLED.equals(source)) {
             rows.addAll(BundledTldr.prompts(split));
+        } else if (FULL.equals(source)) {
+            rows.addAll(full(false).prompts(split));
         } else {
             for (DataRow r : read(source)) {
                 if (r instanceof TldrPost p) {
@@ -114,7 +148,7 @@ public final class ExampleData {
                 skipped.merge(ex.getMessage(), 1, Integer::sum);
             }
         }
-        report(source + (BUNDLED.equals(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
+        report(source + (named(source) ? ":" + split : ""), rows.size(), out.size(), skipped);
         return out;
     }
 
@@ -122,8 +156,9 @@ public final class ExampleData {
      * Encoded preference pairs.
      *
      * @param task the task
-     * @param source {@code bundled} or a file
-     * @param split bundled split ({@code train}, {@code valid1}, {@code valid2}, {@code test}); ignored for files
+     * @param source {@code bundled}, {@code full} or a file
+     * @param split split of {@code bundled}/{@code full} ({@code train}, {@code valid1}, {@code valid2}; bundled also
+     *     {@code test}); ignored for files
      * @return the pairs
      * @throws IOException when the file is unreadable or malformed
      */
@@ -131,6 +166,8 @@ public final class ExampleData {
         List<PreferencePair> rows = new ArrayList<>();
         if (BUNDLED.equals(source)) {
             rows.addAll(BundledTldr.pairs(split));
+        } else if (FULL.equals(source)) {
+            rows.addAll(full(true).pairs(split));
         } else {
             for (DataRow r : read(source)) {
                 if (r instanceof Comparison c) {
@@ -143,7 +180,7 @@ public final class ExampleData {
                 }
             }
         }
-        return encodePairs(task, rows, source + (BUNDLED.equals(source) ? ":" + split : ""));
+        return encodePairs(task, rows, source + (named(source) ? ":" + split : ""));
     }
 
     /**
@@ -213,7 +250,12 @@ public final class ExampleData {
         for (String split : BundledTldr.SFT_SPLITS) {
             sft.addAll(BundledTldr.sft(split));
         }
-        if (!BUNDLED.equals(sftFile)) {
+        if (FULL.equals(sftFile)) {
+            TldrData d = full(false);
+            for (String split : BundledTldr.SFT_SPLITS) {
+                sft.addAll(d.sft(split));
+            }
+        } else if (!BUNDLED.equals(sftFile)) {
             for (DataRow r : read(sftFile)) {
                 if (r instanceof TldrPost p) {
                     sft.add(p.toSft());
@@ -248,7 +290,7 @@ public final class ExampleData {
     /**
      * Identifies a data source for provenance: {@code bundled:...} or {@code file:PATH sha256=HEX}.
      *
-     * @param source {@code bundled} or a file
+     * @param source {@code bundled}, {@code full} or a file
      * @param what what is read from it (e.g. {@code sft})
      * @return the identifier
      * @throws IOException when the file is unreadable
@@ -256,6 +298,10 @@ public final class ExampleData {
     public static String dataId(String source, String what) throws IOException {
         if (BUNDLED.equals(source)) {
             return "bundled:tldr-samples:" + what;
+        }
+        if (FULL.equals(source)) {
+            // the cache verifies every file against its recorded sha256 before use
+            return "full:openai-summarize-from-feedback:" + what;
         }
         try (InputStream in = Files.newInputStream(Path.of(source))) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

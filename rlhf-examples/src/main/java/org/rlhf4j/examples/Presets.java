@@ -1,40 +1,70 @@
 package org.rlhf4j.examples;
 
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.dpo.DpoConfig;
+import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.datasets.task.TaskConfig;
 
 /**
- * Named settings for the example pipeline.
+ * Named settings for the example commands and the pipeline.
  *
- * <p>{@code tiny}: the CPU default on the bundled sample; a small from-scratch GPT-2 (d = 64, 2 layers) over a compact
- * vocabulary (the GPT-2 tokens that occur in the bundled data, tokenized exactly as GPT-2 does; see
- * {@link org.rlhf4j.core.tokenizer.CompactVocabTokenizer}), 128-token queries (same truncation rule), learning rates
- * suited to training from scratch. It shows
- * that every stage runs and learns, not the papers' quality. {@code references}: the references' hyperparameters for
- * users with a GPU, the full data and an HF checkpoint as {@code --model} (512-token queries).
+ * <ul>
+ *   <li>{@code tiny}: the CPU default on the bundled sample; a small from-scratch GPT-2 (d = 64, 2 layers) over a
+ *       compact vocabulary (the GPT-2 tokens that occur in the bundled data, tokenized exactly as GPT-2 does; see
+ *       {@link org.rlhf4j.core.tokenizer.CompactVocabTokenizer}), 128-token queries (same truncation rule), learning
+ *       rates suited to training from scratch. It shows that every stage runs and learns, not the papers' quality.
+ *   <li>{@code pythia} (alias {@code references}): what the references ran, for users with a GPU and internet: the
+ *       N+ implementation details / TRL settings for SFT, reward model and PPO (DR-PO shares PPO's), the DR-PO
+ *       paper's DPO baseline (β = 0.05), 512-token queries, the full downloaded data ({@code --data full}) and a
+ *       GPT-NeoX checkpoint as {@code --model} (EleutherAI/pythia-1b-deduped, -2.8b for the DR-PO paper's numbers).
+ *   <li>{@code gpt2}: the same hyperparameters for a GPT-2 checkpoint ({@code gpt2}, {@code gpt2-medium},
+ *       {@code gpt2-large}; 1,024 positions fit the 512-token query + 53-token response). No reference tuned GPT-2 on
+ *       TL;DR, so these are the Pythia values unchanged, and DPO keeps TRL's β = 0.1.
+ * </ul>
  *
  * @param name preset name
- * @param scratchModel the from-scratch model when no {@code --model} is given (tiny only)
+ * @param scratchModel the from-scratch model when no {@code --model} is given (tiny only), else null
+ * @param modelType the {@code model_type} that {@code --model} must have ({@code gpt2}, {@code gpt_neox}), or null
+ *     for any supported architecture
+ * @param suggestedModel the Hugging Face checkpoint to start from, named in the error when {@code --model} is missing
+ * @param data the default {@code --data} ({@code bundled} or {@code full})
  * @param task token limits
  * @param sft SFT settings
  * @param reward reward-model settings
  * @param ppo PPO settings (DR-PO uses them too)
+ * @param dpo DPO settings
  */
 public record Presets(
-        String name, Gpt2Config scratchModel, TaskConfig task, SftConfig sft, RewardConfig reward, PpoConfig ppo) {
+        String name,
+        Gpt2Config scratchModel,
+        String modelType,
+        String suggestedModel,
+        String data,
+        TaskConfig task,
+        SftConfig sft,
+        RewardConfig reward,
+        PpoConfig ppo,
+        DpoConfig dpo) {
 
     /** The tiny CPU preset. */
     public static final Presets TINY = new Presets(
             "tiny",
             new Gpt2Config(Gpt2Config.GPT2_VOCAB, 512, 64, 2, 2, 256, 1e-5, "gelu_new", Gpt2Config.GPT2_EOS,
                     Gpt2Config.GPT2_EOS, Map.of()),
+            null,
+            null,
+            ExampleData.BUNDLED,
             TaskConfig.builder().setMaxQueryTokens(128).build(),
             new SftConfig(1, new OptimizerConfig(3e-3, OptimizerConfig.Schedule.COSINE, 5, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
                     8, 8, 8.0, 10, 0, 3, 53),
@@ -44,13 +74,25 @@ public record Presets(
             // λ 0.95, clip 0.2, c_vf 0.1, score −1 without EOS), a from-scratch-sized learning rate
             new PpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-5, 1.0, 3),
                     240, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
-                    -1.0,
-                    0, 0));
+                    -1.0, 0, 0),
+            // η 1e-4 constant, β 0.1, batch 8, 3 epochs
+            new DpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
+                    0.1, DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 0, true));
 
-    /** The references' settings (GPU, full data, HF checkpoints). */
-    public static final Presets REFERENCES = new Presets(
-            "references", null, TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(),
-            PpoConfig.references());
+    /** The references' settings on Pythia (GPU, full data, HF GPT-NeoX checkpoints). */
+    public static final Presets PYTHIA = new Presets(
+            "pythia", null, GptNeoXConfig.MODEL_TYPE, "EleutherAI/pythia-1b-deduped", ExampleData.FULL,
+            TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(), PpoConfig.references(),
+            // DR-PO paper (Chang et al. 2024), TL;DR DPO baseline: β = 0.05
+            DpoConfig.defaults().withLoss(0.05, DpoLossType.SIGMOID, 0.0));
+
+    /** The references' hyperparameters on GPT-2 checkpoints (GPU, full data). */
+    public static final Presets GPT2 = new Presets(
+            "gpt2", null, Gpt2Config.MODEL_TYPE, "gpt2-medium", ExampleData.FULL, TaskConfig.DEFAULT,
+            SftConfig.references(), RewardConfig.references(), PpoConfig.references(), DpoConfig.defaults());
+
+    /** The preset names {@link #named(String)} accepts. */
+    public static final List<String> NAMES = List.of("tiny", "gpt2", "pythia", "references");
 
     /**
      * Returns the from-scratch model resized to a (compact) vocabulary.
@@ -66,16 +108,45 @@ public record Presets(
     }
 
     /**
+     * Checks that a checkpoint has the architecture this preset was made for.
+     *
+     * @param dir the checkpoint directory (for the message)
+     * @param config its config
+     * @throws IllegalArgumentException when the preset names another {@code model_type}
+     */
+    public void checkModel(Path dir, ModelConfig config) {
+        if (modelType != null && !modelType.equals(config.modelType())) {
+            throw new IllegalArgumentException(dir.resolve("config.json") + ": field 'model_type' is '"
+                    + config.modelType() + "' but --preset " + name + " is for '" + modelType + "' checkpoints (e.g. "
+                    + suggestedModel + "); use --preset " + (Gpt2Config.MODEL_TYPE.equals(config.modelType())
+                            ? "gpt2" : "pythia"));
+        }
+    }
+
+    /**
+     * Returns the message for a missing {@code --model} under a preset without a from-scratch model.
+     *
+     * @param what what the model is for (e.g. {@code "the SFT checkpoint"})
+     * @return the message
+     */
+    public String needsModel(String what) {
+        return "--preset " + name + " needs --model (" + what + "; an HF checkpoint directory such as " + suggestedModel
+                + " saved with save_pretrained(..., safe_serialization=True))";
+    }
+
+    /**
      * Looks a preset up by name.
      *
-     * @param name {@code tiny} or {@code references}
+     * @param name one of {@link #NAMES}
      * @return the preset
      */
     public static Presets named(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "tiny" -> TINY;
-            case "references", "pythia", "gpt2" -> REFERENCES;
-            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (tiny, references)");
+            case "pythia", "references" -> PYTHIA;
+            case "gpt2" -> GPT2;
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "' (" + String.join(", ", NAMES)
+                    + ")");
         };
     }
 }

@@ -36,11 +36,6 @@ import picocli.CommandLine.Spec;
                 + "metrics.jsonl, eval.jsonl, plots/.")
 public final class DpoCommand implements Callable<Integer>, ResultCommand {
 
-    /** The tiny preset's DPO settings (CPU, bundled sample): η 1e-4 constant, β 0.1, batch 8, 3 epochs. */
-    static final DpoConfig TINY = new DpoConfig(1,
-            new OptimizerConfig(1e-4, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3), 0.1,
-            DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 0, true);
-
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
@@ -67,16 +62,6 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
             + "its log-probs once before training.")
     boolean noPrecompute;
 
-    /**
-     * Returns a preset's DPO settings.
-     *
-     * @param p the preset
-     * @return {@link #TINY} for {@code tiny}, {@link DpoConfig#defaults()} (TRL's) otherwise
-     */
-    static DpoConfig preset(Presets p) {
-        return "tiny".equals(p.name()) ? TINY : DpoConfig.defaults();
-    }
-
     static DpoLossType lossType(String name) {
         for (DpoLossType t : DpoLossType.values()) {
             if (t.name().equals(name.toUpperCase(Locale.ROOT))) {
@@ -96,7 +81,7 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
     @Override
     public Integer call() throws Exception {
         Presets p = train.preset();
-        DpoConfig base = preset(p);
+        DpoConfig base = p.dpo();
         int batch = train.batchSize != null ? train.batchSize : base.batchSize();
         DpoLossType type = loss != null ? lossType(loss) : base.lossType();
         DpoConfig cfg = new DpoConfig(
@@ -116,7 +101,7 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
         PrintWriter err = spec.commandLine().getErr();
         if (init == null) {
             if (p.scratchModel() == null) {
-                throw new IllegalArgumentException("--preset " + p.name() + " needs --model (the SFT checkpoint)");
+                throw new IllegalArgumentException(p.needsModel("the SFT checkpoint"));
             }
             err.println("dpo: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
         }
@@ -126,14 +111,12 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
                 Gpt2 policy = init != null ? Gpt2.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
                 Gpt2 ref = reference != null ? Gpt2.load(reference, m) : policy.copy(m)) { // copied before any update
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data, "train");
-            List<Encoded.Pair> evalPairs = train.evalData != null
-                    ? ExampleData.pairs(task, train.evalData, "valid1")
-                    : ExampleData.pairs(task, ExampleData.BUNDLED, "valid1");
+            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data(), "train");
+            List<Encoded.Pair> evalPairs = ExampleData.pairs(task, train.evalData(), "valid1");
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))
-                    .optDataId(ExampleData.dataId(train.data, "comparisons"))
+                    .optDataId(ExampleData.dataId(train.data(), "comparisons"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .build();
             DpoTrainer.Evaluation before = trainer.evaluate(0);

@@ -66,16 +66,19 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             Tokenizer tok = models.tokenizer();
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
-                    ? DrpoTrainer.preferredResponsePrompts(task,
-                            ExampleData.BUNDLED.equals(train.data) ? BundledTldr.pairs("train") : pairsFromFile(train.data))
-                    : ExampleData.prompts(task, train.data, "train");
+                    ? DrpoTrainer.preferredResponsePrompts(task, switch (train.data()) {
+                        case ExampleData.BUNDLED -> BundledTldr.pairs("train");
+                        case ExampleData.FULL -> ExampleData.full(true).pairs("train");
+                        default -> pairsFromFile(train.data());
+                    })
+                    : ExampleData.prompts(task, train.data(), "train");
             List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
-                    train.evalData != null ? train.evalData : ExampleData.BUNDLED, "valid");
+                    train.evalData(), "valid");
             DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
                     .setReference(models.reference()).setCritic(models.critic())
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
-                    .optDataId(ExampleData.dataId(train.data, "prompts"))
+                    .optDataId(ExampleData.dataId(train.data(), "prompts"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .build();
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);

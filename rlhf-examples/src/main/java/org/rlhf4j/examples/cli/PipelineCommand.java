@@ -35,8 +35,13 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
 
     @Spec CommandSpec spec;
 
-    @Option(names = "--preset", defaultValue = "tiny", description = "Preset of every stage. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--preset", defaultValue = "tiny",
+            description = "Preset of every stage: tiny, gpt2, pythia (see docs/reproduce.md). Default: ${DEFAULT-VALUE}.")
     String preset;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "HF checkpoint the SFT stage starts from (required by gpt2 and pythia; tiny trains from scratch).")
+    Path model;
 
     @Option(names = "--out", defaultValue = "runs/pipeline", paramLabel = "DIR",
             description = "Directory of the stages. Default: ${DEFAULT-VALUE}.")
@@ -67,7 +72,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         String sftModel = out.resolve("sft").resolve("model").toString();
         String rmModel = out.resolve("reward").resolve("model").toString();
         List<Stage> s = new ArrayList<>();
-        s.add(new Stage("sft", List.of("sft")));
+        s.add(new Stage("sft", model == null ? List.of("sft") : List.of("sft", "--model", model.toString())));
         s.add(new Stage("reward", List.of("reward", "--model", sftModel)));
         s.add(new Stage("ppo", List.of("ppo", "--model", sftModel, "--reward-model", rmModel)));
         s.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));

@@ -46,14 +46,14 @@ public final class PpoCommand implements Callable<Integer>, ResultCommand {
         try (RlOptions.Models models = rl.load(train, cfg.seed())) {
             Tokenizer tok = models.tokenizer();
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.PromptOnly> prompts = ExampleData.prompts(task, train.data, "train");
+            List<Encoded.PromptOnly> prompts = ExampleData.prompts(task, train.data(), "train");
             List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
-                    train.evalData != null ? train.evalData : ExampleData.BUNDLED, "valid");
+                    train.evalData(), "valid");
             PpoTrainer trainer = PpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
                     .setReference(models.reference()).setCritic(models.critic())
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
-                    .optDataId(ExampleData.dataId(train.data, "prompts"))
+                    .optDataId(ExampleData.dataId(train.data(), "prompts"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .build();
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);

@@ -70,7 +70,7 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
         PrintWriter err = spec.commandLine().getErr();
         if (init == null) {
             if (p.scratchModel() == null) {
-                throw new IllegalArgumentException("--preset " + p.name() + " needs --model (the SFT checkpoint)");
+                throw new IllegalArgumentException(p.needsModel("the SFT checkpoint"));
             }
             err.println("reward: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
         }
@@ -80,15 +80,21 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
                 ScalarModel rm = init != null ? ScalarModel.load(init, m, cfg.seed())
                         : ScalarModel.random(p.scratchModel(), m, cfg.seed())) {
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data, "train");
-            Map<String, List<Encoded.Pair>> evalSets = train.evalData != null
-                    ? Map.of("eval", ExampleData.pairs(task, train.evalData, "valid1"))
-                    : ExampleData.bundledRewardEvalSets(task);
-            List<Encoded.Sft> refs = ExampleData.sft(task, ExampleData.BUNDLED, "train");
+            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data(), "train");
+            String evalSource = train.evalData();
+            Map<String, List<Encoded.Pair>> evalSets = switch (evalSource) {
+                case ExampleData.BUNDLED -> ExampleData.bundledRewardEvalSets(task);
+                case ExampleData.FULL -> Map.of("valid1", ExampleData.pairs(task, evalSource, "valid1"),
+                        "valid2", ExampleData.pairs(task, evalSource, "valid2"));
+                default -> Map.of("eval", ExampleData.pairs(task, evalSource, "valid1"));
+            };
+            // reference summaries for the score normalisation: the SFT train split of the same named data
+            List<Encoded.Sft> refs = ExampleData.sft(task,
+                    ExampleData.FULL.equals(train.data()) ? ExampleData.FULL : ExampleData.BUNDLED, "train");
             RewardTrainer trainer = RewardTrainer.builder().setConfig(cfg).setModel(rm).setTokenizer(tok)
                     .setTrainData(trainPairs).optEvalSets(evalSets).optReferences(refs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(ExampleData.dataId(train.data, "comparisons"))
+                    .optDataId(ExampleData.dataId(train.data(), "comparisons"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .build();
             RewardTrainer.Result r = trainer.train();

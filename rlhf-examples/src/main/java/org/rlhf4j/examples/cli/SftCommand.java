@@ -64,14 +64,12 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
                 NDManager m = NDManager.newBaseManager(train.device());
                 Gpt2 policy = model != null ? Gpt2.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.Sft> trainData = ExampleData.sft(task, train.data, "train");
-            List<Encoded.Sft> evalData = train.evalData != null
-                    ? ExampleData.sft(task, train.evalData, "valid")
-                    : ExampleData.sft(task, ExampleData.BUNDLED, "valid");
+            List<Encoded.Sft> trainData = ExampleData.sft(task, train.data(), "train");
+            List<Encoded.Sft> evalData = ExampleData.sft(task, train.evalData(), "valid");
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(ExampleData.dataId(train.data, "sft")).optCommand("rlhf4j " + String.join(" ",
+                    .optDataId(ExampleData.dataId(train.data(), "sft")).optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
                     .build();
             SftTrainer.Evaluation before = trainer.evaluate(0);
@@ -96,7 +94,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
 
     static Gpt2 fromScratch(Presets p, NDManager m, long seed) {
         if (p.scratchModel() == null) {
-            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+            throw new IllegalArgumentException(p.needsModel("the model to fine-tune"));
         }
         return Gpt2.random(p.scratchModel(), m, seed);
     }
@@ -104,7 +102,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
     /** A from-scratch model sized to the tokenizer's vocabulary (compact for the tiny preset). */
     private static Gpt2 fromScratch(Presets p, NDManager m, long seed, Tokenizer tok) {
         if (p.scratchModel() == null) {
-            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+            throw new IllegalArgumentException(p.needsModel("the model to fine-tune"));
         }
         return Gpt2.random(p.scratchModel(tok.vocabSize(), tok.eosTokenId()), m, seed);
     }
@@ -112,8 +110,8 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
     /** The tiny preset's compact vocabulary over the bundled GPT-2 tokenizer. */
     private Tokenizer scratchTokenizer(Presets p) throws java.io.IOException {
         if (p.scratchModel() == null) {
-            throw new IllegalArgumentException("--preset " + p.name() + " needs --model (an HF checkpoint directory)");
+            throw new IllegalArgumentException(p.needsModel("the model to fine-tune"));
         }
-        return ExampleData.compactVocabulary(Gpt2Tokenizers.bundled(), train.task(), train.data);
+        return ExampleData.compactVocabulary(Gpt2Tokenizers.bundled(), train.task(), train.data());
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.core.checkpoint.AtomicDirectory;
+import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Presets;
 import org.rlhf4j.datasets.task.TaskConfig;
 import picocli.CommandLine.Option;
@@ -12,15 +13,40 @@ import picocli.CommandLine.Option;
 public final class TrainOptions {
 
     @Option(names = "--preset", defaultValue = "tiny",
-            description = "tiny (CPU, bundled sample, from-scratch model) or references (GPU, full data). Default: ${DEFAULT-VALUE}.")
+            description = "tiny (CPU, bundled sample, from-scratch model), gpt2 or pythia (the references' "
+                    + "hyperparameters, full data, an HF checkpoint as --model; references = pythia). Default: ${DEFAULT-VALUE}.")
     String preset;
 
-    @Option(names = "--data", defaultValue = "bundled", paramLabel = "bundled|FILE",
-            description = "Training data: the bundled TL;DR sample or a JSON Lines file (any supported format). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", paramLabel = "bundled|full|FILE",
+            description = "Training data: the bundled TL;DR sample, the full downloaded TL;DR data (rlhf4j data download "
+                    + "tldr) or a JSON Lines file (any supported format). Default: the preset's (tiny: bundled; gpt2, pythia: full).")
     String data;
 
-    @Option(names = "--eval-data", paramLabel = "FILE", description = "Held-out data file (default: the bundled validation split).")
+    @Option(names = "--eval-data", paramLabel = "bundled|full|FILE",
+            description = "Held-out data (default: the validation split of --data when it is bundled or full, else bundled).")
     String evalData;
+
+    /**
+     * Returns the training data source: {@code --data}, else the preset's.
+     *
+     * @return {@link ExampleData#BUNDLED}, {@link ExampleData#FULL} or a file
+     */
+    public String data() {
+        return data != null ? data : preset().data();
+    }
+
+    /**
+     * Returns the held-out data source: {@code --eval-data}, else the validation split of {@link #data()} when that
+     * is bundled or full, else the bundled one.
+     *
+     * @return {@link ExampleData#BUNDLED}, {@link ExampleData#FULL} or a file
+     */
+    public String evalData() {
+        if (evalData != null) {
+            return evalData;
+        }
+        return ExampleData.FULL.equals(data()) ? ExampleData.FULL : ExampleData.BUNDLED;
+    }
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>). Its model/ is the checkpoint.")
     Path out;

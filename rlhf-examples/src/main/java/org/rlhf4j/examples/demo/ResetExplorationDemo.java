@@ -42,9 +42,8 @@ import picocli.CommandLine.Option;
  * <p>Task: V tokens, the last one EOS. Each of N prompts is P random tokens and has one exact target answer y* of
  * M random tokens followed by EOS (L = M + 1 tokens), drawn once from the task seed and stored as the prompt's
  * reference. The reward is 1 when the response equals y* exactly (EOS included) and 0 otherwise. A uniformly random
- * policy finds y* with probability V^−L per sample (8^−7 ≈ 4.8·10⁻⁷ with the defaults, so the 19,200 PPO
- * episodes of the default budget expect 0.009 hits), so PPO from the prompt
- * essentially never sees a reward; DR-PO resets a share β_mix of the samples to a prefix of y*, where the missing
+ * policy finds y* with probability V^−L per sample (8^−6 ≈ 3.8·10⁻⁶ with the defaults, so the 25,600 PPO
+ * episodes of the default budget expect 0.1 hits), so PPO from the prompt essentially never sees a reward; DR-PO resets a share β_mix of the samples to a prefix of y*, where the missing
  * suffix is short enough to be found, and so learns the answer backwards (a curriculum from the end of y*).
  *
  * <p>Protocol: PPO and DR-PO start from the same randomly initialised policy (seeded, no pre-training), use the same
@@ -62,10 +61,10 @@ public final class ResetExplorationDemo {
         /** Creates the defaults. */
         public Options() {}
 
-        @Option(names = "--updates", defaultValue = "300", description = "PPO updates per algorithm. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--updates", defaultValue = "100", description = "PPO updates per algorithm. Default: ${DEFAULT-VALUE}.")
         int updates;
 
-        @Option(names = "--batch", defaultValue = "64", description = "Episodes per update. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--batch", defaultValue = "256", description = "Episodes per update. Default: ${DEFAULT-VALUE}.")
         int batch;
 
         @Option(names = "--prompts", defaultValue = "2", description = "Number of prompts (each with its own target). Default: ${DEFAULT-VALUE}.")
@@ -74,7 +73,7 @@ public final class ResetExplorationDemo {
         @Option(names = "--prompt-length", defaultValue = "4", description = "Prompt tokens. Default: ${DEFAULT-VALUE}.")
         int promptLength;
 
-        @Option(names = "--answer-length", defaultValue = "6", description = "Target tokens before EOS (M). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--answer-length", defaultValue = "5", description = "Target tokens before EOS (M). Default: ${DEFAULT-VALUE}.")
         int answerLength;
 
         @Option(names = "--vocab", defaultValue = "8", description = "Vocabulary size V (EOS = V-1). Default: ${DEFAULT-VALUE}.")
@@ -83,7 +82,7 @@ public final class ResetExplorationDemo {
         @Option(names = "--beta-mix", defaultValue = "0.75", description = "DR-PO reset probability β_mix. Default: ${DEFAULT-VALUE}.")
         double betaMix;
 
-        @Option(names = "--lr", defaultValue = "0.002", description = "AdamW learning rate (constant). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--lr", defaultValue = "0.002", description = "AdamW peak learning rate η. Default: ${DEFAULT-VALUE}.")
         double lr;
 
         @Option(names = "--schedule", defaultValue = "LINEAR", description = "Learning-rate schedule: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
