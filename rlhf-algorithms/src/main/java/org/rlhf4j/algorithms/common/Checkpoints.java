@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.ModelFormatException;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.model.Weights;
 import org.rlhf4j.core.train.AdamW;
@@ -43,7 +43,7 @@ public final class Checkpoints {
      */
     public static void restoreLm(Path dir, Weights into, AdamW optimizer) throws IOException {
         try (NDManager m = into.manager().newSubManager();
-                Gpt2 saved = Gpt2.load(dir, m)) {
+                CausalLm saved = CausalLm.load(dir, m)) {
             into.copyFrom(saved.weights());
         }
         optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));

@@ -28,6 +28,7 @@ import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
@@ -660,7 +661,7 @@ public final class DpoTrainer {
          *
          * @return the trainer
          * @throws IllegalArgumentException when a required value is missing, the policy and the reference are the
-         *     same object or have different vocabularies, or a batch of these pairs could exceed n_positions
+         *     same object or have different vocabularies, or a batch of these pairs could exceed the models' maximum positions
          */
         public DpoTrainer build() {
             if (config == null || policy == null || reference == null || tokenizer == null || train == null) {
@@ -672,7 +673,7 @@ public final class DpoTrainer {
             checkCommon();
             if (reference == policy || reference.weights() == policy.weights()) {
                 throw new IllegalArgumentException("the reference must be a separate frozen copy of the policy "
-                        + "(e.g. Gpt2.copy or a second Gpt2.load), not the policy itself");
+                        + "(e.g. CausalLm.copy or a second CausalLm.load), not the policy itself");
             }
             if (reference.config().vocabSize() != policy.config().vocabSize()) {
                 throw new IllegalArgumentException("reference vocabulary (" + reference.config().vocabSize()
@@ -693,10 +694,14 @@ public final class DpoTrainer {
                 q = Math.max(q, p.query().ids().length);
                 r = Math.max(r, Math.max(p.chosen().length, p.rejected().length));
             }
-            int limit = Math.min(policy.config().nPositions(), reference.config().nPositions());
+            ModelConfig limiting = policy.config().maxPositions() <= reference.config().maxPositions()
+                    ? policy.config()
+                    : reference.config();
+            int limit = limiting.maxPositions();
             if (q + r > limit) {
                 throw new IllegalArgumentException("the " + what + " pairs' longest query (" + q
-                        + " tokens) + longest response (" + r + ") = " + (q + r) + " exceed n_positions=" + limit
+                        + " tokens) + longest response (" + r + ") = " + (q + r) + " exceed "
+                        + limiting.maxPositionsField() + "=" + limit
                         + "; shorten queries (TaskConfig.maxQueryTokens) or responses");
             }
         }

@@ -16,8 +16,12 @@ import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.GptNeoX;
+import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
@@ -29,6 +33,8 @@ class PpoTrainerTest {
     static final int EOS = 31;
     static final int TARGET = 5;
     static final Gpt2Config CFG = Gpt2Config.of(32, 64, 32, 2, 4);
+    static final GptNeoXConfig NEOX = new GptNeoXConfig(32, 64, 32, 2, 2, 64, "gelu", 0.25, 10000, 1e-5, true, false,
+            true, EOS, EOS, java.util.Map.of());
     static final Tokenizer TOK = TestData.syntheticTokenizer(32, EOS);
 
     static List<Encoded.PromptOnly> prompts(int n, long seed) {
@@ -64,10 +70,15 @@ class PpoTrainerTest {
     record Run(PpoTrainer.Result result, PpoTrainer.Evaluation before, PpoTrainer.Evaluation after) {}
 
     static Run train(PpoConfig cfg, RewardFunction fn, RunDir dir, long stopAfter) throws Exception {
+        return train(CFG, cfg, fn, dir, stopAfter);
+    }
+
+    static Run train(ModelConfig model, PpoConfig cfg, RewardFunction fn, RunDir dir, long stopAfter)
+            throws Exception {
         try (NDManager m = NDManager.newBaseManager();
-                Gpt2 policy = Gpt2.random(CFG, m, 1);
-                Gpt2 ref = policy.copy(m);
-                ScalarModel critic = ScalarModel.random(CFG, m, 2)) {
+                CausalLm policy = CausalLm.random(model, m, 1);
+                CausalLm ref = policy.copy(m);
+                ScalarModel critic = ScalarModel.random(model, m, 2)) {
             List<Encoded.PromptOnly> held = prompts(64, 99);
             PpoTrainer t = PpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref).setCritic(critic)
                     .setReward(RewardSource.of(fn)).setTokenizer(TOK).setPrompts(prompts(64, 1)).optRunDir(dir)
@@ -129,6 +140,28 @@ class PpoTrainerTest {
             assertThat(resumed.get(i)).as("update %d", i).isCloseTo(full.get(i), within(1e-6));
         }
         assertThat(run.model().resolve("critic/model.safetensors")).exists();
+    }
+
+    @Test
+    void aGptNeoXPolicyAndCriticTrainAndResumeLikeGpt2(@TempDir Path dir) throws Exception {
+        PpoConfig cfg = config(32 * 3, 0.05, -1.0);
+        List<Double> full = train(NEOX, cfg, COUNT, new RunDir(dir.resolve("a")), 0).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList();
+        RunDir run = new RunDir(dir.resolve("b"));
+        List<Double> resumed = new ArrayList<>(train(NEOX, cfg, COUNT, run, 1).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList());
+        resumed.addAll(train(NEOX, cfg, COUNT, run, 0).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList());
+        assertThat(full).hasSize(3).allSatisfy(l -> assertThat(l).isFinite());
+        assertThat(resumed).hasSize(full.size());
+        for (int i = 0; i < full.size(); i++) {
+            assertThat(resumed.get(i)).as("update %d", i).isCloseTo(full.get(i), within(1e-6));
+        }
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm saved = CausalLm.load(run.model(), m)) {
+            assertThat(saved).isInstanceOf(GptNeoX.class);
+            assertThat(saved.config().withExtra(java.util.Map.of())).isEqualTo(NEOX); // + architectures
+        }
     }
 
     /** Trainer plus one update's rollout data, for invariance checks. */

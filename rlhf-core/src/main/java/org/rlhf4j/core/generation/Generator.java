@@ -57,10 +57,10 @@ public final class Generator {
             tp = Math.max(tp, prompts.get(i).length);
         }
         int maxNew = cfg.maxNewTokens();
-        if (tp + maxNew > model.config().nPositions()) {
+        if (tp + maxNew > model.config().maxPositions()) {
             throw new IllegalArgumentException(
-                    "longest prompt (" + tp + ") + maxNewTokens (" + maxNew + ") exceeds n_positions="
-                            + model.config().nPositions());
+                    "longest prompt (" + tp + ") + maxNewTokens (" + maxNew + ") exceeds "
+                            + model.config().maxPositionsField() + "=" + model.config().maxPositions());
         }
         int[][] forced = new int[batch][];
         for (int b = 0; b < batch; b++) {
@@ -91,7 +91,7 @@ public final class Generator {
         SplittableRandom rng = new SplittableRandom(seed);
         int steps = 0;
         try (NDManager m = model.manager().newSubManager();
-                KvCache cache = cfg.useKvCache() ? new KvCache(model.config().nLayer()) : null) {
+                KvCache cache = cfg.useKvCache() ? new KvCache(model.config().numLayers()) : null) {
             NDArray logits;
             try (NDScope scope = new NDScope()) {
                 NDArray ids = m.create(toLong(promptIds), new Shape(batch, tp));

@@ -17,11 +17,50 @@ import java.nio.file.Path;
 public interface CausalLm extends AutoCloseable {
 
     /**
+     * Loads an HF-format directory ({@code config.json} + {@code model.safetensors}) of any supported architecture:
+     * {@code config.json} is read with {@link ModelConfig#read}, and its {@code model_type} picks the implementation
+     * ({@code gpt2} gives {@link Gpt2}, {@code gpt_neox} gives {@link GptNeoX}).
+     *
+     * @param dir the directory
+     * @param parent the parent manager (device)
+     * @return the model
+     * @throws IOException when a file is missing or inconsistent, or the architecture is not supported; the message
+     *     names the file and the field or tensor
+     */
+    static CausalLm load(Path dir, NDManager parent) throws IOException {
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        if (config instanceof Gpt2Config c) {
+            return Gpt2.load(dir, c, parent);
+        } else if (config instanceof GptNeoXConfig c) {
+            return GptNeoX.load(dir, c, parent);
+        }
+        throw new AssertionError("unhandled ModelConfig " + config.getClass());
+    }
+
+    /**
+     * Creates a randomly initialised model of the configuration's architecture, with that architecture's Hugging
+     * Face initialisation ({@link Gpt2#random}, {@link GptNeoX#random}).
+     *
+     * @param config the configuration
+     * @param parent the parent manager (device)
+     * @param seed the seed
+     * @return the model
+     */
+    static CausalLm random(ModelConfig config, NDManager parent, long seed) {
+        if (config instanceof Gpt2Config c) {
+            return Gpt2.random(c, parent, seed);
+        } else if (config instanceof GptNeoXConfig c) {
+            return GptNeoX.random(c, parent, seed);
+        }
+        throw new AssertionError("unhandled ModelConfig " + config.getClass());
+    }
+
+    /**
      * Returns the configuration.
      *
      * @return the config
      */
-    Gpt2Config config();
+    ModelConfig config();
 
     /**
      * Returns the trainable parameters, in state-dict order.
@@ -41,7 +80,7 @@ public interface CausalLm extends AutoCloseable {
     NDArray hidden(NDArray ids, NDArray mask, KvCache cache);
 
     /**
-     * Projects hidden states to next-token logits with the tied embedding.
+     * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out}).
      *
      * @param hidden {@code [..., d_model]}
      * @return {@code [..., V]}
@@ -72,6 +111,14 @@ public interface CausalLm extends AutoCloseable {
         NDArray h = hidden(ids, mask, null).get(new ai.djl.ndarray.index.NDIndex(":, :-1, :"));
         return org.rlhf4j.core.tensor.TensorOps.tokenLogprobs(logits(h), ids.get(new ai.djl.ndarray.index.NDIndex(":, 1:")));
     }
+
+    /**
+     * Returns an independent copy of this model (e.g. the frozen reference policy).
+     *
+     * @param parent the parent manager of the copy
+     * @return the copy, of the same class
+     */
+    CausalLm copy(NDManager parent);
 
     /**
      * Saves {@code config.json} and {@code model.safetensors} in Hugging Face layout.

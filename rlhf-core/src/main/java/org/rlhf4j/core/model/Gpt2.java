@@ -11,18 +11,14 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.ndarray.types.SparseFormat;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.SafeTensors;
 import org.rlhf4j.core.tensor.TensorOps;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * GPT-2 causal language model with exact Hugging Face {@code GPT2LMHeadModel} semantics.
@@ -36,13 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gpt2 implements CausalLm {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Gpt2.class);
-
     /** Prefix of the transformer's tensors in HF {@code GPT2LMHeadModel} state dicts. */
     public static final String PREFIX = "transformer.";
-
-    /** Additive attention-mask value for disallowed keys. */
-    private static final float MASKED = -1e9f;
 
     private final Gpt2Config config;
     private final Weights weights;
@@ -90,12 +81,24 @@ public final class Gpt2 implements CausalLm {
      * @throws IOException when a file is missing or inconsistent; the message names file and tensor
      */
     public static Gpt2 load(Path dir, NDManager parent) throws IOException {
-        Gpt2Config config = Gpt2Config.read(dir.resolve("config.json"));
+        return load(dir, Gpt2Config.read(dir.resolve("config.json")), parent);
+    }
+
+    /**
+     * Loads {@code model.safetensors} from a directory whose {@code config.json} was already read.
+     *
+     * @param dir the directory
+     * @param config its configuration
+     * @param parent the parent manager (device)
+     * @return the model
+     * @throws IOException when the file is missing or inconsistent; the message names file and tensor
+     */
+    static Gpt2 load(Path dir, Gpt2Config config, NDManager parent) throws IOException {
         Weights w = new Weights(parent);
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
             Set<String> used = new HashSet<>();
             loadTransformer(st, config, w, used);
-            warnUnused(st, used, Set.of("lm_head.weight"));
+            TransformerOps.warnUnused(st, used, Set.of("lm_head.weight"));
         } catch (IOException | RuntimeException e) {
             w.close();
             throw e;
@@ -168,62 +171,16 @@ public final class Gpt2 implements CausalLm {
      */
     static void loadTransformer(SafeTensors st, Gpt2Config c, Weights into, Set<String> used)
             throws ModelFormatException {
-        boolean prefixed = st.entries().containsKey(PREFIX + "wte.weight");
-        if (!prefixed && !st.entries().containsKey("wte.weight")) {
-            throw new ModelFormatException(st.file(), "missing tensor '" + PREFIX + "wte.weight'");
-        }
         for (String name : st.entries().keySet()) {
             if (name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
                 used.add(name);
             }
         }
-        for (Map.Entry<String, Shape> e : expectedShapes(c).entrySet()) {
-            String fileName = prefixed ? e.getKey() : e.getKey().substring(PREFIX.length());
-            SafeTensors.Entry entry = st.entries().get(fileName);
-            if (entry == null) {
-                throw new ModelFormatException(st.file(), "missing tensor '" + fileName + "'");
-            }
-            if (!entry.shape().equals(e.getValue())) {
-                throw new ModelFormatException(
-                        st.file(),
-                        "tensor '" + fileName + "' has shape " + entry.shape() + " but config.json implies "
-                                + e.getValue());
-            }
-            if (entry.dtype().loadedAs() != DataType.FLOAT32 && entry.dtype().loadedAs() != DataType.FLOAT64) {
-                throw new ModelFormatException(
-                        st.file(), "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
-            }
-            NDArray view = st.load(fileName, into.manager());
-            NDArray owned = Weights.ownedFloat32(view);
-            view.close();
-            into.put(e.getKey(), owned);
-            used.add(fileName);
-        }
-    }
-
-    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
-        List<String> unused = new ArrayList<>();
-        for (String n : st.entries().keySet()) {
-            if (!used.contains(n) && !ignorable.contains(n)) {
-                unused.add(n);
-            }
-        }
-        if (!unused.isEmpty()) {
-            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.file(), unused.size(), unused);
-        }
+        TransformerOps.loadTensors(st, expectedShapes(c), PREFIX, PREFIX + "wte.weight", into, used);
     }
 
     static void checkShapes(Gpt2Config c, Weights w) {
-        for (Map.Entry<String, Shape> e : expectedShapes(c).entrySet()) {
-            if (!w.contains(e.getKey())) {
-                throw new IllegalArgumentException("missing parameter '" + e.getKey() + "'");
-            }
-            Shape s = w.get(e.getKey()).getShape();
-            if (!s.equals(e.getValue())) {
-                throw new IllegalArgumentException(
-                        "parameter '" + e.getKey() + "' has shape " + s + ", expected " + e.getValue());
-            }
-        }
+        TransformerOps.checkShapes(expectedShapes(c), w);
     }
 
     /** {@inheritDoc} */
@@ -244,6 +201,7 @@ public final class Gpt2 implements CausalLm {
      * @param parent the parent manager of the copy
      * @return the copy
      */
+    @Override
     public Gpt2 copy(NDManager parent) {
         Weights w = new Weights(parent);
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
@@ -289,45 +247,20 @@ public final class Gpt2 implements CausalLm {
      * @return {@code [B, T, d]} hidden states after {@code ln_f}
      */
     static NDArray transformer(Weights w, Gpt2Config c, NDArray ids, NDArray mask, KvCache cache) {
-        Shape is = ids.getShape();
-        if (is.dimension() != 2 || !mask.getShape().equals(is)) {
-            throw new IllegalArgumentException(
-                    "ids and mask must both be [B, T]; got ids " + is + ", mask " + mask.getShape());
-        }
-        long batch = is.get(0);
-        long t = is.get(1);
-        long past = cache == null ? 0 : cache.length();
-        if (past + t > c.nPositions()) {
-            throw new IllegalArgumentException(
-                    "sequence length " + (past + t) + " exceeds n_positions=" + c.nPositions());
-        }
-        NDManager m = ids.getManager();
-        NDArray maskF = mask.toType(DataType.FLOAT32, false);
-        // positions from the mask (HF: cumsum(mask) - 1, pads clamped): left padding does not shift real tokens
-        NDArray pos = TensorOps.sub(maskF.cumSum(1), 1);
-        NDArray fullMask = maskF;
-        if (cache != null && cache.mask() != null) {
-            pos = pos.add(cache.mask().sum(new int[] {1}, true));
-            fullMask = cache.mask().concat(maskF, 1);
-        }
-        pos = TensorOps.maximum(pos, 0).toType(DataType.INT64, false);
-        long keys = past + t;
-        // additive mask [B, 1, T, T_k]: 0 where key j <= query position and key j is real, −1e9 elsewhere
-        NDArray qPos = m.arange(past, past + t, 1, DataType.FLOAT32).reshape(t, 1);
-        NDArray kPos = m.arange(0, keys, 1, DataType.FLOAT32).reshape(1, keys);
-        NDArray causal = kPos.lte(qPos).toType(DataType.FLOAT32, false);
-        NDArray allowed = causal.expandDims(0).mul(fullMask.expandDims(1));
-        NDArray additive = TensorOps.mul(TensorOps.sub(allowed, 1), -MASKED).expandDims(1);
-
+        TransformerOps.AttentionInputs in = TransformerOps.attentionInputs(ids, mask, cache, c);
+        long batch = ids.getShape().get(0);
+        long t = ids.getShape().get(1);
         String p = PREFIX;
         NDArray x = Embedding.embedding(ids.toType(DataType.INT64, false), w.get(p + "wte.weight"), SparseFormat.DENSE)
                 .singletonOrThrow();
-        NDArray pe = Embedding.embedding(pos, w.get(p + "wpe.weight"), SparseFormat.DENSE).singletonOrThrow();
+        NDArray pe = Embedding.embedding(in.positions(), w.get(p + "wpe.weight"), SparseFormat.DENSE)
+                .singletonOrThrow();
         NDArray h = x.add(pe);
         int heads = c.nHead();
         long hd = c.headDim();
         float scale = (float) (1.0 / Math.sqrt(hd));
         float eps = (float) c.layerNormEpsilon();
+        boolean exactGelu = "gelu".equals(c.activationFunction());
         Shape dShape = new Shape(c.nEmbd());
         for (int l = 0; l < c.nLayer(); l++) {
             String b = p + "h." + l + ".";
@@ -338,24 +271,17 @@ public final class Gpt2 implements CausalLm {
             NDArray q = TensorOps.mul(parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3), scale);
             NDArray k = parts.get(1).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             NDArray v = parts.get(2).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
-            if (cache != null) {
-                if (cache.key(l) != null) {
-                    k = cache.key(l).concat(k, 2);
-                    v = cache.value(l).concat(v, 2);
-                }
-                cache.set(l, k, v);
-            }
-            NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(additive).softmax(-1);
-            NDArray o = att.matMul(v).transpose(0, 2, 1, 3).reshape(batch, t, c.nEmbd());
+            NDArray o = TransformerOps.attend(q, k, v, in.bias(), cache, l)
+                    .transpose(0, 2, 1, 3)
+                    .reshape(batch, t, c.nEmbd());
             h = h.add(conv1d(o, w.get(b + "attn.c_proj.weight"), w.get(b + "attn.c_proj.bias")));
             NDArray u = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_2.weight"), w.get(b + "ln_2.bias"), eps)
                     .singletonOrThrow();
-            NDArray f = activation(conv1d(u, w.get(b + "mlp.c_fc.weight"), w.get(b + "mlp.c_fc.bias")), c);
+            NDArray f = TransformerOps.gelu(
+                    conv1d(u, w.get(b + "mlp.c_fc.weight"), w.get(b + "mlp.c_fc.bias")), exactGelu);
             h = h.add(conv1d(f, w.get(b + "mlp.c_proj.weight"), w.get(b + "mlp.c_proj.bias")));
         }
-        if (cache != null) {
-            cache.setMask(fullMask == maskF ? maskF.duplicate() : fullMask);
-        }
+        in.commit(cache);
         return LayerNorm.layerNorm(h, dShape, w.get(p + "ln_f.weight"), w.get(p + "ln_f.bias"), eps)
                 .singletonOrThrow();
     }
@@ -363,22 +289,5 @@ public final class Gpt2 implements CausalLm {
     /** HF Conv1D: x W + b with W stored [in, out]. */
     private static NDArray conv1d(NDArray x, NDArray weight, NDArray bias) {
         return x.matMul(weight).add(bias);
-    }
-
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
-
-    /**
-     * The configured activation: {@code gelu_new} = ½u(1 + tanh(√(2/π)(u + 0.044715u³))) or exact erf GELU.
-     *
-     * @param u input
-     * @param c config naming the activation
-     * @return activation
-     */
-    static NDArray activation(NDArray u, Gpt2Config c) {
-        if ("gelu".equals(c.activationFunction())) {
-            return TensorOps.mul(u, 0.5).mul(TensorOps.add(TensorOps.mul(u, 1 / Math.sqrt(2)).erf(), 1));
-        }
-        NDArray inner = TensorOps.mul(TensorOps.mul(u.mul(u).mul(u), 0.044715).add(u), SQRT_2_OVER_PI);
-        return TensorOps.mul(u, 0.5).mul(TensorOps.add(inner.tanh(), 1));
     }
 }

@@ -3,8 +3,6 @@ package org.rlhf4j.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,7 +41,11 @@ public record Gpt2Config(
         String activationFunction,
         int bosTokenId,
         int eosTokenId,
-        Map<String, JsonNode> extra) {
+        Map<String, JsonNode> extra)
+        implements ModelConfig {
+
+    /** The {@code model_type} of GPT-2 configs. */
+    public static final String MODEL_TYPE = "gpt2";
 
     /** GPT-2's vocabulary size (50,257 byte-level BPE tokens). */
     public static final int GPT2_VOCAB = 50257;
@@ -111,12 +113,55 @@ public record Gpt2Config(
         return nEmbd / nHead;
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public String modelType() {
+        return MODEL_TYPE;
+    }
+
+    /**
+     * Returns {@code n_positions}.
+     *
+     * @return the maximum sequence length
+     */
+    @Override
+    public int maxPositions() {
+        return nPositions;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String maxPositionsField() {
+        return "n_positions";
+    }
+
+    /**
+     * Returns {@code n_embd}.
+     *
+     * @return d_model
+     */
+    @Override
+    public int hiddenSize() {
+        return nEmbd;
+    }
+
+    /**
+     * Returns {@code n_layer}.
+     *
+     * @return the number of blocks
+     */
+    @Override
+    public int numLayers() {
+        return nLayer;
+    }
+
     /**
      * Returns a copy with other extra fields (e.g. {@code architectures} of a scalar-head model).
      *
      * @param newExtra the extra fields
      * @return the copy
      */
+    @Override
     public Gpt2Config withExtra(Map<String, JsonNode> newExtra) {
         return new Gpt2Config(
                 vocabSize, nPositions, nEmbd, nLayer, nHead, nInner, layerNormEpsilon, activationFunction, bosTokenId,
@@ -135,33 +180,38 @@ public record Gpt2Config(
     }
 
     /**
-     * Reads {@code config.json}.
+     * Reads a GPT-2 {@code config.json}; {@link ModelConfig#read} reads any supported architecture.
      *
      * @param file the file
      * @return the config
-     * @throws ModelFormatException when the file is missing, is not JSON, lacks a field or has an invalid value
+     * @throws ModelFormatException when the file is missing, is not JSON, is not a GPT-2 config, lacks a field or
+     *     has an invalid value
      */
     public static Gpt2Config read(Path file) throws ModelFormatException {
-        JsonNode root;
+        JsonNode root = ConfigFields.readObject(file);
+        String type = root.path("model_type").asText(MODEL_TYPE);
+        if (!MODEL_TYPE.equals(type)) {
+            throw new ModelFormatException(
+                    file, "field 'model_type' is '" + type + "', expected '" + MODEL_TYPE
+                            + "' (ModelConfig.read and CausalLm.load accept every supported architecture)");
+        }
+        return fromJson(file, root);
+    }
+
+    /**
+     * Builds a config from a parsed {@code config.json} object whose {@code model_type} is {@code gpt2} or absent.
+     *
+     * @param file the file, for messages
+     * @param root the object
+     * @return the config
+     * @throws ModelFormatException when a field is missing or invalid
+     */
+    static Gpt2Config fromJson(Path file, JsonNode root) throws ModelFormatException {
         try {
-            root = Json.MAPPER.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file, "file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file, "not valid JSON: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new ModelFormatException(file, "not a JSON object");
-        }
-        String type = root.path("model_type").asText("gpt2");
-        if (!"gpt2".equals(type)) {
-            throw new ModelFormatException(file, "field 'model_type' is '" + type + "'; only 'gpt2' is supported");
-        }
-        try {
-            int nEmbd = intField(file, root, "n_embd", null);
+            int nEmbd = ConfigFields.intField(file, root, "n_embd", null);
             JsonNode inner = root.get("n_inner");
-            int nInner = inner == null || inner.isNull() ? 4 * nEmbd : intField(file, root, "n_inner", null);
-            int vocab = intField(file, root, "vocab_size", null);
+            int nInner = inner == null || inner.isNull() ? 4 * nEmbd : ConfigFields.intField(file, root, "n_inner", null);
+            int vocab = ConfigFields.intField(file, root, "vocab_size", null);
             Map<String, JsonNode> extra = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
@@ -171,15 +221,15 @@ public record Gpt2Config(
             }
             return new Gpt2Config(
                     vocab,
-                    intField(file, root, "n_positions", null),
+                    ConfigFields.intField(file, root, "n_positions", null),
                     nEmbd,
-                    intField(file, root, "n_layer", null),
-                    intField(file, root, "n_head", null),
+                    ConfigFields.intField(file, root, "n_layer", null),
+                    ConfigFields.intField(file, root, "n_head", null),
                     nInner,
                     root.path("layer_norm_epsilon").asDouble(1e-5),
                     root.path("activation_function").asText("gelu_new"),
-                    intField(file, root, "bos_token_id", vocab - 1),
-                    intField(file, root, "eos_token_id", vocab - 1),
+                    ConfigFields.intField(file, root, "bos_token_id", vocab - 1),
+                    ConfigFields.intField(file, root, "eos_token_id", vocab - 1),
                     extra);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file, e.getMessage(), e);
@@ -191,26 +241,13 @@ public record Gpt2Config(
                     "n_inner", true, "layer_norm_epsilon", true, "activation_function", true, "bos_token_id", true,
                     "eos_token_id", true);
 
-    private static int intField(Path file, JsonNode root, String name, Integer dflt) throws ModelFormatException {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            if (dflt != null) {
-                return dflt;
-            }
-            throw new ModelFormatException(file, "missing field '" + name + "'");
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new ModelFormatException(file, "field '" + name + "' must be an integer, got " + n);
-        }
-        return n.asInt();
-    }
-
     /**
      * Writes {@code config.json} in Hugging Face layout (known fields, then the kept extra fields).
      *
      * @param file the target
      * @throws IOException on write failure
      */
+    @Override
     public void write(Path file) throws IOException {
         Json.write(file, toJson());
     }
@@ -220,9 +257,10 @@ public record Gpt2Config(
      *
      * @return the object
      */
+    @Override
     public ObjectNode toJson() {
         ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("model_type", "gpt2");
+        o.put("model_type", MODEL_TYPE);
         if (!extra.containsKey("architectures")) {
             o.putArray("architectures").add("GPT2LMHeadModel");
         }

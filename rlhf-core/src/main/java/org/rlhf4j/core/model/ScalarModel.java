@@ -21,13 +21,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A GPT-2 transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification} with
- * one label, plus a bias).
+ * A causal-LM transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification} or
+ * {@code GPTNeoXForSequenceClassification} with one label, plus a bias).
  *
  * <p>v_t = w·h_t + b for every position t ({@link #values}); a sequence's score is v at its last real token
  * ({@link #score}), which for a response ending in EOS is the EOS position (Stiennon et al. 2020 §3.4). The head is
  * initialised w ~ N(0, 1/(d+1)), b = 0 (N+ implementation details, detail 10). The bias b is where a reward model's
  * normalisation lives: setting b −= mean score of reference summaries makes them score 0 on average.
+ *
+ * <p>The trunk is any supported architecture ({@link Gpt2Config} or {@link GptNeoXConfig}); its tensors keep their HF
+ * names ({@code transformer.*}, {@code gpt_neox.*}) and the language-model head ({@code lm_head.weight},
+ * {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
+ * ignores {@code score.bias} when it loads a saved scalar model.
  */
 public final class ScalarModel implements AutoCloseable {
 
@@ -39,18 +44,18 @@ public final class ScalarModel implements AutoCloseable {
     /** Name of the head bias ({@code [1]}). */
     public static final String HEAD_BIAS = "score.bias";
 
-    private final Gpt2Config config;
+    private final ModelConfig config;
     private final Weights weights;
 
-    private ScalarModel(Gpt2Config config, Weights weights) {
+    private ScalarModel(ModelConfig config, Weights weights) {
         this.config = config.withExtra(headExtra(config));
         this.weights = weights;
     }
 
-    private static Map<String, JsonNode> headExtra(Gpt2Config c) {
+    private static Map<String, JsonNode> headExtra(ModelConfig c) {
         Map<String, JsonNode> extra = new LinkedHashMap<>(c.extra());
         JsonNodeFactory f = JsonNodeFactory.instance;
-        extra.put("architectures", f.arrayNode().add("GPT2ForSequenceClassification"));
+        extra.put("architectures", f.arrayNode().add(classifierArchitecture(c)));
         ObjectNode id2label = f.objectNode().put("0", "LABEL_0");
         ObjectNode label2id = f.objectNode().put("LABEL_0", 0);
         extra.put("id2label", id2label);
@@ -60,24 +65,26 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Creates a randomly initialised model (transformer as {@link Gpt2#random}, head N(0, 1/(d+1))).
+     * Creates a randomly initialised model (transformer as {@link Gpt2#random} or {@link GptNeoX#random}, head
+     * N(0, 1/(d+1))).
      *
-     * @param config the configuration
+     * @param config the configuration of the trunk
      * @param parent the parent manager
      * @param seed the seed
      * @return the model
      */
-    public static ScalarModel random(Gpt2Config config, NDManager parent, long seed) {
+    public static ScalarModel random(ModelConfig config, NDManager parent, long seed) {
         Weights w = new Weights(parent);
         SplittableRandom rng = new SplittableRandom(seed);
-        Gpt2.initTransformer(w, config, rng);
+        initTrunk(config, w, rng);
         initHead(w, config, rng);
         return new ScalarModel(config, w);
     }
 
     /**
      * Creates a scalar model whose transformer is a copy of a language model's (e.g. a reward model initialised
-     * from the SFT policy) and whose head is freshly initialised.
+     * from the SFT policy) and whose head is freshly initialised. An untied output projection
+     * ({@code embed_out.weight}) is not copied.
      *
      * @param lm the source
      * @param parent the parent manager
@@ -86,8 +93,8 @@ public final class ScalarModel implements AutoCloseable {
      */
     public static ScalarModel fromLm(CausalLm lm, NDManager parent, long seed) {
         Weights w = new Weights(parent);
-        for (Map.Entry<String, NDArray> e : lm.weights().asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().duplicate());
+        for (String name : trunkShapes(lm.config()).keySet()) {
+            w.put(name, lm.weights().get(name).duplicate());
         }
         initHead(w, lm.config(), new SplittableRandom(seed));
         return new ScalarModel(lm.config(), w);
@@ -107,15 +114,16 @@ public final class ScalarModel implements AutoCloseable {
         return new ScalarModel(config, w);
     }
 
-    private static void initHead(Weights w, Gpt2Config c, SplittableRandom rng) {
-        w.put(HEAD_WEIGHT, Weights.normal(w.manager(), new Shape(1, c.nEmbd()), 1 / Math.sqrt(c.nEmbd() + 1.0), rng));
+    private static void initHead(Weights w, ModelConfig c, SplittableRandom rng) {
+        int d = c.hiddenSize();
+        w.put(HEAD_WEIGHT, Weights.normal(w.manager(), new Shape(1, d), 1 / Math.sqrt(d + 1.0), rng));
         w.put(HEAD_BIAS, Weights.zeros(w.manager(), new Shape(1)));
     }
 
     /**
      * Loads an HF-format directory. A directory holding only a language model (no {@code score.weight}) gets a
      * fresh head from {@code headSeed}, logged; a missing {@code score.bias} (plain HF classification checkpoints
-     * have none) starts at 0.
+     * have none) starts at 0. {@code config.json} may describe any supported architecture ({@link ModelConfig#read}).
      *
      * @param dir the directory
      * @param parent the parent manager
@@ -124,14 +132,14 @@ public final class ScalarModel implements AutoCloseable {
      * @throws IOException when a file is missing or inconsistent
      */
     public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
-        Gpt2Config config = Gpt2Config.read(dir.resolve("config.json"));
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         Weights w = new Weights(parent);
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
             Set<String> used = new HashSet<>();
-            Gpt2.loadTransformer(st, config, w, used);
+            loadTrunk(config, st, w, used);
             if (st.entries().containsKey(HEAD_WEIGHT)) {
                 SafeTensors.Entry e = st.entries().get(HEAD_WEIGHT);
-                Shape want = new Shape(1, config.nEmbd());
+                Shape want = new Shape(1, config.hiddenSize());
                 if (!e.shape().equals(want)) {
                     throw new ModelFormatException(
                             st.file(), "tensor '" + HEAD_WEIGHT + "' has shape " + e.shape() + ", expected " + want);
@@ -153,7 +161,7 @@ public final class ScalarModel implements AutoCloseable {
                 LOG.info("{}: no '{}', initialising a new scalar head (seed {})", st.file(), HEAD_WEIGHT, headSeed);
                 initHead(w, config, new SplittableRandom(headSeed));
             }
-            Gpt2.warnUnused(st, used, Set.of("lm_head.weight"));
+            TransformerOps.warnUnused(st, used, Set.of(lmHeadName(config)));
         } catch (IOException | RuntimeException e) {
             w.close();
             throw e;
@@ -173,7 +181,7 @@ public final class ScalarModel implements AutoCloseable {
      *
      * @return the config
      */
-    public Gpt2Config config() {
+    public ModelConfig config() {
         return config;
     }
 
@@ -203,7 +211,12 @@ public final class ScalarModel implements AutoCloseable {
      * @return {@code [B, T, d]}
      */
     public NDArray hidden(NDArray ids, NDArray mask) {
-        return Gpt2.transformer(weights, config, ids, mask, null);
+        if (config instanceof Gpt2Config c) {
+            return Gpt2.transformer(weights, c, ids, mask, null);
+        } else if (config instanceof GptNeoXConfig c) {
+            return GptNeoX.transformer(weights, c, ids, mask, null);
+        }
+        throw unhandled(config);
     }
 
     /**
@@ -271,7 +284,8 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification}) and {@code model.safetensors}.
+     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification} or
+     * {@code GPTNeoXForSequenceClassification}) and {@code model.safetensors}.
      *
      * @param dir the directory (must exist)
      * @throws IOException on write failure
@@ -285,5 +299,60 @@ public final class ScalarModel implements AutoCloseable {
     @Override
     public void close() {
         weights.close();
+    }
+
+    // ---- per-architecture trunk: the only place ScalarModel looks at the concrete config type ----
+
+    private static Map<String, Shape> trunkShapes(ModelConfig config) {
+        if (config instanceof Gpt2Config c) {
+            return Gpt2.expectedShapes(c);
+        } else if (config instanceof GptNeoXConfig c) {
+            return GptNeoX.expectedShapes(c);
+        }
+        throw unhandled(config);
+    }
+
+    private static void initTrunk(ModelConfig config, Weights w, SplittableRandom rng) {
+        if (config instanceof Gpt2Config c) {
+            Gpt2.initTransformer(w, c, rng);
+        } else if (config instanceof GptNeoXConfig c) {
+            GptNeoX.initTransformer(w, c, rng);
+        } else {
+            throw unhandled(config);
+        }
+    }
+
+    private static void loadTrunk(ModelConfig config, SafeTensors st, Weights w, Set<String> used)
+            throws ModelFormatException {
+        if (config instanceof Gpt2Config c) {
+            Gpt2.loadTransformer(st, c, w, used);
+        } else if (config instanceof GptNeoXConfig c) {
+            GptNeoX.loadTransformer(st, c, w, used);
+        } else {
+            throw unhandled(config);
+        }
+    }
+
+    /** The causal LM's output projection, which a scalar model drops. */
+    private static String lmHeadName(ModelConfig config) {
+        if (config instanceof Gpt2Config) {
+            return "lm_head.weight";
+        } else if (config instanceof GptNeoXConfig) {
+            return GptNeoX.EMBED_OUT;
+        }
+        throw unhandled(config);
+    }
+
+    private static String classifierArchitecture(ModelConfig config) {
+        if (config instanceof Gpt2Config) {
+            return "GPT2ForSequenceClassification";
+        } else if (config instanceof GptNeoXConfig) {
+            return "GPTNeoXForSequenceClassification";
+        }
+        throw unhandled(config);
+    }
+
+    private static AssertionError unhandled(ModelConfig config) {
+        return new AssertionError("unhandled ModelConfig " + config.getClass());
     }
 }

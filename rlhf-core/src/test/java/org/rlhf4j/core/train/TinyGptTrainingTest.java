@@ -9,8 +9,11 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.GptNeoX;
+import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /** End-to-end training behaviour of the core pieces: overfitting, and no native-resource growth. */
@@ -19,7 +22,7 @@ class TinyGptTrainingTest {
     static final long[] TEXT = {5, 17, 3, 9, 22, 3, 14, 8, 30, 1, 12, 25, 6, 19, 2, 27, 11, 4, 28, 7, 16, 23, 10, 29};
 
     /** One optimizer step of next-token NLL on the text; returns the loss. */
-    static double step(Gpt2 model, Updater updater, NDManager parent) {
+    static double step(CausalLm model, Updater updater, NDManager parent) {
         double loss;
         try (NDManager m = parent.newSubManager();
                 NDScope scope = new NDScope()) {
@@ -70,6 +73,29 @@ class TinyGptTrainingTest {
             }
             int after = m.getManagedArrays().size();
             assertThat(after).isEqualTo(before);
+            opt.close();
+        }
+    }
+
+    @Test
+    void tinyNeoXOverfitsAndLeavesTheNativeResourceCountFlat() {
+        try (NDManager m = NDManager.newBaseManager();
+                GptNeoX model = GptNeoX.random(GptNeoXConfig.of(32, 32, 32, 2, 2), m, 1)) {
+            model.weights().setRequiresGradient(true);
+            AdamW opt = AdamW.of(model.weights(), 0.0);
+            Updater up = new Updater(opt, new LrSchedule.Constant(3e-3, 0), 1.0, 0);
+            double first = step(model, up, m);
+            for (int i = 0; i < 5; i++) {
+                step(model, up, m);
+            }
+            int before = m.getManagedArrays().size();
+            double last = first;
+            for (int i = 0; i < 75; i++) {
+                last = step(model, up, m);
+            }
+            assertThat(m.getManagedArrays().size()).isEqualTo(before);
+            assertThat(first).isGreaterThan(3.0); // ~ln 32 at init
+            assertThat(last).isLessThan(0.1); // ~0.05 after these 81 steps
             opt.close();
         }
     }

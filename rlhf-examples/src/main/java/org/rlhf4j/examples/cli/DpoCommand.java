@@ -16,7 +16,7 @@ import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.dpo.DpoTrainer;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
@@ -108,8 +108,8 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
         RunDir run = train.runDir("dpo");
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
-                Gpt2 policy = init != null ? Gpt2.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
-                Gpt2 ref = reference != null ? Gpt2.load(reference, m) : policy.copy(m)) { // copied before any update
+                CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
+                CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data(), "train");
             List<Encoded.Pair> evalPairs = ExampleData.pairs(task, train.evalData(), "valid1");

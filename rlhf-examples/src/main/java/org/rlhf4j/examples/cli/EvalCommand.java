@@ -25,8 +25,8 @@ import org.rlhf4j.algorithms.eval.RewardModelJudge;
 import org.rlhf4j.algorithms.eval.WinRate;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
-import org.rlhf4j.core.model.Gpt2;
-import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -127,7 +127,7 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     int maxNewTokens;
 
     @Option(names = "--max-query-tokens",
-            description = "Query budget (default: 512, less when the models' n_positions leave no room for the summary).")
+            description = "Query budget (default: 512, less when the models' maximum positions leave no room for the summary).")
     Integer maxQueryTokens;
 
     @Option(names = "--batch-size", defaultValue = "8", description = "Prompts per generation/scoring batch. Default: ${DEFAULT-VALUE}.")
@@ -176,8 +176,8 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         Path tokSource = policy != null ? policy : rewardModel;
         try (Tokenizer tok = tokSource != null ? Checkpoint.tokenizerFor(tokSource) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
-                Gpt2 pol = policy != null ? Gpt2.load(policy, m) : null;
-                Gpt2 ref = referencePolicy != null ? Gpt2.load(referencePolicy, m) : null;
+                CausalLm pol = policy != null ? CausalLm.load(policy, m) : null;
+                CausalLm ref = referencePolicy != null ? CausalLm.load(referencePolicy, m) : null;
                 ScalarModel rm = rewardModel != null ? ScalarModel.load(rewardModel, m, seed) : null) {
             if (ref != null && pol == null) {
                 throw new IllegalArgumentException("--reference-policy (KL) needs --policy");
@@ -185,21 +185,21 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
             int budget = maxQueryTokens != null ? maxQueryTokens : TaskConfig.DEFAULT.maxQueryTokens();
             if (maxQueryTokens == null) {
                 // room for the summary; the reward model also scores references of up to the SFT limit
-                for (Gpt2Config c : configs(pol, ref, null)) {
-                    budget = Math.min(budget, c.nPositions() - maxNewTokens);
+                for (ModelConfig c : configs(pol, ref, null)) {
+                    budget = Math.min(budget, c.maxPositions() - maxNewTokens);
                 }
                 if (rm != null) {
                     int longest = Math.max(maxNewTokens, TaskConfig.DEFAULT.maxSftResponseTokens());
-                    budget = Math.min(budget, rm.config().nPositions() - longest);
+                    budget = Math.min(budget, rm.config().maxPositions() - longest);
                 }
             }
             if (budget < 1) {
-                throw new IllegalArgumentException("no room for a query: n_positions leaves " + budget + " tokens");
+                throw new IllegalArgumentException("no room for a query: the models' maximum positions leave " + budget + " tokens");
             }
             TldrTask task = new TldrTask(tok, TaskConfig.builder().setMaxQueryTokens(budget).build());
             int maxPositions = Integer.MAX_VALUE;
-            for (Gpt2Config c : configs(pol, ref, rm)) {
-                maxPositions = Math.min(maxPositions, c.nPositions());
+            for (ModelConfig c : configs(pol, ref, rm)) {
+                maxPositions = Math.min(maxPositions, c.maxPositions());
             }
             try (LlmJudge llm = judgeKind.equals("llm") ? llmJudge() : null) {
                 Judge judge = llm != null ? llm
@@ -224,8 +224,8 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         return 0;
     }
 
-    private static List<Gpt2Config> configs(Gpt2 pol, Gpt2 ref, ScalarModel rm) {
-        List<Gpt2Config> cs = new ArrayList<>();
+    private static List<ModelConfig> configs(CausalLm pol, CausalLm ref, ScalarModel rm) {
+        List<ModelConfig> cs = new ArrayList<>();
         if (pol != null) {
             cs.add(pol.config());
         }
@@ -244,7 +244,7 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
                 .optRequestTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000))).optSeed(seed).build();
     }
 
-    private Map<String, Object> evaluate(TldrTask task, Gpt2 pol, Gpt2 ref, ScalarModel rm, Judge judge)
+    private Map<String, Object> evaluate(TldrTask task, CausalLm pol, CausalLm ref, ScalarModel rm, Judge judge)
             throws IOException {
         List<PromptRow> rows = prompts();
         if (limit != null && rows.size() > limit) {

@@ -9,7 +9,7 @@ import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,7 +58,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Tokenizer tok = modelOptions.tokenizer();
                 NDManager m = modelOptions.newManager();
-                Gpt2 model = Gpt2.load(modelOptions.model, m)) {
+                CausalLm model = CausalLm.load(modelOptions.model, m)) {
             int[] ids = tok.encode(prompt);
             if (ids.length == 0) {
                 throw new IllegalArgumentException("--prompt encodes to no tokens");

@@ -9,7 +9,7 @@ import org.rlhf4j.algorithms.eval.PolicyEvaluation;
 import org.rlhf4j.algorithms.eval.PolicyEvaluator;
 import org.rlhf4j.algorithms.eval.RewardModelJudge;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
@@ -52,14 +52,14 @@ final class PipelineEvaluation {
         List<Row> rows = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(sft);
-                Gpt2 reference = Gpt2.load(sft, m);
+                CausalLm reference = CausalLm.load(sft, m);
                 ScalarModel rm = ScalarModel.load(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
             TldrTask task = new TldrTask(tok, p.task());
             RewardModelJudge judge = RewardModelJudge.builder().setModel(rm).setTokenizer(tok).build();
             for (String name : policies) {
                 err.println("pipeline: evaluating " + name + " on " + prompts.size() + " held-out prompts");
                 try (NDManager pm = m.newSubManager();
-                        Gpt2 policy = Gpt2.load(stagesRoot.resolve(name).resolve("model"), pm)) {
+                        CausalLm policy = CausalLm.load(stagesRoot.resolve(name).resolve("model"), pm)) {
                     PolicyEvaluator.Builder b = PolicyEvaluator.builder().setPolicy(policy).setTask(task)
                             .setPrompts(prompts).optName(name).optRewardModel(rm).optReferencePolicy(reference)
                             .optJudge(judge).optTemperature(0.0).optKlTemperature(p.ppo().temperature())

@@ -8,7 +8,7 @@ import org.rlhf4j.algorithms.ppo.AdaptiveKl;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Option;
@@ -69,7 +69,7 @@ public final class RlOptions {
      * @param rewardModel the frozen reward model
      * @param critic the critic (a copy of the reward model, trained)
      */
-    record Models(Tokenizer tokenizer, NDManager manager, Gpt2 policy, Gpt2 reference, ScalarModel rewardModel,
+    record Models(Tokenizer tokenizer, NDManager manager, CausalLm policy, CausalLm reference, ScalarModel rewardModel,
             ScalarModel critic) implements AutoCloseable {
         @Override
         public void close() {
@@ -91,7 +91,7 @@ public final class RlOptions {
         NDManager m = NDManager.newBaseManager(train.device());
         try {
             ScalarModel rm = ScalarModel.load(rewardModel, m, seed);
-            return new Models(tok, m, Gpt2.load(model, m), Gpt2.load(model, m), rm, rm.copy(m));
+            return new Models(tok, m, CausalLm.load(model, m), CausalLm.load(model, m), rm, rm.copy(m));
         } catch (IOException | RuntimeException e) {
             m.close();
             tok.close();

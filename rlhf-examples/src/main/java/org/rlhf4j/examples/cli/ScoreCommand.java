@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rlhf4j.core.io.Json;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -61,7 +61,7 @@ public final class ScoreCommand implements Callable<Integer>, ResultCommand {
             throw new IllegalArgumentException("need at least 2 tokens to score, got " + ids.length);
         }
         try (NDManager m = modelOptions.newManager();
-                Gpt2 model = Gpt2.load(modelOptions.model, m)) {
+                CausalLm model = CausalLm.load(modelOptions.model, m)) {
             for (int id : ids) {
                 if (id < 0 || id >= model.config().vocabSize()) {
                     throw new IllegalArgumentException(

@@ -12,6 +12,7 @@ import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.algorithms.sft.SftTrainer;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -62,7 +63,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
         RunDir run = train.runDir("sft");
         try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
-                Gpt2 policy = model != null ? Gpt2.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
+                CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.Sft> trainData = ExampleData.sft(task, train.data(), "train");
             List<Encoded.Sft> evalData = ExampleData.sft(task, train.evalData(), "valid");

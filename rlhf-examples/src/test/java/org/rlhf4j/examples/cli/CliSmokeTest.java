@@ -2,6 +2,8 @@ package org.rlhf4j.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -10,6 +12,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.tensor.TensorOps;
 import picocli.CommandLine;
 
 /** Every foundation command runs end to end through the real command line. */
@@ -77,6 +81,32 @@ class CliSmokeTest {
         assertThat(s.code()).as(s.err()).isZero();
         JsonNode j = Json.MAPPER.readTree(s.out());
         assertThat(j.get("sum").asDouble()).isCloseTo(ref.get("sum").asDouble(), org.assertj.core.api.Assertions.within(1e-3));
+    }
+
+    @Test
+    void scoreLoadsAGptNeoXCheckpointThroughTheSameCommand() throws Exception {
+        Path fixture = Path.of("..", "rlhf-core", "src", "test", "resources", "parity", "gpt-neox-tiny");
+        long[] ids;
+        double want = 0;
+        try (NDManager m = NDManager.newBaseManager();
+                SafeTensors st = SafeTensors.open(fixture.resolve("expected.safetensors"))) {
+            // row 0 of the fixture is unpadded; its reference log-probabilities come from the expected logits
+            NDArray row = st.load("input_ids", m).get(0);
+            ids = row.toLongArray();
+            NDArray logits = st.load("logits", m).get(0).expandDims(0);
+            for (float lp : TensorOps.sequenceLogprobs(logits, row.expandDims(0)).toFloatArray()) {
+                want += lp;
+            }
+        }
+        StringBuilder toks = new StringBuilder();
+        for (long t : ids) {
+            toks.append(toks.length() == 0 ? "" : ",").append(t);
+        }
+        Run s = run("score", "--model", fixture.toString(), "--tokens", toks.toString());
+        assertThat(s.code()).as(s.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(s.out());
+        assertThat(j.get("logprobs").size()).isEqualTo(ids.length - 1);
+        assertThat(j.get("sum").asDouble()).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-4));
     }
 
     @Test

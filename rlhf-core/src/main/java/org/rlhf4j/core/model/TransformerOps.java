@@ -1,0 +1,220 @@
+package org.rlhf4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.tensor.TensorOps;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}): position ids and the additive
+ * attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache, GELU, and loading
+ * a set of expected tensors from a safetensors file.
+ */
+final class TransformerOps {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TransformerOps.class);
+
+    /** Additive attention-mask value for disallowed keys. */
+    static final float MASKED = -1e9f;
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
+    private TransformerOps() {}
+
+    /**
+     * What one forward pass needs from the mask and the cache.
+     *
+     * @param positions {@code [B, T]} int64 position ids of the new tokens
+     * @param keyMask {@code [B, T_past + T]} float32 mask of every key (cached and new)
+     * @param bias {@code [B, 1, T, T_past + T]} additive attention bias: 0 where allowed, −1e9 elsewhere
+     * @param inputMask {@code [B, T]} float32 mask of the new tokens
+     */
+    record AttentionInputs(NDArray positions, NDArray keyMask, NDArray bias, NDArray inputMask) {
+
+        /**
+         * Stores the mask of every key in the cache, after the layers appended their keys and values.
+         *
+         * @param cache the cache, or null
+         */
+        void commit(KvCache cache) {
+            if (cache != null) {
+                cache.setMask(keyMask == inputMask ? inputMask.duplicate() : keyMask);
+            }
+        }
+    }
+
+    /**
+     * Derives positions and the attention bias. Positions are HF's {@code cumsum(mask) - 1} (pads clamped to 0)
+     * continued from the cached mask, so left padding does not shift real tokens; a key is allowed when it is real
+     * and not after the query.
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @param cache past keys/values or null
+     * @param config the model's configuration (maximum positions)
+     * @return the inputs
+     * @throws IllegalArgumentException when shapes disagree or the sequence is longer than the model allows
+     */
+    static AttentionInputs attentionInputs(NDArray ids, NDArray mask, KvCache cache, ModelConfig config) {
+        Shape is = ids.getShape();
+        if (is.dimension() != 2 || !mask.getShape().equals(is)) {
+            throw new IllegalArgumentException(
+                    "ids and mask must both be [B, T]; got ids " + is + ", mask " + mask.getShape());
+        }
+        long t = is.get(1);
+        long past = cache == null ? 0 : cache.length();
+        if (past + t > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds "
+                    + config.maxPositionsField() + "=" + config.maxPositions());
+        }
+        NDManager m = ids.getManager();
+        NDArray maskF = mask.toType(DataType.FLOAT32, false);
+        NDArray pos = TensorOps.sub(maskF.cumSum(1), 1);
+        NDArray fullMask = maskF;
+        if (cache != null && cache.mask() != null) {
+            pos = pos.add(cache.mask().sum(new int[] {1}, true));
+            fullMask = cache.mask().concat(maskF, 1);
+        }
+        pos = TensorOps.maximum(pos, 0).toType(DataType.INT64, false);
+        long keys = past + t;
+        NDArray qPos = m.arange(past, past + t, 1, DataType.FLOAT32).reshape(t, 1);
+        NDArray kPos = m.arange(0, keys, 1, DataType.FLOAT32).reshape(1, keys);
+        NDArray causal = kPos.lte(qPos).toType(DataType.FLOAT32, false);
+        NDArray allowed = causal.expandDims(0).mul(fullMask.expandDims(1));
+        NDArray additive = TensorOps.mul(TensorOps.sub(allowed, 1), -MASKED).expandDims(1);
+        return new AttentionInputs(pos, fullMask, additive, maskF);
+    }
+
+    /**
+     * Causal softmax attention of one layer, appending the new keys and values to the cache: softmax(q kᵀ + bias) v.
+     *
+     * @param q {@code [B, H, T, d_head]} queries, already scaled by 1/√d_head
+     * @param k {@code [B, H, T, d_head]} keys of the new positions
+     * @param v {@code [B, H, T, d_head]} values of the new positions
+     * @param bias the additive bias of {@link #attentionInputs}
+     * @param cache the cache or null
+     * @param layer the layer index
+     * @return {@code [B, H, T, d_head]}
+     */
+    static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int layer) {
+        if (cache != null) {
+            if (cache.key(layer) != null) {
+                k = cache.key(layer).concat(k, 2);
+                v = cache.value(layer).concat(v, 2);
+            }
+            cache.set(layer, k, v);
+        }
+        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
+        return att.matMul(v);
+    }
+
+    /**
+     * GELU: exact ½u(1 + erf(u/√2)), or the tanh approximation ½u(1 + tanh(√(2/π)(u + 0.044715u³))) of
+     * {@code gelu_new}, {@code gelu_fast} and {@code gelu_pytorch_tanh}.
+     *
+     * @param u input
+     * @param exact whether to use the erf form
+     * @return activation
+     */
+    static NDArray gelu(NDArray u, boolean exact) {
+        if (exact) {
+            return TensorOps.mul(u, 0.5).mul(TensorOps.add(TensorOps.mul(u, 1 / Math.sqrt(2)).erf(), 1));
+        }
+        NDArray inner = TensorOps.mul(TensorOps.mul(u.mul(u).mul(u), 0.044715).add(u), SQRT_2_OVER_PI);
+        return TensorOps.mul(u, 0.5).mul(TensorOps.add(inner.tanh(), 1));
+    }
+
+    /**
+     * Loads tensors of expected names and shapes into {@code into}, accepting files whose names carry the prefix
+     * (a {@code *ForCausalLM} state dict) and files without it (the bare base model). The file's layout is decided by
+     * the presence of the anchor tensor.
+     *
+     * @param st the file
+     * @param expected prefixed names to shapes, in state-dict order
+     * @param prefix the prefix (e.g. {@code "transformer."}); names in {@code expected} without it are always looked
+     *     up as they are
+     * @param anchor a prefixed name that every file has (e.g. the token embedding)
+     * @param into the target weights (names are stored as in {@code expected})
+     * @param used receives the file names consumed
+     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type
+     */
+    static void loadTensors(SafeTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
+            Set<String> used) throws ModelFormatException {
+        boolean prefixed = st.entries().containsKey(anchor);
+        if (!prefixed && !st.entries().containsKey(anchor.substring(prefix.length()))) {
+            throw new ModelFormatException(st.file(), "missing tensor '" + anchor + "'");
+        }
+        for (Map.Entry<String, Shape> e : expected.entrySet()) {
+            String fileName = prefixed || !e.getKey().startsWith(prefix)
+                    ? e.getKey()
+                    : e.getKey().substring(prefix.length());
+            SafeTensors.Entry entry = st.entries().get(fileName);
+            if (entry == null) {
+                throw new ModelFormatException(st.file(), "missing tensor '" + fileName + "'");
+            }
+            if (!entry.shape().equals(e.getValue())) {
+                throw new ModelFormatException(
+                        st.file(),
+                        "tensor '" + fileName + "' has shape " + entry.shape() + " but config.json implies "
+                                + e.getValue());
+            }
+            if (entry.dtype().loadedAs() != DataType.FLOAT32 && entry.dtype().loadedAs() != DataType.FLOAT64) {
+                throw new ModelFormatException(
+                        st.file(), "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
+            }
+            NDArray view = st.load(fileName, into.manager());
+            NDArray owned = Weights.ownedFloat32(view);
+            view.close();
+            into.put(e.getKey(), owned);
+            used.add(fileName);
+        }
+    }
+
+    /**
+     * Logs (at WARN) the tensors of a file that the model did not use, unless they are known to be ignorable.
+     *
+     * @param st the file
+     * @param used the names consumed
+     * @param ignorable names that are expected and silently dropped (e.g. a tied output projection)
+     */
+    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
+        List<String> unused = new ArrayList<>();
+        for (String n : st.entries().keySet()) {
+            if (!used.contains(n) && !ignorable.contains(n)) {
+                unused.add(n);
+            }
+        }
+        if (!unused.isEmpty()) {
+            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.file(), unused.size(), unused);
+        }
+    }
+
+    /**
+     * Checks that weights hold every expected tensor with its shape.
+     *
+     * @param expected names to shapes
+     * @param w the weights
+     * @throws IllegalArgumentException naming the first missing or mis-shaped parameter
+     */
+    static void checkShapes(Map<String, Shape> expected, Weights w) {
+        for (Map.Entry<String, Shape> e : expected.entrySet()) {
+            if (!w.contains(e.getKey())) {
+                throw new IllegalArgumentException("missing parameter '" + e.getKey() + "'");
+            }
+            Shape s = w.get(e.getKey()).getShape();
+            if (!s.equals(e.getValue())) {
+                throw new IllegalArgumentException(
+                        "parameter '" + e.getKey() + "' has shape " + s + ", expected " + e.getValue());
+            }
+        }
+    }
+}
