@@ -58,7 +58,11 @@ public final class ExampleData {
      * @throws IllegalArgumentException when that part of the download is missing (the message says what to run)
      */
     public static TldrData full(boolean comparisons) {
-        TldrData d = TldrData.open();
+        return requireDownloaded(TldrData.open(), comparisons);
+    }
+
+    /** {@link #full(boolean)} on given data. */
+    static TldrData requireDownloaded(TldrData d, boolean comparisons) {
         TldrData.Source s = comparisons ? d.comparisonsSource() : d.sftSource();
         if (s != TldrData.Source.DOWNLOADED) {
             throw new IllegalArgumentException("--data full needs the downloaded TL;DR " + (comparisons

@@ -12,6 +12,7 @@ import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.datasets.task.TaskConfig;
@@ -108,18 +109,22 @@ public record Presets(
     }
 
     /**
-     * Checks that a checkpoint has the architecture this preset was made for.
+     * Checks that a checkpoint directory has the architecture this preset was made for (before any weight is read).
      *
-     * @param dir the checkpoint directory (for the message)
-     * @param config its config
+     * @param dir the checkpoint directory, or null (nothing to check)
+     * @throws ModelFormatException when its {@code config.json} is missing or malformed
      * @throws IllegalArgumentException when the preset names another {@code model_type}
      */
-    public void checkModel(Path dir, ModelConfig config) {
-        if (modelType != null && !modelType.equals(config.modelType())) {
-            throw new IllegalArgumentException(dir.resolve("config.json") + ": field 'model_type' is '"
-                    + config.modelType() + "' but --preset " + name + " is for '" + modelType + "' checkpoints (e.g. "
-                    + suggestedModel + "); use --preset " + (Gpt2Config.MODEL_TYPE.equals(config.modelType())
-                            ? "gpt2" : "pythia"));
+    public void checkModel(Path dir) throws ModelFormatException {
+        if (dir == null || modelType == null) {
+            return;
+        }
+        Path file = dir.resolve("config.json");
+        String type = ModelConfig.read(file).modelType();
+        if (!modelType.equals(type)) {
+            throw new IllegalArgumentException(file + ": field 'model_type' is '" + type + "' but --preset " + name
+                    + " is for '" + modelType + "' checkpoints (e.g. " + suggestedModel + "); use --preset "
+                    + (Gpt2Config.MODEL_TYPE.equals(type) ? "gpt2" : "pythia"));
         }
     }
 

@@ -17,6 +17,7 @@ import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.ScalarModel;
@@ -58,7 +59,7 @@ class ReadmeSnippetsTest {
         PpoConfig cfg = PpoConfig.references().withBatches(4, 4, 1, 4);
         // --- README: PPO
         try (Tokenizer tok = Checkpoint.tokenizerFor(sft); NDManager m = NDManager.newBaseManager();
-                Gpt2 policy = Gpt2.load(sft, m); Gpt2 reference = Gpt2.load(sft, m);
+                CausalLm policy = CausalLm.load(sft, m); CausalLm reference = CausalLm.load(sft, m);
                 ScalarModel rm = ScalarModel.load(rewardModel, m, 1); ScalarModel critic = rm.copy(m)) {
             TldrTask task = new TldrTask(tok, TaskConfig.DEFAULT);
             List<Encoded.PromptOnly> prompts = BundledTldr.prompts("train").stream().map(task::encodePrompt).toList();
@@ -76,7 +77,7 @@ class ReadmeSnippetsTest {
         DrpoConfig cfg = DrpoConfig.references();
         cfg = cfg.withPpo(cfg.ppo().withBatches(4, 4, 1, 4));
         try (Tokenizer tok = Checkpoint.tokenizerFor(sft); NDManager m = NDManager.newBaseManager();
-                Gpt2 policy = Gpt2.load(sft, m); Gpt2 reference = Gpt2.load(sft, m);
+                CausalLm policy = CausalLm.load(sft, m); CausalLm reference = CausalLm.load(sft, m);
                 ScalarModel rm = ScalarModel.load(rewardModel, m, 1); ScalarModel critic = rm.copy(m)) {
             TldrTask task = new TldrTask(tok, TaskConfig.DEFAULT);
             List<Encoded.PromptOnly> prompts = BundledTldr.prompts("train").stream().map(task::encodePrompt).toList();
@@ -93,7 +94,7 @@ class ReadmeSnippetsTest {
         DpoConfig cfg = DpoConfig.defaults().withBatch(4, 4).withEpochs(4.0 / BundledTldr.pairs("train").size());
         // --- README: DPO
         try (Tokenizer tok = Checkpoint.tokenizerFor(sft); NDManager m = NDManager.newBaseManager();
-                Gpt2 policy = Gpt2.load(sft, m); Gpt2 reference = Gpt2.load(sft, m)) {
+                CausalLm policy = CausalLm.load(sft, m); CausalLm reference = CausalLm.load(sft, m)) {
             TldrTask task = new TldrTask(tok, TaskConfig.DEFAULT);
             List<Encoded.Pair> pairs = BundledTldr.pairs("train").stream().map(task::encodePair).toList();
             DpoTrainer.Result r = DpoTrainer.builder().setConfig(cfg).setPolicy(policy)

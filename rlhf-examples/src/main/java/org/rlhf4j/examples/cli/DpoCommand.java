@@ -105,6 +105,7 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
             }
             err.println("dpo: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
         }
+        p.checkModel(init);
         RunDir run = train.runDir("dpo");
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());

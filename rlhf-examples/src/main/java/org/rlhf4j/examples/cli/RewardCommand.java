@@ -75,6 +75,7 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
             err.println("reward: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
         }
         RunDir run = train.runDir("reward");
+        p.checkModel(init);
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
                 ScalarModel rm = init != null ? ScalarModel.load(init, m, cfg.seed())

@@ -87,6 +87,7 @@ public final class RlOptions {
      * @throws IOException when a directory is missing or malformed
      */
     Models load(TrainOptions train, long seed) throws IOException {
+        train.preset().checkModel(model);
         Tokenizer tok = Checkpoint.tokenizerFor(model);
         NDManager m = NDManager.newBaseManager(train.device());
         try {

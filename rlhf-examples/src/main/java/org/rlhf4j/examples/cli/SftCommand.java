@@ -61,6 +61,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
                 base.evalEvery(), base.checkpointEvery(), base.numSamples(), base.sampleMaxTokens());
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("sft");
+        p.checkModel(model);
         try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {

@@ -1,0 +1,83 @@
+package org.rlhf4j.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.algorithms.dpo.DpoConfig;
+import org.rlhf4j.algorithms.ppo.PpoConfig;
+import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.datasets.TldrData;
+import org.rlhf4j.datasets.task.TaskConfig;
+import org.rlhf4j.examples.cli.Rlhf4jCli;
+
+/** The named presets: what distinguishes them, the architecture check, and the full-data requirement. */
+class PresetsTest {
+
+    @Test
+    void namesResolveToDistinctPresets() {
+        assertThat(Presets.named("tiny")).isSameAs(Presets.TINY);
+        assertThat(Presets.named("PYTHIA")).isSameAs(Presets.PYTHIA);
+        assertThat(Presets.named("references")).isSameAs(Presets.PYTHIA);
+        assertThat(Presets.named("gpt2")).isSameAs(Presets.GPT2);
+        assertThatThrownBy(() -> Presets.named("huge")).hasMessageContaining("unknown preset 'huge'")
+                .hasMessageContaining("tiny, gpt2, pythia, references");
+    }
+
+    @Test
+    void fullPresetsCarryTheReferencesSettings() {
+        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA}) {
+            assertThat(p.scratchModel()).isNull();
+            assertThat(p.data()).isEqualTo(ExampleData.FULL);
+            assertThat(p.task()).isEqualTo(TaskConfig.DEFAULT);
+            assertThat(p.ppo()).isEqualTo(PpoConfig.references());
+        }
+        assertThat(Presets.PYTHIA.modelType()).isEqualTo(GptNeoXConfig.MODEL_TYPE);
+        assertThat(Presets.GPT2.modelType()).isEqualTo(Gpt2Config.MODEL_TYPE);
+        // the DR-PO paper's DPO baseline used β = 0.05; TRL's default is 0.1
+        assertThat(Presets.PYTHIA.dpo().beta()).isEqualTo(0.05);
+        assertThat(Presets.GPT2.dpo()).isEqualTo(DpoConfig.defaults());
+        assertThat(Presets.TINY.data()).isEqualTo(ExampleData.BUNDLED);
+        assertThat(Presets.TINY.modelType()).isNull();
+    }
+
+    @Test
+    void checkModelRejectsTheOtherArchitecture(@TempDir Path dir) throws Exception {
+        Gpt2Config.of(64, 32, 16, 1, 2).write(dir.resolve("config.json"));
+        Presets.GPT2.checkModel(dir);
+        Presets.TINY.checkModel(dir);
+        Presets.PYTHIA.checkModel(null);
+        assertThatThrownBy(() -> Presets.PYTHIA.checkModel(dir))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(dir.resolve("config.json").toString())
+                .hasMessageContaining("field 'model_type' is 'gpt2'")
+                .hasMessageContaining("use --preset gpt2");
+        assertThatThrownBy(() -> Presets.GPT2.checkModel(dir.resolve("missing")))
+                .hasMessageContaining("config.json");
+    }
+
+    @Test
+    void commandsNameTheCheckpointAPresetNeeds(@TempDir Path dir) {
+        assertThatThrownBy(() -> Rlhf4jCli.runExample("sft", "--preset", "pythia", "--out", dir.toString()))
+                .hasMessageContaining("--preset pythia needs --model")
+                .hasMessageContaining("EleutherAI/pythia-1b-deduped");
+        assertThatThrownBy(() -> Rlhf4jCli.runExample("dpo", "--preset", "gpt2", "--out", dir.toString()))
+                .hasMessageContaining("--preset gpt2 needs --model")
+                .hasMessageContaining("gpt2-medium");
+    }
+
+    @Test
+    void fullDataWithoutADownloadSaysWhatToRun(@TempDir Path cache) {
+        TldrData empty = TldrData.open(cache);
+        assertThatThrownBy(() -> ExampleData.requireDownloaded(empty, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--data full needs the downloaded TL;DR SFT files")
+                .hasMessageContaining("./rlhf4j data download tldr --what sft");
+        assertThatThrownBy(() -> ExampleData.requireDownloaded(empty, true))
+                .hasMessageContaining("comparison batches")
+                .hasMessageContaining("--what comparisons");
+    }
+}
