@@ -57,7 +57,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
     String device;
 
     @Option(names = "--eval-prompts", defaultValue = "32",
-            description = "Held-out prompts (bundled valid split) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
+            description = "Held-out prompts (the valid split of the preset's data) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
     int evalPrompts;
 
     /** One stage: its name and the command line that runs it. */

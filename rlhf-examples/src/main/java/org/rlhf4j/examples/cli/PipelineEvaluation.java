@@ -15,6 +15,7 @@ import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.PromptRow;
 import org.rlhf4j.datasets.task.TldrTask;
+import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Presets;
 
 /**
@@ -47,7 +48,9 @@ final class PipelineEvaluation {
             throws Exception {
         Presets p = Presets.named(preset);
         Path sft = stagesRoot.resolve("sft").resolve("model");
-        List<PromptRow> prompts = BundledTldr.prompts("valid");
+        // held-out prompts of the preset's data: the bundled valid split, or the downloaded one for gpt2 / pythia
+        List<PromptRow> prompts = ExampleData.FULL.equals(p.data()) ? ExampleData.full(false).prompts("valid")
+                : BundledTldr.prompts("valid");
         prompts = prompts.subList(0, Math.min(limit, prompts.size()));
         List<Row> rows = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));

@@ -103,7 +103,7 @@ public final class ResetExplorationDemo {
         @Option(names = "--lambda", defaultValue = "1.0", description = "GAE λ (1: Monte-Carlo returns minus the critic baseline). Default: ${DEFAULT-VALUE}.")
         double lambda;
 
-        @Option(names = "--ent-coef", defaultValue = "0.05", description = "Entropy bonus coefficient. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--ent-coef", defaultValue = "0.1", description = "Entropy bonus coefficient. Default: ${DEFAULT-VALUE}.")
         double entCoef;
 
         @Option(names = "--whiten-advantages", negatable = true, defaultValue = "true", fallbackValue = "true",
