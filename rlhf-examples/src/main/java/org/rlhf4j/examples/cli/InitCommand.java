@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
@@ -13,15 +15,23 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j init}: write a randomly initialised GPT-2 model directory (from-scratch training). */
+/**
+ * {@code rlhf4j init}: write a randomly initialised model directory (from-scratch training, CPU smoke runs of the
+ * GPU presets): GPT-2, or GPT-NeoX with Pythia's defaults for everything but the sizes; both over the bundled GPT-2
+ * tokenizer (V = 50,257, EOS = BOS = 50,256).
+ */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = "Write a randomly initialised GPT-2 (HF layout + bundled GPT-2 tokenizer) to --out.")
+        description = "Write a randomly initialised GPT-2 or GPT-NeoX (HF layout + bundled GPT-2 tokenizer) to --out.")
 public final class InitCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Target directory (replaced atomically).")
     Path out;
+
+    @Option(names = "--arch", defaultValue = "gpt2",
+            description = "Architecture (config.json model_type): gpt2 or gpt_neox. Default: ${DEFAULT-VALUE}.")
+    String arch;
 
     @Option(names = "--n-embd", defaultValue = "128", description = "d_model. Default: ${DEFAULT-VALUE}.")
     int nEmbd;
@@ -40,14 +50,24 @@ public final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Gpt2Config cfg = new Gpt2Config(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead, 4 * nEmbd, 1e-5,
-                "gelu_new", Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, java.util.Map.of());
+        ModelConfig cfg = switch (arch) {
+            case Gpt2Config.MODEL_TYPE -> new Gpt2Config(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead,
+                    4 * nEmbd, 1e-5, "gelu_new", Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, java.util.Map.of());
+            case GptNeoXConfig.MODEL_TYPE -> {
+                GptNeoXConfig p = GptNeoXConfig.of(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead);
+                yield new GptNeoXConfig(p.vocabSize(), p.maxPositionEmbeddings(), p.hiddenSize(), p.numHiddenLayers(),
+                        p.numAttentionHeads(), p.intermediateSize(), p.hiddenAct(), p.rotaryPct(), p.rotaryEmbBase(),
+                        p.layerNormEps(), p.useParallelResidual(), p.tieWordEmbeddings(), p.attentionBias(),
+                        Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, p.extra());
+            }
+            default -> throw new IllegalArgumentException("unknown --arch '" + arch + "' (gpt2, gpt_neox)");
+        };
         try (NDManager m = NDManager.newBaseManager();
-                Gpt2 model = Gpt2.random(cfg, m, seed);
+                CausalLm model = CausalLm.random(cfg, m, seed);
                 Tokenizer tok = Gpt2Tokenizers.bundled()) {
             Checkpoint.save(out, model, tok, null, null, null);
             spec.commandLine().getOut().println(
-                    "wrote " + out + " (" + model.weights().count() + " parameters)");
+                    "wrote " + out + " (" + cfg.modelType() + ", " + model.weights().count() + " parameters)");
         }
         return 0;
     }

@@ -69,6 +69,28 @@ class CliSmokeTest {
     }
 
     @Test
+    void initWritesAGptNeoXThatScoresAndGenerates(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("neox");
+        Run i = run("init", "--arch", "gpt_neox", "--out", model.toString(), "--n-embd", "32", "--n-layer", "1",
+                "--n-head", "2", "--n-positions", "64");
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains("gpt_neox");
+        JsonNode cfg = Json.MAPPER.readTree(Files.readString(model.resolve("config.json")));
+        assertThat(cfg.get("model_type").asText()).isEqualTo("gpt_neox");
+        assertThat(cfg.get("eos_token_id").asInt()).isEqualTo(50256);
+        assertThat(cfg.get("vocab_size").asInt()).isEqualTo(50257);
+        Run s = run("score", "--model", model.toString(), "--text", "Hello world");
+        assertThat(s.code()).as(s.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(s.out());
+        assertThat(j.get("tokens").toString()).isEqualTo("[15496,995]");
+        assertThat(j.get("logprobs").get(0).asDouble()).isNegative();
+        Run g = run("generate", "--model", model.toString(), "--prompt", "Hello", "--max-new-tokens", "3", "--seed", "1");
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(run("init", "--arch", "llama", "--out", dir.resolve("x").toString()).err())
+                .contains("unknown --arch 'llama' (gpt2, gpt_neox)");
+    }
+
+    @Test
     void scoreMatchesTheParityFixture(@TempDir Path dir) throws Exception {
         // the fixture lives in rlhf-core's test resources; surefire runs in this module's directory
         Path fixture = Path.of("..", "rlhf-core", "src", "test", "resources", "parity", "gpt2-tiny");
