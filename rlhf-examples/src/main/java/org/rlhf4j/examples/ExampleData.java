@@ -66,8 +66,9 @@ public final class ExampleData {
         TldrData.Source s = comparisons ? d.comparisonsSource() : d.sftSource();
         if (s != TldrData.Source.DOWNLOADED) {
             throw new IllegalArgumentException("--data full needs the downloaded TL;DR " + (comparisons
-                    ? "comparison batches" : "SFT files") + ", but the cache has " + d.describe()
-                    + "; run: ./rlhf4j data download tldr --what " + (comparisons ? "comparisons" : "sft"));
+                    ? "comparison batches" : "SFT files") + ", which are not all in the cache ($RLHF4J_CACHE or "
+                    + "~/.cache/rlhf4j); run: ./rlhf4j data download tldr --what " + (comparisons ? "comparisons" : "sft")
+                    + " (offline: see docs/data.md)");
         }
         return d;
     }
