@@ -158,16 +158,14 @@ public final class ExampleData {
     }
 
     /**
-     * Encoded preference pairs.
+     * Raw preference pairs (not encoded), e.g. for DR-PO's reset to the preferred response.
      *
-     * @param task the task
-     * @param source {@code bundled}, {@code full} or a file
-     * @param split split of {@code bundled}/{@code full} ({@code train}, {@code valid1}, {@code valid2}; bundled also
-     *     {@code test}); ignored for files
-     * @return the pairs
+     * @param source {@code bundled}, {@code full} or a file (openai-comparisons or pairs format)
+     * @param split split of {@code bundled}/{@code full}; ignored for files
+     * @return the pairs, comparisons converted with {@link Comparison#toPair()}
      * @throws IOException when the file is unreadable or malformed
      */
-    public static List<Encoded.Pair> pairs(TldrTask task, String source, String split) throws IOException {
+    public static List<PreferencePair> preferencePairs(String source, String split) throws IOException {
         List<PreferencePair> rows = new ArrayList<>();
         if (BUNDLED.equals(source)) {
             rows.addAll(BundledTldr.pairs(split));
@@ -185,6 +183,21 @@ public final class ExampleData {
                 }
             }
         }
+        return rows;
+    }
+
+    /**
+     * Encoded preference pairs.
+     *
+     * @param task the task
+     * @param source {@code bundled}, {@code full} or a file
+     * @param split split of {@code bundled}/{@code full} ({@code train}, {@code valid1}, {@code valid2}; bundled also
+     *     {@code test}); ignored for files
+     * @return the pairs
+     * @throws IOException when the file is unreadable or malformed
+     */
+    public static List<Encoded.Pair> pairs(TldrTask task, String source, String split) throws IOException {
+        List<PreferencePair> rows = preferencePairs(source, split);
         return encodePairs(task, rows, source + (named(source) ? ":" + split : ""));
     }
 

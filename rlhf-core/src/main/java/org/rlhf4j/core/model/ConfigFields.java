@@ -1,10 +1,15 @@
 package org.rlhf4j.core.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.ModelFormatException;
 
@@ -12,6 +17,105 @@ import org.rlhf4j.core.io.ModelFormatException;
 final class ConfigFields {
 
     private ConfigFields() {}
+
+    /**
+     * Checks one constructor argument of a config record.
+     *
+     * @param ok whether the value is valid
+     * @param field the {@code config.json} field name (with any constraint), for the message
+     * @param value the value
+     * @throws IllegalArgumentException {@code "invalid <field>: <value>"} when not ok
+     */
+    static void check(boolean ok, String field, Object value) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid " + field + ": " + value);
+        }
+    }
+
+    /**
+     * Checks that the special token ids are inside the vocabulary.
+     *
+     * @param bos {@code bos_token_id}
+     * @param eos {@code eos_token_id}
+     * @param vocabSize {@code vocab_size}
+     * @throws IllegalArgumentException naming the field, the vocabulary size and the value
+     */
+    static void checkTokenIds(int bos, int eos, int vocabSize) {
+        check(eos >= 0 && eos < vocabSize, "eos_token_id (vocab_size=" + vocabSize + ")", eos);
+        check(bos >= 0 && bos < vocabSize, "bos_token_id (vocab_size=" + vocabSize + ")", bos);
+    }
+
+    /**
+     * Reads a {@code config.json} object that must be of one architecture.
+     *
+     * @param file the file
+     * @param modelType the expected {@code model_type}
+     * @param whenAbsent the type assumed when the field is absent ({@code gpt2} for the original GPT-2 files)
+     * @return the object
+     * @throws ModelFormatException when the file is missing or malformed, or of another architecture
+     */
+    static JsonNode readObjectOfType(Path file, String modelType, String whenAbsent) throws ModelFormatException {
+        JsonNode root = readObject(file);
+        String type = root.path("model_type").asText(whenAbsent);
+        if (!modelType.equals(type)) {
+            throw new ModelFormatException(
+                    file, "field 'model_type' is '" + type + "', expected '" + modelType
+                            + "' (ModelConfig.read and CausalLm.load accept every supported architecture)");
+        }
+        return root;
+    }
+
+    /**
+     * Returns the fields a record does not model, in file order, to be written back unchanged.
+     *
+     * @param root the parsed object
+     * @param known the modelled (or rewritten) field names
+     * @return field name to value
+     */
+    static Map<String, JsonNode> unknownFields(JsonNode root, Set<String> known) {
+        Map<String, JsonNode> extra = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (!known.contains(f.getKey())) {
+                extra.put(f.getKey(), f.getValue());
+            }
+        }
+        return extra;
+    }
+
+    /**
+     * Starts a {@code config.json} object: {@code model_type}, then {@code architectures} unless the kept fields
+     * have their own (a scalar-head model's).
+     *
+     * @param modelType the model type
+     * @param architecture the default architecture class name
+     * @param extra the kept fields
+     * @return the object
+     */
+    static ObjectNode header(String modelType, String architecture, Map<String, JsonNode> extra) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("model_type", modelType);
+        if (!extra.containsKey("architectures")) {
+            o.putArray("architectures").add(architecture);
+        }
+        return o;
+    }
+
+    /**
+     * Appends the kept fields that the modelled ones did not write ({@code architectures} always).
+     *
+     * @param o the object
+     * @param extra the kept fields
+     * @return {@code o}
+     */
+    static ObjectNode appendExtra(ObjectNode o, Map<String, JsonNode> extra) {
+        extra.forEach((k, v) -> {
+            if (!o.has(k) || k.equals("architectures")) {
+                o.set(k, v);
+            }
+        });
+        return o;
+    }
 
     /**
      * Reads a JSON object from a file.

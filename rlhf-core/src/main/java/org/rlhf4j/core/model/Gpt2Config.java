@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.ModelFormatException;
 
@@ -55,28 +54,22 @@ public record Gpt2Config(
 
     /** Validates the configuration. */
     public Gpt2Config {
-        check(vocabSize > 0, "vocab_size", vocabSize);
-        check(nPositions > 0, "n_positions", nPositions);
-        check(nEmbd > 0, "n_embd", nEmbd);
-        check(nLayer > 0, "n_layer", nLayer);
-        check(nHead > 0 && nEmbd % nHead == 0, "n_head (must divide n_embd=" + nEmbd + ")", nHead);
-        check(nInner > 0, "n_inner", nInner);
-        check(layerNormEpsilon > 0, "layer_norm_epsilon", layerNormEpsilon);
+        ConfigFields.check(vocabSize > 0, "vocab_size", vocabSize);
+        ConfigFields.check(nPositions > 0, "n_positions", nPositions);
+        ConfigFields.check(nEmbd > 0, "n_embd", nEmbd);
+        ConfigFields.check(nLayer > 0, "n_layer", nLayer);
+        ConfigFields.check(nHead > 0 && nEmbd % nHead == 0, "n_head (must divide n_embd=" + nEmbd + ")", nHead);
+        ConfigFields.check(nInner > 0, "n_inner", nInner);
+        ConfigFields.check(layerNormEpsilon > 0, "layer_norm_epsilon", layerNormEpsilon);
         if (!"gelu_new".equals(activationFunction) && !"gelu".equals(activationFunction)
                 && !"gelu_pytorch_tanh".equals(activationFunction)) {
             throw new IllegalArgumentException(
                     "activation_function must be gelu_new, gelu_pytorch_tanh or gelu, got " + activationFunction);
         }
-        check(eosTokenId >= 0 && eosTokenId < vocabSize, "eos_token_id (vocab_size=" + vocabSize + ")", eosTokenId);
-        check(bosTokenId >= 0 && bosTokenId < vocabSize, "bos_token_id (vocab_size=" + vocabSize + ")", bosTokenId);
+        ConfigFields.checkTokenIds(bosTokenId, eosTokenId, vocabSize);
         extra = Map.copyOf(extra);
     }
 
-    private static void check(boolean ok, String field, Object value) {
-        if (!ok) {
-            throw new IllegalArgumentException("invalid " + field + ": " + value);
-        }
-    }
 
     /**
      * Returns a builder-style starting point: a from-scratch config with GPT-2 defaults for everything but the
@@ -188,14 +181,7 @@ public record Gpt2Config(
      *     has an invalid value
      */
     public static Gpt2Config read(Path file) throws ModelFormatException {
-        JsonNode root = ConfigFields.readObject(file);
-        String type = root.path("model_type").asText(MODEL_TYPE);
-        if (!MODEL_TYPE.equals(type)) {
-            throw new ModelFormatException(
-                    file, "field 'model_type' is '" + type + "', expected '" + MODEL_TYPE
-                            + "' (ModelConfig.read and CausalLm.load accept every supported architecture)");
-        }
-        return fromJson(file, root);
+        return fromJson(file, ConfigFields.readObjectOfType(file, MODEL_TYPE, MODEL_TYPE));
     }
 
     /**
@@ -212,13 +198,7 @@ public record Gpt2Config(
             JsonNode inner = root.get("n_inner");
             int nInner = inner == null || inner.isNull() ? 4 * nEmbd : ConfigFields.intField(file, root, "n_inner", null);
             int vocab = ConfigFields.intField(file, root, "vocab_size", null);
-            Map<String, JsonNode> extra = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (!KNOWN.containsKey(f.getKey())) {
-                    extra.put(f.getKey(), f.getValue());
-                }
-            }
+            Map<String, JsonNode> extra = ConfigFields.unknownFields(root, KNOWN);
             return new Gpt2Config(
                     vocab,
                     ConfigFields.intField(file, root, "n_positions", null),
@@ -236,10 +216,8 @@ public record Gpt2Config(
         }
     }
 
-    private static final Map<String, Boolean> KNOWN =
-            Map.of("vocab_size", true, "n_positions", true, "n_embd", true, "n_layer", true, "n_head", true,
-                    "n_inner", true, "layer_norm_epsilon", true, "activation_function", true, "bos_token_id", true,
-                    "eos_token_id", true);
+    private static final Set<String> KNOWN = Set.of("vocab_size", "n_positions", "n_embd", "n_layer", "n_head",
+            "n_inner", "layer_norm_epsilon", "activation_function", "bos_token_id", "eos_token_id");
 
     /**
      * Writes {@code config.json} in Hugging Face layout (known fields, then the kept extra fields).
@@ -259,11 +237,7 @@ public record Gpt2Config(
      */
     @Override
     public ObjectNode toJson() {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("model_type", MODEL_TYPE);
-        if (!extra.containsKey("architectures")) {
-            o.putArray("architectures").add("GPT2LMHeadModel");
-        }
+        ObjectNode o = ConfigFields.header(MODEL_TYPE, "GPT2LMHeadModel", extra);
         o.put("vocab_size", vocabSize);
         o.put("n_positions", nPositions);
         o.put("n_ctx", nPositions);
@@ -279,12 +253,6 @@ public record Gpt2Config(
         o.put("embd_pdrop", 0.0);
         o.put("attn_pdrop", 0.0);
         o.put("tie_word_embeddings", true);
-        extra.forEach(
-                (k, v) -> {
-                    if (!o.has(k) || k.equals("architectures")) {
-                        o.set(k, v);
-                    }
-                });
-        return o;
+        return ConfigFields.appendExtra(o, extra);
     }
 }

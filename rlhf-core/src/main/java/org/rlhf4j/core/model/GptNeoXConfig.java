@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.rlhf4j.core.io.Json;
@@ -76,35 +74,29 @@ public record GptNeoXConfig(
 
     /** Validates the configuration; messages name the {@code config.json} field and the bad value. */
     public GptNeoXConfig {
-        check(vocabSize > 0, "vocab_size", vocabSize);
-        check(maxPositionEmbeddings > 0, "max_position_embeddings", maxPositionEmbeddings);
-        check(hiddenSize > 0, "hidden_size", hiddenSize);
-        check(numHiddenLayers > 0, "num_hidden_layers", numHiddenLayers);
-        check(numAttentionHeads > 0 && hiddenSize % numAttentionHeads == 0,
+        ConfigFields.check(vocabSize > 0, "vocab_size", vocabSize);
+        ConfigFields.check(maxPositionEmbeddings > 0, "max_position_embeddings", maxPositionEmbeddings);
+        ConfigFields.check(hiddenSize > 0, "hidden_size", hiddenSize);
+        ConfigFields.check(numHiddenLayers > 0, "num_hidden_layers", numHiddenLayers);
+        ConfigFields.check(numAttentionHeads > 0 && hiddenSize % numAttentionHeads == 0,
                 "num_attention_heads (must divide hidden_size=" + hiddenSize + ")", numAttentionHeads);
-        check(intermediateSize > 0, "intermediate_size", intermediateSize);
+        ConfigFields.check(intermediateSize > 0, "intermediate_size", intermediateSize);
         if (hiddenAct == null || !ACTIVATIONS.contains(hiddenAct)) {
             throw new IllegalArgumentException(
                     "invalid hidden_act: " + hiddenAct + " (supported: gelu, gelu_new, gelu_fast, gelu_pytorch_tanh)");
         }
-        check(rotaryPct >= 0 && rotaryPct <= 1, "rotary_pct (must be in [0, 1])", rotaryPct);
+        ConfigFields.check(rotaryPct >= 0 && rotaryPct <= 1, "rotary_pct (must be in [0, 1])", rotaryPct);
         int headDim = hiddenSize / numAttentionHeads;
         int rotaryNdims = (int) (headDim * rotaryPct);
-        check(rotaryNdims % 2 == 0,
+        ConfigFields.check(rotaryNdims % 2 == 0,
                 "rotary_pct (int(head_dim=" + headDim + " * rotary_pct) = " + rotaryNdims + " must be even)",
                 rotaryPct);
-        check(rotaryEmbBase > 0 && Double.isFinite(rotaryEmbBase), "rotary_emb_base", rotaryEmbBase);
-        check(layerNormEps > 0, "layer_norm_eps", layerNormEps);
-        check(eosTokenId >= 0 && eosTokenId < vocabSize, "eos_token_id (vocab_size=" + vocabSize + ")", eosTokenId);
-        check(bosTokenId >= 0 && bosTokenId < vocabSize, "bos_token_id (vocab_size=" + vocabSize + ")", bosTokenId);
+        ConfigFields.check(rotaryEmbBase > 0 && Double.isFinite(rotaryEmbBase), "rotary_emb_base", rotaryEmbBase);
+        ConfigFields.check(layerNormEps > 0, "layer_norm_eps", layerNormEps);
+        ConfigFields.checkTokenIds(bosTokenId, eosTokenId, vocabSize);
         extra = Map.copyOf(extra);
     }
 
-    private static void check(boolean ok, String field, Object value) {
-        if (!ok) {
-            throw new IllegalArgumentException("invalid " + field + ": " + value);
-        }
-    }
 
     /**
      * Returns a from-scratch config with Pythia's defaults for everything but the sizes.
@@ -220,14 +212,7 @@ public record GptNeoXConfig(
      *     has an invalid value; the message names the file and the field
      */
     public static GptNeoXConfig read(Path file) throws ModelFormatException {
-        JsonNode root = ConfigFields.readObject(file);
-        String type = root.path("model_type").asText("");
-        if (!MODEL_TYPE.equals(type)) {
-            throw new ModelFormatException(
-                    file, "field 'model_type' is '" + type + "', expected '" + MODEL_TYPE
-                            + "' (ModelConfig.read and CausalLm.load accept every supported architecture)");
-        }
-        return fromJson(file, root);
+        return fromJson(file, ConfigFields.readObjectOfType(file, MODEL_TYPE, ""));
     }
 
     /**
@@ -257,13 +242,7 @@ public record GptNeoXConfig(
                     ropeParams.path("partial_rotary_factor").asDouble(0.25));
             double base = aliased(file, root, "rotary_emb_base", "rope_theta",
                     ropeParams.path("rope_theta").asDouble(10000));
-            Map<String, JsonNode> extra = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (!KNOWN.contains(f.getKey())) {
-                    extra.put(f.getKey(), f.getValue());
-                }
-            }
+            Map<String, JsonNode> extra = ConfigFields.unknownFields(root, KNOWN);
             return new GptNeoXConfig(
                     ConfigFields.intField(file, root, "vocab_size", null),
                     ConfigFields.intField(file, root, "max_position_embeddings", null),
@@ -327,11 +306,7 @@ public record GptNeoXConfig(
      */
     @Override
     public ObjectNode toJson() {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("model_type", MODEL_TYPE);
-        if (!extra.containsKey("architectures")) {
-            o.putArray("architectures").add("GPTNeoXForCausalLM");
-        }
+        ObjectNode o = ConfigFields.header(MODEL_TYPE, "GPTNeoXForCausalLM", extra);
         o.put("vocab_size", vocabSize);
         o.put("max_position_embeddings", maxPositionEmbeddings);
         o.put("hidden_size", hiddenSize);
@@ -352,12 +327,6 @@ public record GptNeoXConfig(
         o.put("attention_dropout", 0.0);
         o.put("hidden_dropout", 0.0);
         o.put("torch_dtype", "float32");
-        extra.forEach(
-                (k, v) -> {
-                    if (!o.has(k) || k.equals("architectures")) {
-                        o.set(k, v);
-                    }
-                });
-        return o;
+        return ConfigFields.appendExtra(o, extra);
     }
 }

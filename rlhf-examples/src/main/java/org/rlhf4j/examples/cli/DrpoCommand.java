@@ -1,7 +1,6 @@
 package org.rlhf4j.examples.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -14,7 +13,6 @@ import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.tokenizer.Tokenizer;
-import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
 import org.rlhf4j.examples.ExampleData;
@@ -66,11 +64,7 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             Tokenizer tok = models.tokenizer();
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
-                    ? DrpoTrainer.preferredResponsePrompts(task, switch (train.data()) {
-                        case ExampleData.BUNDLED -> BundledTldr.pairs("train");
-                        case ExampleData.FULL -> ExampleData.full(true).pairs("train");
-                        default -> pairsFromFile(train.data());
-                    })
+                    ? DrpoTrainer.preferredResponsePrompts(task, ExampleData.preferencePairs(train.data(), "train"))
                     : ExampleData.prompts(task, train.data(), "train");
             List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
                     train.evalData(), "valid");
@@ -91,21 +85,5 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             spec.commandLine().getOut().println(Json.compact(summary));
         }
         return 0;
-    }
-
-    private static List<org.rlhf4j.datasets.PreferencePair> pairsFromFile(String file) throws java.io.IOException {
-        List<org.rlhf4j.datasets.PreferencePair> out = new java.util.ArrayList<>();
-        for (org.rlhf4j.datasets.DataRow r : org.rlhf4j.datasets.io.JsonlReader.builder()
-                .setFormat(org.rlhf4j.datasets.DataFormat.AUTO).build().readAll(Path.of(file))) {
-            if (r instanceof org.rlhf4j.datasets.PreferencePair p) {
-                out.add(p);
-            } else if (r instanceof org.rlhf4j.datasets.Comparison c) {
-                out.add(c.toPair());
-            } else {
-                throw new IllegalArgumentException(file + ": --reset-source preferred needs preference rows, got "
-                        + r.getClass().getSimpleName());
-            }
-        }
-        return out;
     }
 }
