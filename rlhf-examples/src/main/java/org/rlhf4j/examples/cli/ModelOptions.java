@@ -2,6 +2,7 @@ package org.rlhf4j.examples.cli;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -66,12 +67,39 @@ public final class ModelOptions {
                 return Device.cpu();
             }
             if (s.equals("gpu")) {
+                requireGpu(0, s);
                 return Device.gpu();
             }
             if (s.startsWith("gpu:")) {
-                return Device.gpu(Integer.parseInt(s.substring(4)));
+                int index;
+                try {
+                    index = Integer.parseInt(s.substring(4));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--device: bad GPU index in '" + s + "' (use gpu:0, gpu:1, ...)");
+                }
+                requireGpu(index, s);
+                return Device.gpu(index);
             }
-            throw new IllegalArgumentException("unknown device '" + s + "' (use cpu, gpu, gpu:N or auto)");
+            throw new IllegalArgumentException("--device: unknown device '" + s + "' (valid: cpu, gpu, gpu:N, auto)");
+        }
+
+        /**
+         * Fails in one line, before any work, when the PyTorch engine cannot run on the requested GPU; otherwise
+         * libtorch's CPU build answers the first CUDA op with a ~50-line dispatcher listing.
+         */
+        private static void requireGpu(int index, String requested) {
+            Engine engine = Engine.getInstance();
+            if (!engine.hasCapability(StandardCapabilities.CUDA)) {
+                throw new IllegalArgumentException("--device " + requested + ": this build's PyTorch engine ("
+                        + engine.getEngineName() + " " + engine.getVersion() + ") has no CUDA support; rebuild with "
+                        + "'RLHF4J_MVN_OPTS=-Pgpu RLHF4J_OFFLINE=false ./rlhf4j ...' so DJL downloads the CUDA libtorch "
+                        + "(README, section GPU)");
+            }
+            int count = engine.getGpuCount();
+            if (index < 0 || index >= count) {
+                throw new IllegalArgumentException("--device " + requested + ": the PyTorch engine sees " + count
+                        + " GPU(s)" + (count > 0 ? " (valid: gpu:0 .. gpu:" + (count - 1) + ")" : ""));
+            }
         }
     }
 }

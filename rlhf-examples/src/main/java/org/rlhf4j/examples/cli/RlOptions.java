@@ -3,7 +3,6 @@ package org.rlhf4j.examples.cli;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Locale;
 import org.rlhf4j.algorithms.ppo.AdaptiveKl;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
@@ -54,9 +53,17 @@ public final class RlOptions {
                 miniBatches, micro, base.ppoEpochs(), base.responseLength(), base.temperature(),
                 klCoef != null ? klCoef : base.klCoef(),
                 targetKl != null ? new AdaptiveKl(targetKl, 10000) : base.adaptiveKl(),
-                klEstimator != null ? KlEstimator.valueOf(klEstimator.toUpperCase(Locale.ROOT)) : base.klEstimator(),
+                klEstimator != null ? parseKlEstimator(klEstimator) : base.klEstimator(),
                 base.whitenRewards(), base.whitenAdvantages(), base.gamma(), base.lambda(), base.clipRange(), base.clipRangeValue(), base.vfCoef(),
                 base.entCoef(), base.noEosScore(), base.evalEvery(), base.checkpointEvery());
+    }
+
+    private static KlEstimator parseKlEstimator(String name) {
+        try {
+            return KlEstimator.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--kl-estimator: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.rlhf4j.examples.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import org.rlhf4j.core.checkpoint.Provenance;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -109,10 +110,16 @@ public final class Rlhf4jCli implements Runnable {
      */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Rlhf4jCli());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // checks --device before any work: a missing CUDA engine is a one-line error, not a late libtorch listing
+        cl.setExecutionStrategy(parseResult -> {
+            checkDevice(parseResult);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         cl.setExecutionExceptionHandler(
                 (ex, commandLine, parseResult) -> {
                     PrintWriter err = commandLine.getErr();
-                    err.println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+                    err.println("error: " + errorText(ex));
                     if (System.getenv("RLHF4J_DEBUG") != null) {
                         ex.printStackTrace(err);
                     }
@@ -120,6 +127,32 @@ public final class Rlhf4jCli implements Runnable {
                     return 1;
                 });
         return cl;
+    }
+
+    private static void checkDevice(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult pr = parseResult; pr != null; pr = pr.hasSubcommand() ? pr.subcommand() : null) {
+            CommandLine.Model.OptionSpec device = pr.matchedOption("--device");
+            if (device != null) {
+                try {
+                    ModelOptions.DeviceOption.parse(device.getValue());
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ExecutionException(pr.commandSpec().commandLine(), e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * The error line: the exception's message, cut to its first line when a native library answered with a long
+     * listing (the rest with {@code RLHF4J_DEBUG=1}).
+     */
+    static String errorText(Throwable ex) {
+        String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+        List<String> lines = msg.lines().toList();
+        if (lines.size() <= 8 || System.getenv("RLHF4J_DEBUG") != null) {
+            return msg;
+        }
+        return lines.get(0) + " [" + (lines.size() - 1) + " more lines; RLHF4J_DEBUG=1 prints them and the stack trace]";
     }
 
     @Override
