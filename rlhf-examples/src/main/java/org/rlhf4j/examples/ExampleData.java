@@ -253,13 +253,14 @@ public final class ExampleData {
      * Builds the tiny preset's compact vocabulary: every GPT-2 token that occurs in the bundled TL;DR texts (SFT
      * queries and references of all splits, comparison queries and responses) and in an optional SFT data file.
      *
-     * @param base the GPT-2 tokenizer (ownership moves to the result)
+     * @param base the GPT-2 tokenizer (closed here)
      * @param task token limits (queries are truncated as training will truncate them)
      * @param sftFile a user SFT file, or {@code bundled}
-     * @return the compact tokenizer
+     * @return the compact tokenizer (a {@code tokenizer.json} of its own; see
+     *     {@link org.rlhf4j.core.tokenizer.CompactVocabulary})
      * @throws IOException when the file is unreadable
      */
-    public static org.rlhf4j.core.tokenizer.CompactVocabTokenizer compactVocabulary(
+    public static org.rlhf4j.core.tokenizer.HfTokenizer compactVocabulary(
             org.rlhf4j.core.tokenizer.Tokenizer base, org.rlhf4j.datasets.task.TaskConfig task, String sftFile)
             throws IOException {
         TldrTask t = new TldrTask(base, task);
@@ -298,10 +299,10 @@ public final class ExampleData {
             texts.add(p.chosen());
             texts.add(p.rejected());
         }
-        org.rlhf4j.core.tokenizer.CompactVocabTokenizer c =
-                org.rlhf4j.core.tokenizer.CompactVocabTokenizer.fromTexts(base, texts);
-        LOG.info("compact vocabulary: {} of {} GPT-2 tokens occur in {} texts", c.vocabSize() - 1, base.vocabSize(),
-                texts.size());
+        int baseSize = base.vocabSize();
+        org.rlhf4j.core.tokenizer.HfTokenizer c = org.rlhf4j.core.tokenizer.CompactVocabulary.fromTexts(base, texts);
+        LOG.info("compact vocabulary: {} of {} GPT-2 tokens (those in {} texts and what spells them)", c.vocabSize(),
+                baseSize, texts.size());
         return c;
     }
 

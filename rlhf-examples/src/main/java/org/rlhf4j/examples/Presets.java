@@ -22,9 +22,10 @@ import org.rlhf4j.datasets.task.TaskConfig;
  *
  * <ul>
  *   <li>{@code tiny}: the CPU default on the bundled sample; a small from-scratch GPT-2 (d = 64, 2 layers) over a
- *       compact vocabulary (the GPT-2 tokens that occur in the bundled data, tokenized exactly as GPT-2 does; see
- *       {@link org.rlhf4j.core.tokenizer.CompactVocabTokenizer}), 128-token queries (same truncation rule), learning
- *       rates suited to training from scratch. It shows that every stage runs and learns, not the papers' quality.
+ *       compact vocabulary (the GPT-2 tokens that occur in the bundled data and what spells them, tokenized exactly
+ *       as GPT-2 does; see {@link org.rlhf4j.core.tokenizer.CompactVocabulary}), 128-token queries (same truncation
+ *       rule), learning rates suited to training from scratch. It shows that every stage runs and learns, not the
+ *       papers' quality.
  *   <li>{@code pythia} (alias {@code references}): what the references ran, for users with a GPU and internet: the
  *       N+ implementation details / TRL settings for SFT, reward model and PPO (DR-PO shares PPO's), the DR-PO
  *       paper's DPO baseline (β = 0.05), 512-token queries, the full downloaded data ({@code --data full}) and a

@@ -77,8 +77,10 @@ public final class Checkpoint {
     }
 
     /**
-     * Returns the tokenizer of a model directory: its {@code tokenizer.json}, or the bundled GPT-2 tokenizer when
-     * there is none; with a {@value CompactVocabTokenizer#FILE} beside it, the compact vocabulary over it.
+     * Returns the tokenizer of a model directory: its {@code tokenizer.json} (compact vocabularies included, see
+     * {@link org.rlhf4j.core.tokenizer.CompactVocabulary}), or the bundled GPT-2 tokenizer when there is none; with a
+     * {@value CompactVocabTokenizer#FILE} beside it (directories written before compact vocabularies had a
+     * {@code tokenizer.json} of their own), the legacy renumbering over it.
      *
      * @param dir the model directory
      * @return the tokenizer

@@ -9,20 +9,18 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.ModelFormatException;
 
 /**
- * A tokenizer over a subset of a base tokenizer's vocabulary: text is tokenized exactly as the base tokenizer does
- * (GPT-2's BPE), then each base id is renumbered into a compact range {@code [0, n)}; base ids outside the subset map
- * to one extra unknown id {@code n}.
+ * Reads the compact vocabularies of directories written before rlhf4j wrote them as a real {@code tokenizer.json}
+ * ({@link CompactVocabulary}): the full GPT-2 {@code tokenizer.json} plus a private {@value #FILE} that renumbers the
+ * base ids into {@code [0, n)}, with every other base id mapped to one extra unknown id {@code n}.
  *
- * <p>Small CPU models spend most of their time in the vocabulary projection (d·V per token); restricting V to the
- * tokens that occur in the training data (a few thousand instead of 50,257) makes the tiny preset an order of
- * magnitude faster without changing how text is tokenized. The mapping is saved next to {@code tokenizer.json} as
- * {@value #FILE} and restored by {@link org.rlhf4j.core.checkpoint.Checkpoint#tokenizerFor}. The unknown id decodes
- * to nothing. Full-size presets use the full vocabulary.
+ * <p>Text is tokenized exactly as the base tokenizer does, then renumbered; the unknown id decodes to nothing. Such
+ * directories keep working in Java ({@link org.rlhf4j.core.checkpoint.Checkpoint#tokenizerFor}) and are written back
+ * in the same form (the model's vocabulary has the unknown row), but {@code transformers} cannot load them: retrain
+ * with a current version for a directory that loads anywhere (docs/decisions/0011-compact-vocabulary-tokenizer-json.md).
  */
 public final class CompactVocabTokenizer implements Tokenizer {
 
@@ -50,24 +48,6 @@ public final class CompactVocabTokenizer implements Tokenizer {
         if (toCompact[base.eosTokenId()] < 0) {
             throw new IllegalArgumentException("the compact vocabulary must contain the EOS id " + base.eosTokenId());
         }
-    }
-
-    /**
-     * Builds the compact vocabulary of the tokens that occur in some texts (plus EOS), in base-id order.
-     *
-     * @param base the base tokenizer (ownership moves here)
-     * @param texts the texts (typically every query and response of the training data)
-     * @return the tokenizer
-     */
-    public static CompactVocabTokenizer fromTexts(Tokenizer base, List<String> texts) {
-        TreeSet<Integer> ids = new TreeSet<>();
-        ids.add(base.eosTokenId());
-        for (int[] enc : base.encodeAll(texts)) {
-            for (int id : enc) {
-                ids.add(id);
-            }
-        }
-        return new CompactVocabTokenizer(base, ids.stream().mapToInt(Integer::intValue).toArray());
     }
 
     /**

@@ -3,6 +3,7 @@ package org.rlhf4j.core.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,11 @@ import org.rlhf4j.core.io.ModelFormatException;
  *
  * <p>DJL's {@code HuggingFaceTokenizer} truncates to 512 tokens and adds special tokens by default; both are turned
  * off here ({@code truncation=false, padding=false, addSpecialTokens=false}) so nothing is ever cut silently.
+ *
+ * <p>{@link #save} writes {@code tokenizer.json} with a {@value #CONFIG_FILE} and a {@value #SPECIAL_TOKENS_FILE}
+ * that name the EOS token, so that {@code transformers.AutoTokenizer} loads the directory as a
+ * {@code PreTrainedTokenizerFast} with the same ids; a tokenizer loaded from a directory that already had a
+ * {@value #CONFIG_FILE} (e.g. a Hugging Face checkpoint) writes its files back unchanged instead.
  */
 public final class HfTokenizer implements Tokenizer {
 
@@ -29,37 +35,64 @@ public final class HfTokenizer implements Tokenizer {
     private static final Map<String, String> OPTIONS =
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "modelMaxLength", "1000000000");
 
+    /** {@code model_max_length} written to {@value #CONFIG_FILE}: no limit (the model config has the real one). */
+    private static final long MAX_LENGTH = 1_000_000_000L;
+
+    /** The {@code transformers} tokenizer settings file written beside {@code tokenizer.json}. */
+    public static final String CONFIG_FILE = "tokenizer_config.json";
+
+    /** The {@code transformers} special-tokens file written beside {@code tokenizer.json}. */
+    public static final String SPECIAL_TOKENS_FILE = "special_tokens_map.json";
+
     private final String json;
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
     private final int eosId;
+    private final String eosToken;
+    private final Map<String, String> sidecars;
 
-    private HfTokenizer(String json, int vocabSize, int eosId) throws IOException {
+    private HfTokenizer(String json, int vocabSize, int eosId, String eosToken, Map<String, String> sidecars)
+            throws IOException {
         this.json = json;
         this.tokenizer =
                 HuggingFaceTokenizer.newInstance(
                         new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), OPTIONS);
         this.vocabSize = vocabSize;
         this.eosId = eosId;
+        this.eosToken = eosToken;
+        this.sidecars = sidecars;
     }
 
     /**
-     * Loads a {@code tokenizer.json}.
+     * Loads a {@code tokenizer.json}; a {@value #CONFIG_FILE} (and {@value #SPECIAL_TOKENS_FILE}) beside it is kept
+     * for {@link #save}.
      *
      * @param file the file
      * @return the tokenizer
      * @throws ModelFormatException when the file is missing or not a tokenizer definition
      */
     public static HfTokenizer load(Path file) throws ModelFormatException {
-        String text;
+        String text = read(file);
+        Map<String, String> sidecars = new java.util.TreeMap<>();
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null && Files.exists(dir.resolve(CONFIG_FILE))) {
+            for (String name : List.of(CONFIG_FILE, SPECIAL_TOKENS_FILE)) {
+                if (Files.exists(dir.resolve(name))) {
+                    sidecars.put(name, read(dir.resolve(name)));
+                }
+            }
+        }
+        return fromJson(text, file, sidecars);
+    }
+
+    private static String read(Path file) throws ModelFormatException {
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(file, "file not found");
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read: " + e.getMessage(), e);
         }
-        return fromJson(text, file);
     }
 
     /**
@@ -71,6 +104,11 @@ public final class HfTokenizer implements Tokenizer {
      * @throws ModelFormatException when the JSON is not a tokenizer definition
      */
     public static HfTokenizer fromJson(String text, Path source) throws ModelFormatException {
+        return fromJson(text, source, Map.of());
+    }
+
+    private static HfTokenizer fromJson(String text, Path source, Map<String, String> sidecars)
+            throws ModelFormatException {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(text);
@@ -86,6 +124,7 @@ public final class HfTokenizer implements Tokenizer {
             size = Math.max(size, id.asInt() + 1);
         }
         int eos = -1;
+        String eosName = null;
         for (JsonNode added : root.path("added_tokens")) {
             size = Math.max(size, added.path("id").asInt() + 1);
         }
@@ -93,10 +132,12 @@ public final class HfTokenizer implements Tokenizer {
             for (JsonNode added : root.path("added_tokens")) {
                 if (eos < 0 && name.equals(added.path("content").asText())) {
                     eos = added.path("id").asInt();
+                    eosName = name;
                 }
             }
             if (eos < 0 && vocab.has(name)) {
                 eos = vocab.get(name).asInt();
+                eosName = name;
             }
         }
         if (eos < 0) {
@@ -104,7 +145,7 @@ public final class HfTokenizer implements Tokenizer {
                     source, "no end-of-sequence token found among " + EOS_NAMES + " in 'added_tokens' or 'model.vocab'");
         }
         try {
-            return new HfTokenizer(text, size, eos);
+            return new HfTokenizer(text, size, eos, eosName, Map.copyOf(sidecars));
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(source, "not a valid tokenizer definition: " + e.getMessage(), e);
         }
@@ -162,6 +203,15 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     /**
+     * Returns the end-of-sequence token's text.
+     *
+     * @return e.g. {@code <|endoftext|>}
+     */
+    public String eosToken() {
+        return eosToken;
+    }
+
+    /**
      * Returns the {@code tokenizer.json} text this tokenizer was built from.
      *
      * @return the JSON
@@ -170,10 +220,43 @@ public final class HfTokenizer implements Tokenizer {
         return json;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Writes {@code tokenizer.json}, {@value #CONFIG_FILE} and {@value #SPECIAL_TOKENS_FILE} into a directory.
+     *
+     * @param dir the directory
+     * @throws IOException on write failure
+     */
     @Override
     public void save(Path dir) throws IOException {
         Files.writeString(dir.resolve("tokenizer.json"), json, StandardCharsets.UTF_8);
+        if (!sidecars.isEmpty()) {
+            for (Map.Entry<String, String> e : sidecars.entrySet()) {
+                Files.writeString(dir.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+            }
+            return;
+        }
+        ObjectNode special = Json.MAPPER.createObjectNode();
+        special.put("bos_token", eosToken);
+        special.put("eos_token", eosToken);
+        ObjectNode config = Json.MAPPER.createObjectNode();
+        config.put("tokenizer_class", "PreTrainedTokenizerFast");
+        config.setAll(special);
+        config.put("add_bos_token", false);
+        config.put("add_eos_token", false);
+        config.put("clean_up_tokenization_spaces", false);
+        config.put("model_max_length", MAX_LENGTH);
+        ObjectNode decoder = config.putObject("added_tokens_decoder");
+        try {
+            for (JsonNode added : Json.MAPPER.readTree(json).path("added_tokens")) {
+                ObjectNode a = ((ObjectNode) added).deepCopy();
+                a.remove("id");
+                decoder.set(added.path("id").asText(), a);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("tokenizer.json was valid when loaded", e);
+        }
+        Files.writeString(dir.resolve(CONFIG_FILE), Json.pretty(config) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(SPECIAL_TOKENS_FILE), Json.pretty(special) + "\n", StandardCharsets.UTF_8);
     }
 
     /** {@inheritDoc} */

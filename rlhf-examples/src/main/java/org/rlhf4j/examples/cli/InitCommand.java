@@ -1,6 +1,7 @@
 package org.rlhf4j.examples.cli;
 
 import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.rlhf4j.core.checkpoint.Checkpoint;
@@ -8,6 +9,7 @@ import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.model.ModelConfig;
+import org.rlhf4j.core.tokenizer.CompactVocabulary;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
@@ -17,8 +19,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf4j init}: write a randomly initialised model directory (from-scratch training, CPU smoke runs of the
- * GPU presets): GPT-2, or GPT-NeoX with Pythia's defaults for everything but the sizes; both over the bundled GPT-2
- * tokenizer (V = 50,257, EOS = BOS = 50,256).
+ * GPU presets, small test models): GPT-2, or GPT-NeoX with Pythia's defaults for everything but the sizes; both over
+ * the bundled GPT-2 tokenizer (V = 50,257, EOS = BOS = 50,256) or, with {@code --vocab-texts}, a compact vocabulary
+ * of it.
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
         description = "Write a randomly initialised GPT-2 or GPT-NeoX (HF layout + bundled GPT-2 tokenizer) to --out.")
@@ -48,27 +51,39 @@ public final class InitCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Initialisation seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--vocab-texts", paramLabel = "FILE",
+            description = "A compact vocabulary instead of GPT-2's 50,257 tokens: the tokens of this UTF-8 file's lines "
+                    + "and what spells them (as the tiny preset does with its data).")
+    Path vocabTexts;
+
     @Override
     public Integer call() throws Exception {
+        try (Tokenizer tok = vocabTexts == null ? Gpt2Tokenizers.bundled()
+                : CompactVocabulary.fromTexts(Gpt2Tokenizers.bundled(), Files.readAllLines(vocabTexts))) {
+            write(tok, tok.vocabSize(), tok.eosTokenId());
+        }
+        return 0;
+    }
+
+    private void write(Tokenizer tok, int vocab, int eos) throws java.io.IOException {
         ModelConfig cfg = switch (arch) {
-            case Gpt2Config.MODEL_TYPE -> new Gpt2Config(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead,
-                    4 * nEmbd, 1e-5, "gelu_new", Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, java.util.Map.of());
+            case Gpt2Config.MODEL_TYPE -> new Gpt2Config(vocab, nPositions, nEmbd, nLayer, nHead,
+                    4 * nEmbd, 1e-5, "gelu_new", eos, eos, java.util.Map.of());
             case GptNeoXConfig.MODEL_TYPE -> {
-                GptNeoXConfig p = GptNeoXConfig.of(Gpt2Config.GPT2_VOCAB, nPositions, nEmbd, nLayer, nHead);
+                GptNeoXConfig p = GptNeoXConfig.of(vocab, nPositions, nEmbd, nLayer, nHead);
                 yield new GptNeoXConfig(p.vocabSize(), p.maxPositionEmbeddings(), p.hiddenSize(), p.numHiddenLayers(),
                         p.numAttentionHeads(), p.intermediateSize(), p.hiddenAct(), p.rotaryPct(), p.rotaryEmbBase(),
                         p.layerNormEps(), p.useParallelResidual(), p.tieWordEmbeddings(), p.attentionBias(),
-                        Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, p.extra());
+                        eos, eos, p.extra());
             }
             default -> throw new IllegalArgumentException("unknown --arch '" + arch + "' (gpt2, gpt_neox)");
         };
         try (NDManager m = NDManager.newBaseManager();
-                CausalLm model = CausalLm.random(cfg, m, seed);
-                Tokenizer tok = Gpt2Tokenizers.bundled()) {
+                CausalLm model = CausalLm.random(cfg, m, seed)) {
             Checkpoint.save(out, model, tok, null, null, null);
             spec.commandLine().getOut().println(
-                    "wrote " + out + " (" + cfg.modelType() + ", " + model.weights().count() + " parameters)");
+                    "wrote " + out + " (" + cfg.modelType() + ", " + model.weights().count() + " parameters, vocabulary "
+                            + vocab + ")");
         }
-        return 0;
     }
 }

@@ -106,6 +106,45 @@ class CliSmokeTest {
     }
 
     @Test
+    void scoreAndTokenizeMatchTransformersOnACompactVocabularyModel() throws Exception {
+        // written by scripts/make_hf_fixture.sh: an rlhf4j model directory and what transformers computed for it
+        Path fixture = Path.of("..", "rlhf-core", "src", "test", "resources", "hf-roundtrip");
+        String model = fixture.resolve("model").toString();
+        for (JsonNode c : Json.MAPPER.readTree(Files.readString(fixture.resolve("expected.json"))).get("cases")) {
+            String text = c.get("text").asText();
+            Run t = run("tokenize", "--model", model, "--text", text);
+            assertThat(t.code()).as(t.err()).isZero();
+            assertThat(t.out().trim()).as(text).isEqualTo(c.get("ids").toString());
+            Run s = run("score", "--model", model, "--text", text);
+            assertThat(s.code()).as(s.err()).isZero();
+            JsonNode j = Json.MAPPER.readTree(s.out());
+            assertThat(j.get("tokens")).isEqualTo(c.get("ids"));
+            for (int i = 0; i < c.get("logprobs").size(); i++) {
+                assertThat(j.get("logprobs").get(i).asDouble()).as("%s position %d", text, i)
+                        .isCloseTo(c.get("logprobs").get(i).asDouble(), org.assertj.core.api.Assertions.within(1e-3));
+            }
+        }
+    }
+
+    @Test
+    void initWithVocabTextsWritesACompactVocabulary(@TempDir Path dir) throws Exception {
+        Path texts = Files.writeString(dir.resolve("texts.txt"), "Hello world\n");
+        Path model = dir.resolve("m");
+        Run i = run("init", "--out", model.toString(), "--n-embd", "16", "--n-layer", "1", "--n-head", "2",
+                "--n-positions", "32", "--vocab-texts", texts.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        JsonNode cfg = Json.MAPPER.readTree(Files.readString(model.resolve("config.json")));
+        // seen: " world", "Hello", EOS -> 0, 1, 2; then what spells them and the 256 byte symbols
+        assertThat(cfg.get("eos_token_id").asInt()).isEqualTo(2);
+        assertThat(cfg.get("vocab_size").asInt()).isBetween(259, 300);
+        assertThat(i.out()).contains("vocabulary " + cfg.get("vocab_size").asInt());
+        assertThat(model.resolve("tokenizer_config.json")).exists();
+        assertThat(run("tokenize", "--model", model.toString(), "--text", "Hello world").out().trim()).isEqualTo("[1,0]");
+        Run s = run("score", "--model", model.toString(), "--text", "Hello zebra!");
+        assertThat(s.code()).as(s.err()).isZero();
+    }
+
+    @Test
     void scoreLoadsAGptNeoXCheckpointThroughTheSameCommand() throws Exception {
         Path fixture = Path.of("..", "rlhf-core", "src", "test", "resources", "parity", "gpt-neox-tiny");
         long[] ids;
