@@ -4,6 +4,11 @@ package org.rlhf4j.datasets;
 public enum SkipReason {
     /** The line is not valid JSON, or not a JSON object. */
     MALFORMED_JSON("malformed_json"),
+    /**
+     * The line exceeds a limit of the JSON parser (Jackson's {@code StreamReadConstraints}): nesting deeper than 1000
+     * levels, a string longer than 20,000,000 characters, a number longer than 1000 digits.
+     */
+    JSON_LIMIT("json_limit"),
     /** The line's bytes are not valid UTF-8. */
     INVALID_UTF8("invalid_utf8"),
     /** A required field is absent or null. */

@@ -1,6 +1,8 @@
 package org.rlhf4j.datasets.io;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -29,7 +31,9 @@ import org.rlhf4j.datasets.SkipReason;
  * <p>One line is held at a time: its bytes are decoded with a strict UTF-8 decoder, parsed by Jackson into a small
  * tree and converted by {@link RowParser}. Whitespace-only lines are not rows; they are counted in the report.
  * In strict mode (the default) the first bad row throws a {@link DataFormatException} naming file, line and field;
- * in lenient mode bad rows are skipped and counted by reason. Nothing is dropped silently.
+ * in lenient mode bad rows are skipped and counted by reason. Nothing is dropped silently. A line over the JSON
+ * parser's limits (nesting deeper than 1000 levels, a string over 20,000,000 characters) is a bad row like any other
+ * ({@link SkipReason#JSON_LIMIT}).
  *
  * <pre>{@code
  * JsonlReader reader = JsonlReader.builder().setFormat(DataFormat.AUTO).setLenient(true).build();
@@ -207,9 +211,15 @@ public final class JsonlReader {
                 JsonNode node;
                 try {
                     node = LINE_READER.readTree(text);
+                } catch (StreamConstraintsException e) {
+                    ctx.reject(new DataFormatException(name, line, null, SkipReason.JSON_LIMIT,
+                            "JSON over the parser's limits: " + firstLine(e.getOriginalMessage()), e));
+                    continue;
                 } catch (JsonProcessingException e) {
-                    ctx.reject(SkipReason.MALFORMED_JSON, null, "malformed JSON at column "
-                            + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+                    JsonLocation at = e.getLocation();
+                    ctx.reject(new DataFormatException(name, line, null, SkipReason.MALFORMED_JSON, "malformed JSON"
+                            + (at != null && at.getColumnNr() > 0 ? " at column " + at.getColumnNr() : "") + ": "
+                            + firstLine(e.getOriginalMessage()), e));
                     continue;
                 }
                 if (!node.isObject()) {
@@ -244,6 +254,13 @@ public final class JsonlReader {
             return new ReadReport(name, used, lines.lineNumber(), rows, perSplit, blank, skips.byKey(),
                     skips.examples());
         }
+    }
+
+    private static String firstLine(String s) {
+        String t = s == null ? "" : s.strip();
+        int nl = t.indexOf('\n');
+        t = nl >= 0 ? t.substring(0, nl).strip() : t;
+        return t.length() <= 300 ? t : t.substring(0, 300) + "...";
     }
 
     /**

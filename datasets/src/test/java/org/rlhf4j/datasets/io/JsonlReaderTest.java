@@ -136,6 +136,33 @@ class JsonlReaderTest {
     }
 
     @Test
+    void jsonOverTheParserLimitsIsABadRowNamingFileAndLine() throws IOException {
+        String deep = "{\"id\":\"t3_d\",\"post\":" + "[".repeat(1500) + "]".repeat(1500) + "}";
+        String huge = "{\"id\":\"t3_h\",\"subreddit\":\"pics\",\"title\":\"T\",\"post\":\"" + "x".repeat(20_000_100)
+                + "\",\"summary\":\"S\"}";
+        DataFormatException d = strictError("deep.jsonl", DataFormat.AUTO, GOOD_TLDR, deep);
+        assertThat(d.getMessage()).startsWith("deep.jsonl:2: JSON over the parser's limits: ")
+                .contains("nesting depth").doesNotContain("\n");
+        assertThat(d.reason()).isEqualTo(SkipReason.JSON_LIMIT);
+        assertThat(d.line()).isEqualTo(2);
+        DataFormatException h = strictError("huge.jsonl", DataFormat.AUTO, huge);
+        assertThat(h.getMessage()).startsWith("huge.jsonl:1: JSON over the parser's limits: ")
+                .contains("String value length").doesNotContain("\n");
+        assertThat(h.reason()).isEqualTo(SkipReason.JSON_LIMIT);
+
+        // lenient: skipped and counted, the good rows kept
+        Path p = write("mixed.jsonl", GOOD_TLDR, deep, huge, GOOD_TLDR.replace("t3_a", "t3_b"));
+        List<DataRow> rows = new ArrayList<>();
+        ReadReport r = read(p, DataFormat.AUTO, true, rows);
+        assertThat(r.rows()).isEqualTo(2);
+        assertThat(rows).extracting(DataRow::id).containsExactly("t3_a", "t3_b");
+        assertThat(r.skipped()).isEqualTo(Map.of("json_limit", 2L));
+        assertThat(r.skipExamples()).hasSize(2).allSatisfy(m -> assertThat(m).contains("JSON over the parser's limits"));
+        assertThat(r.skipExamples().get(0)).startsWith("mixed.jsonl:2: ");
+        assertThat(r.skipExamples().get(1)).startsWith("mixed.jsonl:3: ");
+    }
+
+    @Test
     void emptySummaryIsAnError() throws IOException {
         DataFormatException e = strictError("train.jsonl", DataFormat.OPENAI_TLDR, GOOD_TLDR, GOOD_TLDR,
                 GOOD_TLDR.replace("\"summary\":\"S\"", "\"summary\":\"  \""));

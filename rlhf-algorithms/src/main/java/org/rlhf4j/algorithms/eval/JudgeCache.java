@@ -1,6 +1,9 @@
 package org.rlhf4j.algorithms.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -22,7 +26,9 @@ import org.rlhf4j.core.io.Json;
 
 /**
  * A persistent cache of LLM judge replies: a JSON Lines file of {@code {"key": sha256(request body), "content":
- * reply}} rows, so that an interrupted evaluation resumes without paying for the same request twice.
+ * reply}} rows, so that an interrupted evaluation resumes, and a rerun repeats, without paying for the same request
+ * twice. Request bodies are {@linkplain #canonicalJson canonical JSON}, so keys are the same in every JVM run.
+ * {@link LlmJudge} stores replies with the API key already replaced by {@code ***}: the file never holds the key.
  *
  * <p>Each new reply is appended as one line and flushed before the judge moves on. On opening, a last line that is
  * not valid JSON (a crash in the middle of a write) is ignored with a warning and cut off, so the next append starts
@@ -106,6 +112,38 @@ public final class JudgeCache implements AutoCloseable {
 
     private static String text(byte[] bytes, int[] span) {
         return new String(bytes, span[0], span[1] - span[0], StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Serialises a value as canonical JSON: compact, with the keys of every object sorted (by UTF-16 code units, as
+     * {@link String#compareTo}), so the text depends only on the content, never on a map's iteration order (that of
+     * {@code Map.of} changes from one JVM run to the next). Request bodies are built with it so that their
+     * {@link #key} is stable across runs.
+     *
+     * @param value a map, list, record or JSON tree
+     * @return the canonical JSON text
+     */
+    public static String canonicalJson(Object value) {
+        return Json.compact(sorted(Json.MAPPER.valueToTree(value)));
+    }
+
+    private static JsonNode sorted(JsonNode n) {
+        if (n.isObject()) {
+            List<String> names = new ArrayList<>();
+            n.fieldNames().forEachRemaining(names::add);
+            Collections.sort(names);
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            for (String name : names) {
+                out.set(name, sorted(n.get(name)));
+            }
+            return out;
+        }
+        if (n.isArray()) {
+            ArrayNode out = JsonNodeFactory.instance.arrayNode(n.size());
+            n.forEach(e -> out.add(sorted(e)));
+            return out;
+        }
+        return n;
     }
 
     /**

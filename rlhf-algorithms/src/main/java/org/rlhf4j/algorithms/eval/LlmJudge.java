@@ -15,6 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.rlhf4j.core.io.Json;
 import org.slf4j.Logger;
@@ -23,7 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A judge backed by an LLM behind an OpenAI-compatible Chat Completions API ({@code POST {baseUrl}/chat/completions}
  * with {@code model}, one user message, {@code temperature} 0 and {@code max_tokens}): OpenAI, or a local server
- * such as vLLM or llama.cpp ({@code http://localhost:8000/v1}).
+ * such as vLLM or llama.cpp ({@code http://localhost:8000/v1}). A query string in the base URL is kept after the
+ * appended path: {@code https://h/openai/deployments/x?api-version=2024-02-01} posts to
+ * {@code https://h/openai/deployments/x/chat/completions?api-version=2024-02-01}.
  *
  * <p>Every matchup is asked in both presentation orders, A first and B first; the answers are mapped back to the
  * matchup's labels and combined by {@link Judgement#bothOrders}: agreeing answers give the verdict, disagreeing ones
@@ -31,12 +37,20 @@ import org.slf4j.LoggerFactory;
  * parsable choice, a body that is not a Chat Completions object, no choices) makes the matchup invalid; a choice is
  * never guessed. See {@link JudgeTemplate#parseChoice}.
  *
- * <p>Robustness: each request has a timeout; HTTP 408, 429 and 5xx answers, timeouts and I/O errors are retried up
- * to {@code maxRetries} times after an exponential backoff min(max, initial·2^k) with "equal jitter" (half fixed,
- * half uniform from a seeded RNG), at least a 429's {@code Retry-After}; other HTTP errors fail at once. Replies are
- * stored in a {@link JudgeCache} keyed by the SHA-256 of the request body, so a rerun (or a resumed interrupted run)
- * sends no request twice. The API key is sent as {@code Authorization: Bearer} and never appears in messages,
- * exceptions, logs or {@link #describe()}.
+ * <p>Robustness: each request has a total deadline, {@code requestTimeout}, from connecting to the last byte of the
+ * answer, so a server that sends its headers and then stalls is a timeout too (the exchange is cancelled); HTTP 408,
+ * 429 and 5xx answers, timeouts and I/O errors are retried up to {@code maxRetries} times after an exponential backoff
+ * min(max, initial·2^k) with "equal jitter" (half fixed, half uniform from a seeded RNG), at least a 429's
+ * {@code Retry-After}; other HTTP errors fail at once.
+ *
+ * <p>Replies are stored in a {@link JudgeCache} keyed by the SHA-256 of the request body, which is canonical JSON
+ * ({@link JudgeCache#canonicalJson}: keys sorted at every level, no whitespace), so the same question has the same key
+ * in every JVM and a rerun (or a resumed interrupted run) sends no request twice. Entries written by earlier versions,
+ * whose body had its keys in another order, are still found (and copied under the canonical key).
+ *
+ * <p>Secrets: the API key is sent as {@code Authorization: Bearer} and never appears in messages, exceptions, logs,
+ * {@link #describe()} or the cache. A server that echoes it back (in an error or in a 200 answer) has every occurrence
+ * replaced by {@code ***} before the text is used, shown, thrown or cached, and a warning says so (without the key).
  *
  * <p>Settings not given to the builder come from the environment: {@value #ENV_BASE_URL} (default
  * {@value #DEFAULT_BASE_URL}), {@value #ENV_MODEL} (required one way or the other), {@value #ENV_API_KEY}, then
@@ -99,18 +113,13 @@ public final class LlmJudge implements Judge, AutoCloseable {
     private long invalidAnswers;
 
     private LlmJudge(Builder b, String baseUrl, String model, String apiKey, JudgeCache cache, boolean ownsCache) {
-        String trimmed = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        try {
-            this.endpoint = new URI(trimmed + "/chat/completions");
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("judge base URL is not a URL: " + e.getMessage(), e);
-        }
-        if (endpoint.getScheme() == null || !(endpoint.getScheme().equals("http") || endpoint.getScheme().equals("https"))) {
-            throw new IllegalArgumentException("judge base URL must be http(s)://..., got '" + display(trimmed) + "'");
-        }
-        this.baseUrlForDisplay = display(trimmed);
-        this.model = model;
         this.apiKey = apiKey;
+        this.endpoint = endpoint(baseUrl);
+        if (endpoint.getScheme() == null || !(endpoint.getScheme().equals("http") || endpoint.getScheme().equals("https"))) {
+            throw new IllegalArgumentException("judge base URL must be http(s)://..., got '" + display(baseUrl) + "'");
+        }
+        this.baseUrlForDisplay = display(baseUrl);
+        this.model = model;
         this.template = b.template;
         this.requestTimeout = b.requestTimeout;
         this.maxRetries = b.maxRetries;
@@ -130,6 +139,34 @@ public final class LlmJudge implements Judge, AutoCloseable {
         };
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(requestTimeout)
                 .build();
+    }
+
+    /**
+     * Returns the Chat Completions URL of a base URL: {@code /chat/completions} appended to its path, before its query
+     * string if it has one (a fragment is dropped: it is never sent).
+     *
+     * @param baseUrl e.g. {@code https://api.openai.com/v1} or {@code https://h/openai/deployments/x?api-version=1}
+     * @return e.g. {@code https://h/openai/deployments/x/chat/completions?api-version=1}
+     * @throws IllegalArgumentException when the result is not a URI
+     */
+    static URI endpoint(String baseUrl) {
+        String url = baseUrl;
+        int hash = url.indexOf('#');
+        if (hash >= 0) {
+            url = url.substring(0, hash);
+        }
+        int q = url.indexOf('?');
+        String query = q >= 0 ? url.substring(q) : "";
+        String path = q >= 0 ? url.substring(0, q) : url;
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        try {
+            return new URI(path + "/chat/completions" + query);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("judge base URL '" + display(baseUrl) + "' is not a URL: "
+                    + e.getReason(), e);
+        }
     }
 
     /**
@@ -166,18 +203,38 @@ public final class LlmJudge implements Judge, AutoCloseable {
     }
 
     /**
-     * Returns the exact JSON body sent for a prompt (the cache key is its SHA-256).
+     * Returns the exact JSON body sent for a prompt (the cache key is its SHA-256): canonical JSON, the same bytes in
+     * every JVM, e.g. {@code {"max_tokens":256,"messages":[{"content":"...","role":"user"}],"model":"m",
+     * "temperature":0}}.
      *
      * @param prompt the filled template
      * @return the request body
      */
     public String requestBody(String prompt) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("model", model);
-        body.put("messages", List.of(Map.of("role", "user", "content", prompt)));
-        body.put("temperature", 0);
-        body.put("max_tokens", maxTokens);
-        return Json.compact(body);
+        return JudgeCache.canonicalJson(Map.of("model", model, "messages",
+                List.of(Map.of("role", "user", "content", prompt)), "temperature", 0, "max_tokens", maxTokens));
+    }
+
+    /**
+     * Returns the cache keys earlier versions used for a prompt: their body was a map in insertion order (model,
+     * messages, temperature, max_tokens) with the message's two fields in either order, depending on the JVM.
+     */
+    private List<String> legacyKeys(String prompt) {
+        String[][] orders = {{"role", "content"}, {"content", "role"}};
+        String[] keys = new String[2];
+        for (int i = 0; i < 2; i++) {
+            Map<String, Object> message = new LinkedHashMap<>();
+            for (String f : orders[i]) {
+                message.put(f, f.equals("role") ? "user" : prompt);
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("model", model);
+            body.put("messages", List.of(message));
+            body.put("temperature", 0);
+            body.put("max_tokens", maxTokens);
+            keys[i] = JudgeCache.key(Json.compact(body));
+        }
+        return List.of(keys);
     }
 
     private Reply ask(String prompt) {
@@ -186,9 +243,19 @@ public final class LlmJudge implements Judge, AutoCloseable {
         String key = JudgeCache.key(body);
         if (cache != null) {
             String hit = cache.get(key);
+            if (hit == null) {
+                for (String old : legacyKeys(prompt)) {
+                    hit = cache.get(old);
+                    if (hit != null) {
+                        hit = withoutKey(hit);
+                        cache.put(key, hit); // migrate: the next run finds it under the canonical key
+                        break;
+                    }
+                }
+            }
             if (hit != null) {
                 cacheHits++;
-                return new Reply(hit, null);
+                return new Reply(withoutKey(hit), null);
             }
         }
         Reply r = post(body);
@@ -196,6 +263,16 @@ public final class LlmJudge implements Judge, AutoCloseable {
             cache.put(key, r.content());
         }
         return r;
+    }
+
+    /** The text with every occurrence of the API key replaced, warning (without the key) when there was one. */
+    private String withoutKey(String text) {
+        String clean = redact(text);
+        if (!clean.equals(text)) {
+            warnings.accept("LLM judge: the answer contained the API key; every occurrence was replaced by *** before"
+                    + " the answer was used or cached (check the server at " + baseUrlForDisplay + ")");
+        }
+        return clean;
     }
 
     private Reply post(String body) {
@@ -212,7 +289,7 @@ public final class LlmJudge implements Judge, AutoCloseable {
             long retryAfterMs = 0;
             try {
                 httpRequests++;
-                HttpResponse<String> resp = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                HttpResponse<String> resp = sendWithDeadline(request);
                 int status = resp.statusCode();
                 if (status >= 200 && status < 300) {
                     return parse(resp.body());
@@ -226,7 +303,8 @@ public final class LlmJudge implements Judge, AutoCloseable {
                 lastCause = null;
                 retryAfterMs = retryAfterMillis(resp);
             } catch (HttpTimeoutException e) {
-                lastError = "no answer within the request timeout of " + requestTimeout.toMillis() + " ms";
+                lastError = "no complete answer within the request timeout of " + requestTimeout.toMillis()
+                        + " ms (a deadline for connecting, the headers and the whole body)";
                 lastCause = e;
             } catch (IOException e) {
                 lastError = "I/O error: " + e;
@@ -247,6 +325,37 @@ public final class LlmJudge implements Judge, AutoCloseable {
         }
     }
 
+    /**
+     * Sends a request and reads the whole answer within {@code requestTimeout}; past the deadline the exchange is
+     * cancelled (closing its connection) and an {@link HttpTimeoutException} thrown. {@link HttpRequest#timeout} alone
+     * stops waiting once the headers arrive, so it does not cover a server that stalls in the middle of the body.
+     */
+    private HttpResponse<String> sendWithDeadline(HttpRequest request) throws IOException, InterruptedException {
+        CompletableFuture<HttpResponse<String>> f =
+                client.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        try {
+            return f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            HttpTimeoutException t = new HttpTimeoutException("request deadline of " + requestTimeout.toMillis()
+                    + " ms passed");
+            t.initCause(e);
+            throw t;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(String.valueOf(c), c);
+        }
+    }
+
     private Reply parse(String body) {
         JsonNode n;
         try {
@@ -262,7 +371,7 @@ public final class LlmJudge implements Judge, AutoCloseable {
         if (!content.isTextual()) {
             return new Reply(null, "response has no message content");
         }
-        return new Reply(content.asText(), null);
+        return new Reply(withoutKey(content.asText()), null);
     }
 
     // package-private for tests: the delay before retry number k+1
@@ -306,8 +415,12 @@ public final class LlmJudge implements Judge, AutoCloseable {
     }
 
     private static String display(String url) {
-        // drop user info and query, which could carry credentials
-        return url.replaceFirst("//[^/@]*@", "//").replaceFirst("\\?.*$", "");
+        // drop user info and query, which could carry credentials, the fragment and trailing slashes
+        String d = url.replaceFirst("//[^/@]*@", "//").replaceFirst("[?#].*$", "");
+        while (d.endsWith("/")) {
+            d = d.substring(0, d.length() - 1);
+        }
+        return d;
     }
 
     /**
@@ -421,7 +534,7 @@ public final class LlmJudge implements Judge, AutoCloseable {
         }
 
         /**
-         * Sets the timeout of each HTTP request (default 60 s).
+         * Sets the deadline of each HTTP request, from connecting to the last byte of the answer (default 60 s).
          *
          * @param d the timeout
          * @return this

@@ -19,11 +19,18 @@ import org.rlhf4j.core.io.Json;
 /** A Chat Completions endpoint on loopback whose answers a test scripts; it counts and records requests. */
 final class FakeChatServer implements AutoCloseable {
 
-    /** A request as received. */
-    record Request(int number, String body, String prompt, String model, String authorization) {}
+    /** A request as received; {@code uri} is the path with its query string. */
+    record Request(int number, String body, String prompt, String model, String authorization, String uri) {}
 
-    /** What to answer. */
-    record Response(int status, String body, long delayMs, Map<String, String> headers) {
+    /**
+     * What to answer: after {@code delayMs}, the headers; then the body, or with {@code stallAfterHeaders} only its
+     * first byte and then silence until the server closes.
+     */
+    record Response(int status, String body, long delayMs, Map<String, String> headers, boolean stallAfterHeaders) {
+
+        Response(int status, String body, long delayMs, Map<String, String> headers) {
+            this(status, body, delayMs, headers, false);
+        }
 
         static Response reply(String content) {
             return new Response(200, chatBody(content), 0, Map.of());
@@ -31,6 +38,11 @@ final class FakeChatServer implements AutoCloseable {
 
         static Response raw(int status, String body) {
             return new Response(status, body, 0, Map.of());
+        }
+
+        /** A 200 whose headers arrive at once, and then one byte of the body and nothing more. */
+        static Response stalled(String content) {
+            return new Response(200, chatBody(content), 0, Map.of(), true);
         }
     }
 
@@ -46,7 +58,8 @@ final class FakeChatServer implements AutoCloseable {
                 String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
                 JsonNode n = Json.MAPPER.readTree(body);
                 Request r = new Request(count.incrementAndGet(), body, n.path("messages").path(0).path("content").asText(),
-                        n.path("model").asText(), ex.getRequestHeaders().getFirst("Authorization"));
+                        n.path("model").asText(), ex.getRequestHeaders().getFirst("Authorization"),
+                        ex.getRequestURI().toString());
                 requests.add(r);
                 Response resp = handler.apply(r);
                 if (resp.delayMs() > 0) {
@@ -62,7 +75,14 @@ final class FakeChatServer implements AutoCloseable {
                 ex.getResponseHeaders().add("Content-Type", "application/json");
                 ex.sendResponseHeaders(resp.status(), out.length);
                 try (OutputStream os = ex.getResponseBody()) {
+                    if (resp.stallAfterHeaders()) {
+                        os.write(out, 0, 1);
+                        os.flush();
+                        Thread.sleep(600_000); // ended by close(), which interrupts the handler
+                    }
                     os.write(out);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 } catch (IOException e) {
                     // the client gave up (timeout test)
                 }

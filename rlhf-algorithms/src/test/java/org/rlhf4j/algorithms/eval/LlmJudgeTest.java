@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -215,6 +216,158 @@ class LlmJudgeTest {
             Files.write(cache, lines);
             assertThatThrownBy(() -> judge(s).optCacheFile(cache).build())
                     .hasMessageContaining("judge-cache.jsonl:2");
+        }
+    }
+
+    @Test
+    void threeRerunsSharingACacheFileSendNothingAfterTheFirst(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("judge-cache.jsonl");
+        try (FakeChatServer s = new FakeChatServer(r -> FakeChatServer.Response.reply(
+                "Preferred: " + (FakeChatServer.shown(r.prompt(), "A").contains("GOOD") ? "A" : "B")))) {
+            List<List<Judgement>> runs = new ArrayList<>();
+            List<Integer> sent = new ArrayList<>();
+            for (int run = 0; run < 3; run++) {
+                int before = s.requestCount();
+                try (LlmJudge j = judge(s).optCacheFile(cache).build()) { // a fresh judge, as in a new JVM
+                    runs.add(j.judgeAll(matchups()));
+                }
+                sent.add(s.requestCount() - before);
+            }
+            assertThat(sent).containsExactly(6, 0, 0);
+            assertThat(runs.get(1)).isEqualTo(runs.get(0));
+            assertThat(runs.get(2)).isEqualTo(runs.get(0));
+            assertThat(Files.readAllLines(cache)).hasSize(6);
+        }
+    }
+
+    @Test
+    void theRequestBodyIsCanonicalJsonWhateverTheMapOrder() throws Exception {
+        Map<String, Object> message1 = new LinkedHashMap<>();
+        message1.put("role", "user");
+        message1.put("content", "p");
+        Map<String, Object> message2 = new LinkedHashMap<>();
+        message2.put("content", "p");
+        message2.put("role", "user");
+        Map<String, Object> body1 = new LinkedHashMap<>();
+        body1.put("model", "m");
+        body1.put("messages", List.of(message1));
+        body1.put("temperature", 0);
+        body1.put("max_tokens", 256);
+        Map<String, Object> body2 = new LinkedHashMap<>();
+        body2.put("max_tokens", 256);
+        body2.put("temperature", 0);
+        body2.put("messages", List.of(message2));
+        body2.put("model", "m");
+        String c1 = JudgeCache.canonicalJson(body1);
+        assertThat(JudgeCache.canonicalJson(body2)).isEqualTo(c1);
+        assertThat(JudgeCache.canonicalJson(Json.MAPPER.readTree(Json.compact(body2)))).isEqualTo(c1);
+        // fixed bytes, hence a fixed key, in every JVM (Map.of's order changes from one run to the next)
+        String expected = "{\"max_tokens\":256,\"messages\":[{\"content\":\"p\",\"role\":\"user\"}],\"model\":\"m\","
+                + "\"temperature\":0}";
+        assertThat(c1).isEqualTo(expected);
+        try (FakeChatServer s = new FakeChatServer(r -> FakeChatServer.Response.reply("A"));
+                LlmJudge j = LlmJudge.builder().optBaseUrl(s.baseUrl()).optModel("m").optEnvironment(Map.of()).build()) {
+            assertThat(j.requestBody("p")).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void entriesOfTheOldKeyOrderAreStillHitAndMigrated(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("old.jsonl");
+        try (FakeChatServer s = new FakeChatServer(r -> FakeChatServer.Response.reply("Preferred: B"))) {
+            Matchup m = matchups().get(0);
+            String p1 = JudgeTemplate.DPO_CONCISE.render(m.post(), m.a(), m.b());
+            String p2 = JudgeTemplate.DPO_CONCISE.render(m.post(), m.b(), m.a());
+            // what earlier versions wrote: insertion order, the message's fields in either order
+            List<String> lines = new ArrayList<>();
+            String[][] orders = {{"role", "content"}, {"content", "role"}};
+            String[] prompts = {p1, p2};
+            for (int i = 0; i < 2; i++) {
+                Map<String, Object> message = new LinkedHashMap<>();
+                for (String f : orders[i]) {
+                    message.put(f, f.equals("role") ? "user" : prompts[i]);
+                }
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("model", "judge-model");
+                body.put("messages", List.of(message));
+                body.put("temperature", 0);
+                body.put("max_tokens", 256);
+                lines.add(Json.compact(Map.of("key", JudgeCache.key(Json.compact(body)), "content", "Preferred: A")));
+            }
+            Files.write(cache, lines);
+            try (LlmJudge j = judge(s).optCacheFile(cache).build()) {
+                assertThat(j.judge(m).orderAB()).isEqualTo(Verdict.A);
+                assertThat(j.stats().cacheHits()).isEqualTo(2);
+            }
+            assertThat(s.requestCount()).isZero();
+            assertThat(Files.readAllLines(cache)).hasSize(4); // copied under the canonical keys
+        }
+    }
+
+    @Test
+    void aServerThatSendsHeadersThenStallsFailsAtTheDeadline() throws Exception {
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        try (FakeChatServer s = new FakeChatServer(r -> FakeChatServer.Response.stalled("Preferred: A"));
+                LlmJudge j = judge(s).optRequestTimeout(Duration.ofSeconds(1)).optMaxRetries(1)
+                        .optWarnings(warnings::add).build()) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> j.judge(matchups().get(0)))
+                    .isInstanceOf(JudgeException.class)
+                    .hasMessageContaining("failed after 2 attempts")
+                    .hasMessageContaining("no complete answer within the request timeout of 1000 ms");
+            // generous: without the deadline this waits for the stalled body for ten minutes
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+            assertThat(s.requestCount()).isEqualTo(2);
+            assertThat(warnings).hasSize(1).allSatisfy(w -> assertThat(w).contains("timeout"));
+        }
+    }
+
+    @Test
+    void aKeyEchoedInAnAnswerIsNeverShownThrownLoggedOrCached(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("cache.jsonl");
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        try (FakeChatServer s = new FakeChatServer(r -> r.number() <= 2
+                        ? FakeChatServer.Response.reply("Debug: auth was Bearer " + KEY + "\nPreferred: A")
+                        : FakeChatServer.Response.raw(400, "{\"error\": \"bad request from " + KEY + "\"}"))) {
+            try (LlmJudge j = judge(s).optCacheFile(cache).optWarnings(warnings::add).build()) {
+                Judgement got = j.judge(matchups().get(0));
+                assertThat(got.orderAB()).isEqualTo(Verdict.A); // the verdict still parses
+                assertThat(got.detail()).doesNotContain(KEY).contains("Bearer ***");
+                Throwable e = org.junit.jupiter.api.Assertions.assertThrows(JudgeException.class,
+                        () -> j.judge(matchups().get(1)));
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    assertThat(String.valueOf(t.getMessage())).doesNotContain(KEY);
+                    assertThat(t.toString()).doesNotContain(KEY);
+                }
+                assertThat(e.getMessage()).contains("HTTP 400").contains("***");
+            }
+            assertThat(Files.readString(cache)).doesNotContain(KEY).contains("Bearer ***");
+            assertThat(warnings).isNotEmpty().noneMatch(w -> w.contains(KEY))
+                    .anyMatch(w -> w.contains("contained the API key"));
+            // a rerun answers from the cache, still without the key
+            try (LlmJudge j = judge(s).optCacheFile(cache).build()) {
+                assertThat(j.judge(matchups().get(0)).detail()).doesNotContain(KEY);
+                assertThat(j.stats().httpRequests()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void aBaseUrlWithAQueryStringKeepsItAfterThePath() throws Exception {
+        assertThat(LlmJudge.endpoint("https://h/openai/deployments/x?api-version=2024-02-01").toString())
+                .isEqualTo("https://h/openai/deployments/x/chat/completions?api-version=2024-02-01");
+        assertThat(LlmJudge.endpoint("https://h/openai/deployments/x/?api-version=2024-02-01").toString())
+                .isEqualTo("https://h/openai/deployments/x/chat/completions?api-version=2024-02-01");
+        assertThat(LlmJudge.endpoint("http://localhost:8000/v1/").toString())
+                .isEqualTo("http://localhost:8000/v1/chat/completions");
+        assertThat(LlmJudge.endpoint("http://localhost:8000/v1#frag").toString())
+                .isEqualTo("http://localhost:8000/v1/chat/completions");
+        try (FakeChatServer s = new FakeChatServer(r -> FakeChatServer.Response.reply("Preferred: A"));
+                LlmJudge j = judge(s).optBaseUrl(s.baseUrl() + "?api-version=2024-02-01").build()) {
+            j.judge(matchups().get(0));
+            assertThat(s.requests()).extracting(FakeChatServer.Request::uri)
+                    .containsOnly("/v1/chat/completions?api-version=2024-02-01");
+            assertThat(j.describe()).endsWith(" at " + s.baseUrl()); // the query is not shown
         }
     }
 

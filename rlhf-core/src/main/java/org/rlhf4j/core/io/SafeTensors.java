@@ -33,7 +33,7 @@ import java.util.Map;
  * bytes of JSON {@code {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}}, then the
  * data buffer; offsets are relative to the data buffer. Every claim of the header is checked against the file before
  * any tensor is read, so a truncated file or a header that lies about sizes is an error naming the file and tensor,
- * never a JVM abort. Each tensor is mapped separately, so files over 2 GiB work (a single tensor must be under
+ * never a JVM abort; so are bytes after the last tensor's data (the reference implementation rejects them too). Each tensor is mapped separately, so files over 2 GiB work (a single tensor must be under
  * 2 GiB, which holds for every model rlhf4j supports).
  */
 public final class SafeTensors implements AutoCloseable {
@@ -150,6 +150,14 @@ public final class SafeTensors implements AutoCloseable {
                 entries.put(name, parseEntry(file, name, v, dataSize));
             }
             checkNoOverlap(file, entries);
+            long used = entries.values().stream().mapToLong(Entry::end).max().orElse(0);
+            if (used != dataSize) {
+                long extra = dataSize - used;
+                throw new ModelFormatException(file, extra + (extra == 1 ? " trailing byte" : " trailing bytes")
+                        + " after the last tensor's data:"
+                        + " the data buffer has " + dataSize + " bytes but the tensors end at byte " + used
+                        + " (a damaged or concatenated file?)");
+            }
             return new SafeTensors(
                     file, ch, dataStart, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(metadata));
         } catch (ModelFormatException e) {

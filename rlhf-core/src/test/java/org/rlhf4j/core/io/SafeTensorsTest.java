@@ -183,6 +183,30 @@ class SafeTensorsTest {
     }
 
     @Test
+    void bytesAfterTheLastTensorAreAnErrorNamingTheFile(@TempDir Path dir) throws Exception {
+        String header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+        Path exact = handWritten(dir.resolve("exact.safetensors"), header, new byte[8]);
+        try (SafeTensors st = SafeTensors.open(exact)) {
+            assertThat(st.entries()).containsOnlyKeys("w");
+        }
+        Path trailing = handWritten(dir.resolve("trailing.safetensors"), header, new byte[11]);
+        assertThatThrownBy(() -> SafeTensors.open(trailing)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("trailing.safetensors").hasMessageContaining("3 trailing bytes");
+        // a file written by SafeTensors.write with something appended
+        Path written = dir.resolve("written.safetensors");
+        try (NDManager m = NDManager.newBaseManager()) {
+            SafeTensors.write(written, Map.of("x", m.create(new float[] {1, 2, 3})), Map.of());
+        }
+        Files.write(written, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+        assertThatThrownBy(() -> SafeTensors.open(written)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("written.safetensors").hasMessageContaining("1 trailing byte after");
+        // no tensors at all, but data bytes
+        Path empty = handWritten(dir.resolve("none.safetensors"), "{}", new byte[4]);
+        assertThatThrownBy(() -> SafeTensors.open(empty)).hasMessageContaining("none.safetensors")
+                .hasMessageContaining("4 trailing bytes");
+    }
+
+    @Test
     void modelLoaderRejectsMissingAndMisshapenTensors(@TempDir Path dir) throws Exception {
         Path src = TestSupport.resource("parity/gpt2-tiny");
         try (NDManager m = NDManager.newBaseManager();

@@ -16,6 +16,7 @@ import org.rlhf4j.datasets.DataFormatException;
 import org.rlhf4j.datasets.download.CacheDirs;
 import org.rlhf4j.datasets.download.TldrDownloader;
 import org.rlhf4j.datasets.download.TldrFile;
+import org.rlhf4j.datasets.io.ReadReport;
 import org.rlhf4j.datasets.stats.DatasetStats;
 import org.rlhf4j.datasets.task.TaskConfig;
 import org.rlhf4j.datasets.task.TldrTask;
@@ -29,8 +30,9 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code rlhf4j data} command: download the TL;DR data into the cache, and print statistics of a data file.
  *
- * <p>Exit codes follow picocli: 0 success, 1 ({@link CommandLine.ExitCode#SOFTWARE}) for a bad data row in strict mode
- * or a failed download, 2 ({@link CommandLine.ExitCode#USAGE}) for bad arguments. Errors go to stderr as one message,
+ * <p>Exit codes follow picocli: 0 success, 1 ({@link CommandLine.ExitCode#SOFTWARE}) for a bad data row in strict mode,
+ * a file with no rows or no detectable format, or a failed download, 2 ({@link CommandLine.ExitCode#USAGE}) for bad
+ * arguments. Errors go to stderr as one message,
  * without a stack trace.
  */
 @Command(
@@ -191,6 +193,12 @@ public final class DataCommand implements Callable<Integer> {
             }
             try (Tokenizer tok = tokenizerJson != null ? HfTokenizer.load(tokenizerJson) : Gpt2Tokenizers.bundled()) {
                 DatasetStats stats = DatasetStats.compute(file, fmt, lenient, new TldrTask(tok, config));
+                String nothing = nothingToReport(stats.report());
+                if (nothing != null) {
+                    err.println("error: " + nothing);
+                    err.flush();
+                    return CommandLine.ExitCode.SOFTWARE;
+                }
                 out.println(Json.pretty(stats.toJson()));
                 out.flush();
                 return CommandLine.ExitCode.OK;
@@ -204,6 +212,26 @@ public final class DataCommand implements Callable<Integer> {
                 err.flush();
                 return CommandLine.ExitCode.SOFTWARE;
             }
+        }
+
+        /**
+         * Says why a read has nothing to report: a file without a single non-blank line, or (format auto) one whose
+         * every line was skipped before a row could show the format.
+         *
+         * @return the one-line message, or null when there is something to report
+         */
+        static String nothingToReport(ReadReport r) {
+            long dataLines = r.lines() - r.blankLines();
+            if (dataLines == 0) {
+                return r.file() + ": no rows: the file is empty" + (r.lines() > 0 ? " (" + r.lines()
+                        + " blank lines)" : "");
+            }
+            if (r.format() == DataFormat.AUTO) {
+                return r.file() + ": cannot detect the format: none of its " + dataLines + " non-blank lines is a"
+                        + " usable JSON object (skipped: " + r.skipped() + "; first: "
+                        + (r.skipExamples().isEmpty() ? "-" : r.skipExamples().get(0)) + ")";
+            }
+            return null;
         }
     }
 }

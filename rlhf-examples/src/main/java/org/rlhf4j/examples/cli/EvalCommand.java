@@ -80,7 +80,8 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     Path referencePolicy;
 
     @Option(names = "--base-url", paramLabel = "URL",
-            description = "OpenAI-compatible API base URL (else $RLHF4J_JUDGE_BASE_URL, else https://api.openai.com/v1).")
+            description = "OpenAI-compatible API base URL; /chat/completions is appended before any ?query"
+                    + " (else $RLHF4J_JUDGE_BASE_URL, else https://api.openai.com/v1).")
     String baseUrl;
 
     @Option(names = "--judge-model", paramLabel = "NAME", description = "LLM judge model (else $RLHF4J_JUDGE_MODEL).")
@@ -101,7 +102,9 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     @Option(names = "--max-retries", defaultValue = "6", description = "LLM request retries. Default: ${DEFAULT-VALUE}.")
     int maxRetries;
 
-    @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS", description = "LLM request timeout. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "Deadline of each LLM request, from connecting to the last byte of the answer (a server that"
+                    + " stalls mid-answer times out too). Default: ${DEFAULT-VALUE}.")
     double timeoutSeconds;
 
     @Option(names = "--data", defaultValue = "bundled", paramLabel = "bundled|FILE",
@@ -172,6 +175,9 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         if (limit != null && limit < 1) {
             throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
         }
+        if (!(timeoutSeconds > 0) || Double.isInfinite(timeoutSeconds)) {
+            throw new IllegalArgumentException("--timeout must be a positive number of seconds, got " + timeoutSeconds);
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         Path tokSource = policy != null ? policy : rewardModel;
         try (Tokenizer tok = tokSource != null ? Checkpoint.tokenizerFor(tokSource) : Gpt2Tokenizers.bundled();
@@ -241,7 +247,7 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     private LlmJudge llmJudge() throws IOException {
         return LlmJudge.builder().optBaseUrl(baseUrl).optModel(judgeModel).optApiKey(apiKey)
                 .optTemplate(JudgeTemplate.named(template)).optCacheFile(cache).optMaxRetries(maxRetries)
-                .optRequestTimeout(Duration.ofMillis(Math.round(timeoutSeconds * 1000))).optSeed(seed).build();
+                .optRequestTimeout(Duration.ofMillis(Math.max(1, Math.round(timeoutSeconds * 1000)))).optSeed(seed).build();
     }
 
     private Map<String, Object> evaluate(TldrTask task, CausalLm pol, CausalLm ref, ScalarModel rm, Judge judge)

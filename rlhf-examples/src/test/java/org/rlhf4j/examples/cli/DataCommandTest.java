@@ -83,6 +83,50 @@ class DataCommandTest {
     }
 
     @Test
+    void anEmptyOrUndetectableFileIsAOneLineError() throws IOException {
+        Path empty = Files.createFile(dir.resolve("empty.jsonl"));
+        for (String[] args : new String[][] {{}, {"--lenient"}, {"--format", "sft"}}) {
+            Run r = run(concat(new String[] {"stats", "--file", empty.toString()}, args));
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(CommandLine.ExitCode.SOFTWARE);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err()).isEqualTo("error: empty.jsonl: no rows: the file is empty\n");
+        }
+        Path blank = Files.writeString(dir.resolve("blank.jsonl"), "\n  \n\n");
+        assertThat(run("stats", "--file", blank.toString()).err())
+                .isEqualTo("error: blank.jsonl: no rows: the file is empty (3 blank lines)\n");
+        Path junk = Files.writeString(dir.resolve("junk.jsonl"), "not json\n[1]\n");
+        Run r = run("stats", "--file", junk.toString(), "--lenient");
+        assertThat(r.code()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("error: junk.jsonl: cannot detect the format: none of its 2 non-blank lines")
+                .contains("malformed_json=2").contains("junk.jsonl:1: malformed JSON").endsWith(")\n")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void linesOverTheJsonLimitsAreSkippedAndCountedWhenLenient() throws IOException {
+        Path f = dir.resolve("deep.jsonl");
+        String good = Files.readAllLines(bundled("carper-sft-test.jsonl")).get(0);
+        String deep = "{\"prompt\":" + "[".repeat(1200) + "]".repeat(1200) + "}";
+        Files.write(f, java.util.List.of(good, deep, good));
+        Run strict = run("stats", "--file", f.toString());
+        assertThat(strict.code()).isEqualTo(CommandLine.ExitCode.SOFTWARE);
+        assertThat(strict.err()).startsWith("error: deep.jsonl:2: JSON over the parser's limits: ").hasLineCount(1)
+                .doesNotContain("NullPointerException");
+        Run lenient = run("stats", "--file", f.toString(), "--lenient");
+        assertThat(lenient.code()).as(lenient.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(lenient.out());
+        assertThat(j.get("rows").asInt()).isEqualTo(2);
+        assertThat(j.get("skipped").get("by_reason").toString()).isEqualTo("{\"json_limit\":1}");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() throws IOException {
         assertThat(run("stats", "--file", dir.resolve("nope.jsonl").toString()).err())
                 .contains("error: no such file: ");
