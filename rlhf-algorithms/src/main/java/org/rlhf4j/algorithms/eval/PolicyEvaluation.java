@@ -13,6 +13,9 @@ import java.util.Map;
  * @param temperature sampling temperature of the summaries (0 = greedy), or null for given summaries
  * @param meanLength mean summary length in tokens (EOS included when present)
  * @param eosFraction share of summaries that ended with EOS within the token budget
+ * @param referenceMeanLength mean length of the prompts' human reference summaries in tokens, encoded as
+ *     {@code " " + text + EOS} (EOS counted, as in {@code meanLength}); the yardstick of
+ *     {@link PolicyFlag#LENGTH_COLLAPSE}
  * @param rmScore mean reward-model score of the summaries as written, or null without a reward model
  * @param rmScoreNoEosPenalized mean score with PPO's rule (a summary without EOS scores {@code noEosScore}), or null
  * @param opponentRmScore mean reward-model score of the opponent's summaries (the references by default), or null
@@ -33,6 +36,7 @@ public record PolicyEvaluation(
         Double temperature,
         double meanLength,
         double eosFraction,
+        Double referenceMeanLength,
         Double rmScore,
         Double rmScoreNoEosPenalized,
         Double opponentRmScore,
@@ -62,6 +66,9 @@ public record PolicyEvaluation(
      * @param id prompt id
      * @param summary the text (no EOS)
      * @param tokens its length in tokens (EOS included when present)
+     * @param eos whether it ended with EOS within the token budget
+     * @param dominantTokenShare share of its tokens (EOS excluded) taken by the most frequent one, 1 when empty
+     *     ({@link EvaluationChecks#dominantTokenShare})
      */
-    public record Summary(String id, String summary, int tokens) {}
+    public record Summary(String id, String summary, int tokens, boolean eos, double dominantTokenShare) {}
 }

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@code maxNewTokens} (53) new tokens, stopping at EOS, greedy (τ = 0, the default) or sampled at τ; or take the
  * given summaries; 3. measure
  * <ul>
- *   <li>length: mean tokens per summary, EOS included when present, and the share that ended with EOS;</li>
+ *   <li>length: mean tokens per summary, EOS included when present, the share that ended with EOS, the references'
+ *       mean length (encoded as {@code " " + text + EOS}), and per summary the share of its most frequent token
+ *       (the inputs of {@link EvaluationChecks}' flags);</li>
  *   <li>RM score: mean r_φ(q, y) of the summaries as generated, and with PPO's missing-EOS rule (score :=
  *       {@code noEosScore}); also the opponent's (reference summaries score ≈ 0 after RM normalisation);</li>
  *   <li>KL: mean over prompts of Σ_t [log π_τ(y_t) − log π_ref,τ(y_t)] over the tokens of a sample y ~ π_τ, with
@@ -170,13 +172,20 @@ public final class PolicyEvaluator {
         // 3. measurements
         double length = 0;
         int withEos = 0;
+        double referenceLength = 0;
         List<PolicyEvaluation.Summary> summaries = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             int[] r = responses.get(i);
             length += r.length;
             boolean e = r.length > 0 && r[r.length - 1] == eos;
             withEos += e ? 1 : 0;
-            summaries.add(new PolicyEvaluation.Summary(rows.get(i).id(), texts.get(i), r.length));
+            List<String> pieces = new ArrayList<>(r.length);
+            for (int k = 0; k < r.length - (e ? 1 : 0); k++) {
+                pieces.add(tokenizer.decode(new int[] {r[k]}, false));
+            }
+            summaries.add(new PolicyEvaluation.Summary(rows.get(i).id(), texts.get(i), r.length, e,
+                    EvaluationChecks.dominantTokenShare(pieces)));
+            referenceLength += encodeSummary(rows.get(i).reference()).length;
         }
         Double rm = null;
         Double rmPenalized = null;
@@ -231,7 +240,7 @@ public final class PolicyEvaluator {
                     j == null ? null : j.verdict(), j == null ? null : j.detail()));
         }
         return new PolicyEvaluation(name, n, skipped, policy != null ? temperature : null, length / n,
-                (double) withEos / n, rm, rmPenalized, oppRm, kl, kl != null ? klTemperature : null, rouge, opponentName,
+                (double) withEos / n, referenceLength / n, rm, rmPenalized, oppRm, kl, kl != null ? klTemperature : null, rouge, opponentName,
                 judge == null ? null : judge.describe(), win, samples, summaries);
     }
 

@@ -1,5 +1,6 @@
 package org.rlhf4j.algorithms.eval;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,6 +16,11 @@ import java.util.TreeMap;
  *
  * Invalid judgements are excluded from every rate and counted. A first-position rate of 0.5 means no position bias;
  * 1.0 means the judge always picks whatever it is shown first (its win rates are then meaningless).
+ *
+ * <p>Ties: a {@link Verdict#TIE} (equal reward-model scores or identical texts; for LLM judges also a
+ * position-inconsistent pair) counts as half a win, in the rate and in its 95 % interval ({@link Result#ci95()}: the
+ * Wilson score interval of (wins + ½·ties) successes in wins + losses + ties trials, conservative when there are
+ * ties, see {@link Interval}).
  */
 public final class WinRate {
 
@@ -42,7 +48,28 @@ public final class WinRate {
      * @param winRate (wins + ½ ties) / (wins + losses + ties), NaN when nothing was valid
      * @param position position statistics, or null for order-free judges
      */
-    public record Result(int comparisons, int wins, int losses, int ties, int invalid, double winRate, Position position) {}
+    public record Result(int comparisons, int wins, int losses, int ties, int invalid, double winRate, Position position) {
+
+        /**
+         * Returns the valid judgements, the trials of the rate: wins + losses + ties.
+         *
+         * @return the count
+         */
+        public int valid() {
+            return wins + losses + ties;
+        }
+
+        /**
+         * Returns the 95 % Wilson score interval of the win rate, ties counted as half a win ([NaN, NaN] when nothing
+         * was valid).
+         *
+         * @return the interval
+         */
+        @JsonProperty("ci95")
+        public Interval ci95() {
+            return Interval.wilson95(wins + 0.5 * ties, valid());
+        }
+    }
 
     /**
      * Agreement of a judge with human labels.

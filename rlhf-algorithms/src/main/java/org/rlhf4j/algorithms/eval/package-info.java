@@ -3,6 +3,9 @@
  * or an LLM behind an OpenAI-compatible HTTP API asked in both presentation orders), win rates with ties and
  * invalid answers accounted for, agreement with human labels ({@link org.rlhf4j.algorithms.eval.WinRate}), ROUGE
  * ({@link org.rlhf4j.algorithms.eval.Rouge}), and the per-policy report of
- * {@link org.rlhf4j.algorithms.eval.PolicyEvaluator} (RM score, KL to a reference policy, length, ROUGE, win rate).
+ * {@link org.rlhf4j.algorithms.eval.PolicyEvaluator} (RM score, KL to a reference policy, length, ROUGE, win rate),
+ * 95 % Wilson intervals ({@link org.rlhf4j.algorithms.eval.Interval}), and what a report must say about them
+ * ({@link org.rlhf4j.algorithms.eval.EvaluationChecks}: a judge at chance, broken outputs as
+ * {@link org.rlhf4j.algorithms.eval.PolicyFlag}s, warnings, a ranking that presents neither as a result).
  */
 package org.rlhf4j.algorithms.eval;

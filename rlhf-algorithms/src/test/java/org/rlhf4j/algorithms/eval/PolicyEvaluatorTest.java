@@ -72,6 +72,13 @@ class PolicyEvaluatorTest {
             assertThat(e.klTemperature()).isEqualTo(1.0);
             // a random model almost never emits EOS within 5 tokens: the penalised score is the no-EOS score
             assertThat(e.eosFraction()).isZero();
+            assertThat(e.summaries()).allSatisfy(s -> {
+                assertThat(s.eos()).isFalse();
+                assertThat(s.dominantTokenShare()).isBetween(1.0 / s.tokens(), 1.0);
+            });
+            // the references' length, encoded as " " + text + EOS
+            assertThat(e.referenceMeanLength()).isEqualTo(prompts.stream()
+                    .mapToInt(p -> tok.encode(" " + p.reference().strip()).length + 1).average().orElseThrow());
             assertThat(e.rmScoreNoEosPenalized()).isEqualTo(-1.0);
             assertThat(e.rmScore()).isNotNull().isNotEqualTo(-1.0);
             assertThat(e.opponentRmScore()).isNotNull();
@@ -127,6 +134,9 @@ class PolicyEvaluatorTest {
             assertThat(e.winRate().winRate()).isEqualTo(0.5);
             assertThat(e.rmScore()).isCloseTo(e.opponentRmScore(), within(1e-6));
             assertThat(e.eosFraction()).isEqualTo(1.0);
+            // the summaries are the references: same lengths, every one ending with EOS, none degenerate
+            assertThat(e.meanLength()).isEqualTo(e.referenceMeanLength());
+            assertThat(EvaluationChecks.check(e).flags()).isEmpty();
             assertThat(e.temperature()).isNull();
             assertThat(e.kl()).isNull();
             // against another "policy" whose summaries are shorter

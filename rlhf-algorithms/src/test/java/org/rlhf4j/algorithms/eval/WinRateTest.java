@@ -28,6 +28,15 @@ class WinRateTest {
     }
 
     @Test
+    void winRateIntervalCountsTiesAsHalf() {
+        // 2 wins, 1 loss, 1 tie, 1 invalid: 2.5 of 4 valid
+        WinRate.Result r = new WinRate.Result(5, 2, 1, 1, 1, 0.625, null);
+        assertThat(r.valid()).isEqualTo(4);
+        assertThat(r.ci95()).isEqualTo(Interval.wilson95(2.5, 4));
+        assertThat(org.rlhf4j.core.io.Json.compact(r)).contains("\"ci95\":[0.2194");
+    }
+
+    @Test
     void positionConsistencyAndFirstPositionRate() {
         // (A,A): consistent; A-first answer picked the first shown, B-first answer did not
         // (A,B): inconsistent, both answers picked the first shown

@@ -78,7 +78,7 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "drpo");
-            var summary = PpoCommand.summary("drpo", run, r, before);
+            var summary = PpoCommand.summary("drpo", run, r, before, prompts.size(), evalPrompts.size());
             summary.put("beta_mix", betaMix);
             summary.put("reset_source", source.name());
             result = summary;

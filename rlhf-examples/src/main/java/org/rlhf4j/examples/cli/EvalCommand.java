@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.eval.EvaluationChecks;
 import org.rlhf4j.algorithms.eval.Judge;
 import org.rlhf4j.algorithms.eval.Judgement;
 import org.rlhf4j.algorithms.eval.JudgeTemplate;
@@ -290,6 +291,8 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         r.put("temperature", e.temperature());
         r.put("mean_length", e.meanLength());
         r.put("eos_fraction", e.eosFraction());
+        r.put("reference_mean_length", e.referenceMeanLength());
+        r.put("flags", EvaluationChecks.check(e).flags());
         r.put("rm_score", e.rmScore());
         r.put("rm_score_no_eos_penalized", e.rmScoreNoEosPenalized());
         r.put("opponent_rm_score", e.opponentRmScore());

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.eval.EvaluationChecks;
 import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.io.Json;
 import picocli.CommandLine;
@@ -27,7 +28,9 @@ import picocli.CommandLine.Spec;
  *
  * <p>Stages live in {@code OUT/<stage>} (default {@code runs/pipeline}); a finished stage leaves
  * {@code summary.json} and is skipped on the next run unless {@code --force}. The report (Markdown, the table as
- * JSON, every stage's plots) goes to {@code runs/<timestamp>/}.
+ * JSON, every stage's plots) goes to {@code runs/<timestamp>/}. It states what the run can and cannot show: model
+ * and data sizes, the reward model's held-out accuracy with its 95 % interval, each policy's win-rate interval and
+ * flags, and warnings ({@link EvaluationChecks}); the CLI only wires them.
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = "SFT -> reward model -> PPO, DPO, DR-PO on the bundled sample, then evaluation and a report.")
@@ -99,24 +102,125 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
             seconds.put(stage.name(), (System.nanoTime() - s0) / 1e9);
         }
         long e0 = System.nanoTime();
-        List<PipelineEvaluation.Row> table = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err);
+        PipelineEvaluation.Result evaluation = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err);
+        List<PipelineEvaluation.Row> table = evaluation.rows();
         seconds.put("evaluation", (System.nanoTime() - e0) / 1e9);
+        EvaluationChecks.JudgeAccuracy rmAccuracy = heldoutAccuracy(summaries.get("reward"));
+        EvaluationChecks.Assessment assessment = EvaluationChecks.assess(rmAccuracy,
+                table.stream().map(PipelineEvaluation.Row::full).toList());
+        Map<String, Object> data = dataSizes(summaries, evaluation, rmAccuracy);
+        List<String> caveats = PipelineReport.caveats(preset, evaluation, data, assessment);
         Path report = reportDir != null ? reportDir
                 : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(report);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("preset", preset);
+        result.put("caveats", caveats);
+        result.put("warnings", assessment.warnings());
+        result.put("model", modelSize(evaluation));
+        result.put("data", data);
+        result.put("reward_model", rewardModel(rmAccuracy, evaluation));
+        result.put("ranking", assessment.ranking());
         result.put("stages", summaries);
         result.put("evaluation", table);
         result.put("stage_seconds", seconds);
         result.put("total_seconds", (System.nanoTime() - t0) / 1e9);
         result.put("report", report.resolve("report.md").toString());
-        PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds, table);
+        PipelineReport.write(report, out, stages().stream().map(Stage::name).toList(), summaries, seconds, evaluation,
+                data, caveats, assessment);
         Files.writeString(report.resolve("pipeline.json"), Json.pretty(result) + "\n", StandardCharsets.UTF_8);
         this.result = result;
-        spec.commandLine().getOut().println(PipelineReport.table(table, summaries));
-        spec.commandLine().getOut().println("report: " + report.resolve("report.md"));
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.println(PipelineReport.table(table, summaries));
+        for (String w : assessment.warnings()) {
+            stdout.println("WARNING: " + w);
+        }
+        stdout.println("ranking: " + assessment.ranking().note());
+        stdout.println("report: " + report.resolve("report.md"));
         return 0;
+    }
+
+    /**
+     * Reads the reward model's pooled held-out accuracy from the reward stage's summary: its {@code heldout} entry,
+     * or for a summary written before that entry existed, the sets of {@link RewardCommand#HELDOUT_SETS} in
+     * {@code eval}.
+     *
+     * @param reward the reward stage's summary, or null
+     * @return the accuracy, or null when the summary has no held-out pair
+     */
+    static EvaluationChecks.JudgeAccuracy heldoutAccuracy(JsonNode reward) {
+        if (reward == null) {
+            return null;
+        }
+        JsonNode h = reward.path("heldout");
+        if (h.path("pairs").asInt() > 0) {
+            return new EvaluationChecks.JudgeAccuracy("reward model", h.path("correct").asInt(), h.path("pairs").asInt());
+        }
+        int correct = 0;
+        int pairs = 0;
+        for (String set : RewardCommand.HELDOUT_SETS) {
+            JsonNode e = reward.path("eval").path(set);
+            if (e.has("pairs")) {
+                correct += (int) Math.round(e.path("accuracy").asDouble() * e.path("pairs").asInt());
+                pairs += e.path("pairs").asInt();
+            }
+        }
+        return pairs == 0 ? null : new EvaluationChecks.JudgeAccuracy("reward model", correct, pairs);
+    }
+
+    /**
+     * Returns the train and eval rows of every stage, from the stage summaries (null where a summary written by an
+     * older version lacks the count), and the prompts of the final evaluation.
+     *
+     * @param summaries stage summaries
+     * @param evaluation the evaluation
+     * @param rmAccuracy the reward model's held-out accuracy (its pairs are the reward stage's eval rows), or null
+     * @return stage to {@code {unit, train, eval}}
+     */
+    static Map<String, Object> dataSizes(Map<String, JsonNode> summaries, PipelineEvaluation.Result evaluation,
+            EvaluationChecks.JudgeAccuracy rmAccuracy) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : summaries.entrySet()) {
+            JsonNode s = e.getValue();
+            String unit = s.has("train_samples") ? "samples" : s.has("train_pairs") ? "pairs" : "prompts";
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("unit", unit);
+            d.put("train", intOrNull(s.path("train_" + unit)));
+            d.put("eval", e.getKey().equals("reward") ? (rmAccuracy == null ? null : (Object) rmAccuracy.pairs())
+                    : intOrNull(s.path("eval_" + unit)));
+            data.put(e.getKey(), d);
+        }
+        Map<String, Object> ev = new LinkedHashMap<>();
+        ev.put("unit", "prompts");
+        ev.put("asked", evaluation.prompts());
+        ev.put("evaluated", evaluation.rows().isEmpty() ? 0 : evaluation.rows().get(0).full().prompts());
+        data.put("evaluation", ev);
+        return data;
+    }
+
+    private static Integer intOrNull(JsonNode n) {
+        return n.isNumber() ? n.asInt() : null;
+    }
+
+    private static Map<String, Object> modelSize(PipelineEvaluation.Result e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model_type", e.modelType());
+        m.put("layers", e.layers());
+        m.put("hidden_size", e.hiddenSize());
+        m.put("parameters", e.policyParameters());
+        m.put("reward_model_parameters", e.rewardModelParameters());
+        return m;
+    }
+
+    private static Map<String, Object> rewardModel(EvaluationChecks.JudgeAccuracy acc, PipelineEvaluation.Result e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("parameters", e.rewardModelParameters());
+        m.put("heldout_accuracy", acc == null ? null : acc.accuracy());
+        m.put("heldout_accuracy_ci95", acc == null ? null : acc.ci95());
+        m.put("heldout_correct", acc == null ? null : acc.correct());
+        m.put("heldout_pairs", acc == null ? null : acc.pairs());
+        m.put("at_chance", acc == null ? null : acc.atChance());
+        return m;
     }
 
     /**

@@ -1,15 +1,20 @@
 package org.rlhf4j.examples.cli;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.Interval;
 import org.rlhf4j.algorithms.eval.PolicyEvaluation;
 import org.rlhf4j.algorithms.eval.PolicyEvaluator;
+import org.rlhf4j.algorithms.eval.PolicyFlag;
 import org.rlhf4j.algorithms.eval.RewardModelJudge;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
@@ -31,20 +36,38 @@ final class PipelineEvaluation {
      *
      * @param policy policy name (its stage)
      * @param rmScore mean reward-model score of its summaries with PPO's rule (a summary without EOS scores −1)
- * @param rmScoreRaw mean reward-model score of its summaries as written
+     * @param rmScoreRaw mean reward-model score of its summaries as written
      * @param referenceRmScore mean reward-model score of the human references
      * @param klToSft mean Σ_t log π − log π_SFT over sampled summaries (τ = 0.7)
      * @param winRate win rate against the references by the reward-model judge (ties ½)
+     * @param winRateCi95 its 95 % Wilson interval, ties ½ ({@link org.rlhf4j.algorithms.eval.WinRate.Result#ci95()})
+     * @param flags what is broken in its summaries ({@link EvaluationChecks})
      * @param meanLength mean summary length in tokens
+     * @param referenceMeanLength mean length of the human references in tokens
      * @param eosFraction fraction of summaries ending with EOS
      * @param rouge1 ROUGE-1 F1 against the references
      * @param sample one summary, for reading
      * @param full the evaluator's whole result
      */
-    record Row(String policy, double rmScore, double rmScoreRaw, double referenceRmScore, double klToSft, double winRate, double meanLength,
-            double eosFraction, double rouge1, String sample, PolicyEvaluation full) {}
+    record Row(String policy, double rmScore, double rmScoreRaw, double referenceRmScore, double klToSft, double winRate,
+            @JsonProperty("win_rate_ci95") Interval winRateCi95, List<PolicyFlag> flags, double meanLength,
+            double referenceMeanLength, double eosFraction, double rouge1, String sample, PolicyEvaluation full) {}
 
-    static List<Row> run(Path stagesRoot, List<String> policies, String preset, int limit, String device, PrintWriter err)
+    /**
+     * The evaluation: the table and the size of what was evaluated.
+     *
+     * @param rows one per policy, in order
+     * @param modelType the policies' architecture ({@code model_type})
+     * @param layers their layers
+     * @param hiddenSize their width
+     * @param policyParameters parameters of each policy (the SFT model's count; every policy starts from it)
+     * @param rewardModelParameters parameters of the reward model
+     * @param prompts held-out prompts asked for (each policy may skip some; see its {@code full.skipped})
+     */
+    record Result(List<Row> rows, String modelType, int layers, int hiddenSize, long policyParameters,
+            long rewardModelParameters, int prompts) {}
+
+    static Result run(Path stagesRoot, List<String> policies, String preset, int limit, String device, PrintWriter err)
             throws Exception {
         Presets p = Presets.named(preset);
         Path sft = stagesRoot.resolve("sft").resolve("model");
@@ -53,10 +76,16 @@ final class PipelineEvaluation {
                 : BundledTldr.prompts("valid");
         prompts = prompts.subList(0, Math.min(limit, prompts.size()));
         List<Row> rows = new ArrayList<>();
+        ModelConfig cfg;
+        long policyParameters;
+        long rmParameters;
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(sft);
                 CausalLm reference = CausalLm.load(sft, m);
                 ScalarModel rm = ScalarModel.load(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
+            cfg = reference.config();
+            policyParameters = reference.weights().count();
+            rmParameters = rm.weights().count();
             TldrTask task = new TldrTask(tok, p.task());
             RewardModelJudge judge = RewardModelJudge.builder().setModel(rm).setTokenizer(tok).build();
             for (String name : policies) {
@@ -73,13 +102,16 @@ final class PipelineEvaluation {
                     PolicyEvaluation e = b.build().evaluate();
                     rows.add(new Row(name, orNaN(e.rmScoreNoEosPenalized()), orNaN(e.rmScore()),
                             orNaN(e.opponentRmScore()), orNaN(e.kl()),
-                            e.winRate() == null ? Double.NaN : e.winRate().winRate(), e.meanLength(), e.eosFraction(),
-                            e.rouge() == null ? Double.NaN : e.rouge().rouge1(),
+                            e.winRate() == null ? Double.NaN : e.winRate().winRate(),
+                            e.winRate() == null ? new Interval(Double.NaN, Double.NaN) : e.winRate().ci95(),
+                            EvaluationChecks.check(e).flags(), e.meanLength(), orNaN(e.referenceMeanLength()),
+                            e.eosFraction(), e.rouge() == null ? Double.NaN : e.rouge().rouge1(),
                             e.samples().isEmpty() ? "" : e.samples().get(0).summary(), e));
                 }
             }
         }
-        return rows;
+        return new Result(rows, cfg.modelType(), cfg.numLayers(), cfg.hiddenSize(), policyParameters, rmParameters,
+                prompts.size());
     }
 
     private static double orNaN(Double d) {

@@ -59,18 +59,21 @@ public final class PpoCommand implements Callable<Integer>, ResultCommand {
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "ppo");
-            result = summary("ppo", run, r, before);
+            result = summary("ppo", run, r, before, prompts.size(), evalPrompts.size());
             spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }
 
 
-    static Map<String, Object> summary(String stage, RunDir run, PpoTrainer.Result r, PpoTrainer.Evaluation before) {
+    static Map<String, Object> summary(String stage, RunDir run, PpoTrainer.Result r, PpoTrainer.Evaluation before,
+            int trainPrompts, int evalPrompts) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("stage", stage);
         s.put("model", run.model().toString());
         s.put("updates", r.steps());
+        s.put("train_prompts", trainPrompts);
+        s.put("eval_prompts", evalPrompts);
         s.put("eval_before", before);
         if (!r.evaluations().isEmpty()) {
             s.put("eval_after", r.evaluations().get(r.evaluations().size() - 1));

@@ -3,6 +3,7 @@ package org.rlhf4j.examples.cli;
 import ai.djl.ndarray.NDManager;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "reward", mixinStandardHelpOptions = true,
         description = "Train a reward model on comparisons (Bradley-Terry), evaluate per split and confidence, normalise on the SFT references.")
 public final class RewardCommand implements Callable<Integer>, ResultCommand {
+
+    /**
+     * Evaluation sets pooled into the summary's {@code heldout} accuracy: the held-out comparison splits (bundled
+     * and full: valid1, valid2; a file given with {@code --eval-data}: eval). The bundled {@code confidence*} sets
+     * come from OpenAI's batch18 and are reported per confidence only.
+     */
+    static final List<String> HELDOUT_SETS = List.of("valid1", "valid2", "eval");
 
     @Spec CommandSpec spec;
 
@@ -106,12 +114,27 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
             summary.put("steps", r.steps());
             summary.put("train_pairs", trainPairs.size());
             Map<String, Object> evals = new LinkedHashMap<>();
+            int heldoutCorrect = 0;
+            int heldoutPairs = 0;
+            List<String> heldoutSets = new ArrayList<>();
             for (RewardTrainer.Evaluation e : r.evaluations()) {
                 if (e.step() == r.steps()) {
                     evals.put(e.set(), Map.of("accuracy", e.accuracy(), "margin", e.margin(), "pairs", e.pairs()));
+                    if (HELDOUT_SETS.contains(e.set())) {
+                        heldoutSets.add(e.set());
+                        heldoutCorrect += (int) Math.round(e.accuracy() * e.pairs());
+                        heldoutPairs += e.pairs();
+                    }
                 }
             }
             summary.put("eval", evals);
+            // the held-out comparisons pooled (the confidence sets come from batch18, which may overlap training)
+            Map<String, Object> heldout = new LinkedHashMap<>();
+            heldout.put("sets", heldoutSets);
+            heldout.put("correct", heldoutCorrect);
+            heldout.put("pairs", heldoutPairs);
+            heldout.put("accuracy", heldoutPairs == 0 ? null : (double) heldoutCorrect / heldoutPairs);
+            summary.put("heldout", heldout);
             if (r.normalization() != null) {
                 summary.put("reference_mean_before", r.normalization().meanBefore());
                 summary.put("reference_mean_after", r.normalization().meanAfter());

@@ -82,6 +82,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
             summary.put("model", run.model().toString());
             summary.put("steps", r.steps());
             summary.put("train_samples", trainData.size());
+            summary.put("eval_samples", evalData.size());
             summary.put("eval_loss_before", before.loss());
             if (!r.evaluations().isEmpty()) {
                 SftTrainer.Evaluation last = r.evaluations().get(r.evaluations().size() - 1);
