@@ -26,6 +26,16 @@ import org.rlhf4j.datasets.task.EncodedQuery;
  * A sparse-reward exact-answer task: reward 1 only for one target answer per prompt (M tokens + EOS), 0 otherwise.
  * From the prompt a random policy hits it with probability V^−(M+1); DR-PO's resets to target prefixes make it
  * learnable with the same budget on which PPO never sees a reward.
+ *
+ * <p>Robust on any CPU: an RL trajectory is chaotic (one flipped float flips a sampled token, and the runs diverge),
+ * so a different ISA (AVX2 vs AVX-512 kernels) or thread count is effectively a different seed. One run is therefore
+ * one draw; the test runs DR-PO on {@link #SEEDS} (each with its own target, initial policy and critic) and asks a
+ * majority to solve the task. The settings were chosen for a high per-seed success rate, measured over seeds, thread
+ * counts and with {@code ATEN_CPU_CAPABILITY=avx2} (docs/drpo.md): in particular the learning rate decays linearly
+ * to 0, because with a constant η a solved policy drifts (equal rewards → whitened critic noise → Adam-normalised
+ * full-size steps) and can collapse at any update, which is what made the earlier single-seed version of this test
+ * fail on one CPU and pass on another; and β_mix is 0.5, so that enough episodes start at the prompt to teach the
+ * first answer token, which resets never train.
  */
 class DrpoBehaviourTest {
 
@@ -34,6 +44,15 @@ class DrpoBehaviourTest {
     static final int M = 4;
     static final Gpt2Config CFG = Gpt2Config.of(V, 16, 32, 2, 4);
     static final Tokenizer TOK = TestData.syntheticTokenizer(V, EOS);
+    static final long[] SEEDS = {1, 2, 3};
+    static final int UPDATES = 60;
+    static final int BATCH = 128;
+    /**
+     * Share of reset episodes. Resets force k ≥ 1 tokens, so the first answer token is learned only from the 1 − β_mix
+     * episodes that start at the prompt; at 0.75 some seeds solved every later position while the first token had
+     * drifted onto a wrong one (docs/drpo.md).
+     */
+    static final double BETA_MIX = 0.5;
 
     static List<Encoded.PromptOnly> task(int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -64,22 +83,24 @@ class DrpoBehaviourTest {
         };
     }
 
-    record Outcome(double sampledSuccess, double meanTrainScore) {}
+    record Outcome(long seed, double sampledSuccess, double meanTrainScore) {}
 
-    static Outcome run(double betaMix, int updates) throws Exception {
-        List<Encoded.PromptOnly> rows = task(1, 11);
-        PpoConfig ppo = new PpoConfig(5,
-                new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                32L * updates, 32, 2, 16, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, true, 1.0, 1.0, 0.2, 0.2, 0.1,
-                0.05, null, 0, 0);
+    /** One run of {@link #UPDATES} × {@link #BATCH} episodes; {@code betaMix} 0 is plain PPO. */
+    static Outcome run(double betaMix, long seed) throws Exception {
+        List<Encoded.PromptOnly> rows = task(1, 100 + seed);
+        // AdamW η 2e-3 decaying linearly to 0, 4 epochs × 2 minibatches, τ 1, no KL, λ 1, entropy bonus 0.05
+        PpoConfig ppo = new PpoConfig(seed,
+                new OptimizerConfig(2e-3, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
+                (long) BATCH * UPDATES, BATCH, 2, BATCH / 2, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, true, 1.0,
+                1.0, 0.2, 0.2, 0.1, 0.05, null, 0, 0);
         List<Encoded.PromptOnly> eval = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             eval.addAll(rows);
         }
         try (NDManager m = NDManager.newBaseManager();
-                Gpt2 policy = Gpt2.random(CFG, m, 1);
+                Gpt2 policy = Gpt2.random(CFG, m, seed);
                 Gpt2 ref = policy.copy(m);
-                ScalarModel critic = ScalarModel.random(CFG, m, 2)) {
+                ScalarModel critic = ScalarModel.random(CFG, m, seed + 1000)) {
             PpoTrainer.Result r;
             double sampled;
             if (betaMix == 0) {
@@ -95,19 +116,28 @@ class DrpoBehaviourTest {
                 sampled = t.evaluate(eval, r.steps()).score();
             }
             double train = r.history().stream().mapToDouble(h -> h.get("objective/scores")).average().orElseThrow();
-            return new Outcome(sampled, train);
+            return new Outcome(seed, sampled, train);
         }
     }
 
     @Test
     void resetsSolveASparseExactAnswerTaskThatPpoCannot() throws Exception {
-        int updates = 120;
-        Outcome ppo = run(0.0, updates);
-        Outcome drpo = run(0.75, updates);
-        System.out.printf("exact-answer task, %d episodes: PPO success %.3f (train %.3f), DR-PO success %.3f (train %.3f)%n",
-                32 * updates, ppo.sampledSuccess(), ppo.meanTrainScore(), drpo.sampledSuccess(), drpo.meanTrainScore());
-        // from the prompt the target has probability 8^-5 ≈ 3e-5 per sample: PPO sees (almost) no reward
+        // from the prompt the target has probability 8^-5 ≈ 3e-5 per sample: 7,680 episodes expect 0.23 hits, and PPO
+        // learns nothing from an isolated one
+        Outcome ppo = run(0.0, SEEDS[0]);
+        System.out.printf("exact-answer task, %d episodes: PPO seed %d success %.3f (train %.3f)%n", BATCH * UPDATES,
+                ppo.seed(), ppo.sampledSuccess(), ppo.meanTrainScore());
         assertThat(ppo.sampledSuccess()).isLessThan(0.05);
-        assertThat(drpo.sampledSuccess()).isGreaterThan(0.5);
+
+        List<Outcome> drpo = new ArrayList<>();
+        for (long seed : SEEDS) {
+            Outcome o = run(BETA_MIX, seed);
+            drpo.add(o);
+            System.out.printf("exact-answer task, %d episodes: DR-PO seed %d success %.3f (train %.3f)%n",
+                    BATCH * UPDATES, seed, o.sampledSuccess(), o.meanTrainScore());
+        }
+        // a majority of seeds solves it from the prompt (measured per-seed success rate: docs/drpo.md)
+        long solved = drpo.stream().filter(o -> o.sampledSuccess() > 0.5).count();
+        assertThat(solved).as("DR-PO seeds with sampled success > 0.5: %s", drpo).isGreaterThanOrEqualTo(2);
     }
 }
