@@ -1,7 +1,12 @@
 package org.rlhf4j.algorithms;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
+import org.assertj.core.api.Assertions;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.PreferencePair;
@@ -78,5 +83,46 @@ public final class TestData {
             }
         }
         return out;
+    }
+
+    /** Copies a directory tree (e.g. a checkpoint, to compare it byte for byte later). */
+    public static Path copyTree(Path src, Path dst) throws IOException {
+        try (Stream<Path> s = Files.walk(src)) {
+            for (Path p : s.toList()) {
+                Path t = dst.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        return dst;
+    }
+
+    /** Asserts that two trees hold the same files with the same bytes. */
+    public static void assertSameFiles(Path expected, Path actual) throws IOException {
+        List<String> a;
+        List<String> b;
+        try (Stream<Path> s = Files.walk(expected); Stream<Path> t = Files.walk(actual)) {
+            a = s.map(p -> expected.relativize(p).toString()).sorted().toList();
+            b = t.map(p -> actual.relativize(p).toString()).sorted().toList();
+        }
+        Assertions.assertThat(b).isEqualTo(a);
+        for (String f : a) {
+            Path p = expected.resolve(f);
+            if (Files.isRegularFile(p)) {
+                Assertions.assertThat(Files.mismatch(p, actual.resolve(f))).as("first differing byte of %s", f)
+                        .isEqualTo(-1L);
+            }
+        }
+    }
+
+    /** Asserts that a run directory holds no unfinished save, old version or lock beside its checkpoint. */
+    public static void assertNoSaveLeftovers(Path runRoot) throws IOException {
+        try (Stream<Path> s = Files.list(runRoot)) {
+            Assertions.assertThat(s.map(p -> p.getFileName().toString()))
+                    .noneMatch(n -> n.startsWith("model.tmp-") || n.equals("model.old") || n.equals("model.lock"));
+        }
     }
 }

@@ -12,6 +12,7 @@ import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.model.ModelConfig;
@@ -120,7 +121,7 @@ public record Presets(
         if (dir == null || modelType == null) {
             return;
         }
-        Path file = dir.resolve("config.json");
+        Path file = AtomicReads.resolve(dir).resolve("config.json"); // NAME.old while a trainer swaps NAME
         String type = ModelConfig.read(file).modelType();
         if (!modelType.equals(type)) {
             throw new IllegalArgumentException(file + ": field 'model_type' is '" + type + "' but --preset " + name

@@ -122,6 +122,18 @@ public record OptimizerConfig(
      * @return the updater
      */
     public Updater newUpdater(AdamW optimizer, long totalSteps) {
-        return new Updater(optimizer, lrSchedule(totalSteps), maxGradNorm, maxConsecutiveNonFinite);
+        return newUpdater("model", optimizer, totalSteps);
+    }
+
+    /**
+     * Creates the end-of-step updater of one of several models (its errors name the model).
+     *
+     * @param name the model's role, e.g. {@code policy} or {@code critic}
+     * @param optimizer the optimizer
+     * @param totalSteps total updates of the run
+     * @return the updater
+     */
+    public Updater newUpdater(String name, AdamW optimizer, long totalSteps) {
+        return new Updater(name, optimizer, lrSchedule(totalSteps), maxGradNorm, maxConsecutiveNonFinite);
     }
 }

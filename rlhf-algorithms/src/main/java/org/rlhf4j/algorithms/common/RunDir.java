@@ -11,11 +11,16 @@ import org.rlhf4j.core.checkpoint.AtomicDirectory;
  * <pre>
  * OUT/model/           the latest checkpoint: an HF model directory (the next stage's --model) plus
  *                      trainer_state.json, optimizer.safetensors, provenance.json; replaced atomically
+ * OUT/model.lock       while a trainer runs: its owner lock (pid, host, start time); deleted at the end
  * OUT/metrics.jsonl    one JSON object per logged step
  * OUT/eval.jsonl       evaluation results
  * OUT/samples.jsonl    sample generations
  * OUT/plots/           PNG curves (CLI)
  * </pre>
+ *
+ * <p>Only the run's owner, the process holding {@link #lock()}, writes, recovers or deletes anything here; readers of
+ * {@code OUT/model} ({@code CausalLm.load}, {@code Checkpoint.tokenizerFor}, the CLI's {@code --model}) change
+ * nothing, even mid-save.
  *
  * @param root the output directory
  */
@@ -78,13 +83,43 @@ public record RunDir(Path root) {
     }
 
     /**
-     * Returns whether a resumable checkpoint exists (completing an interrupted checkpoint swap first).
+     * Takes ownership of the run: the owner lock {@code OUT/model.lock} ({@link AtomicDirectory#lock}). Trainers hold
+     * it for their whole run; it is re-entrant within the owning thread.
+     *
+     * @return the lock; close it to release
+     * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run
+     * @throws IOException when the lock file cannot be created
+     */
+    public AtomicDirectory.Lock lock() throws IOException {
+        return AtomicDirectory.lock(model());
+    }
+
+    /**
+     * Returns whether a resumable checkpoint exists, completing an interrupted checkpoint swap first. Call it as the
+     * run's owner: recovery takes the owner lock (a new hold when this thread has {@link #lock()}).
      *
      * @return true when OUT/model/trainer_state.json exists
+     * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run
      * @throws IOException on failure
      */
     public boolean hasCheckpoint() throws IOException {
         AtomicDirectory.recover(model());
         return Files.exists(model().resolve("trainer_state.json"));
+    }
+
+    /**
+     * Deletes the whole run directory (e.g. {@code --force}), unless another process owns it.
+     *
+     * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run; nothing is
+     *     deleted then
+     * @throws IOException on failure
+     */
+    public void delete() throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (AtomicDirectory.Lock owner = lock()) {
+            AtomicDirectory.deleteTree(root);
+        }
     }
 }

@@ -161,11 +161,22 @@ public final class PpoTrainer {
 
     /**
      * Trains (resuming from the run directory's checkpoint when there is one).
+     * The run directory is owned for the whole run (its {@code model.lock}): a second trainer on it fails at once,
+     * and only this run recovers or replaces its checkpoint. A checkpoint is never written from non-finite weights.
      *
      * @return what the run did
+     * @throws org.rlhf4j.core.train.Updater.NonFiniteException when training diverges (the message names the update
+     *     and the first non-finite parameter); the last checkpoint is left as it was
+     * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run directory
      * @throws IOException when a checkpoint or log cannot be written or read
      */
     public Result train() throws IOException {
+        try (AtomicDirectory.Lock owner = runDir == null ? null : runDir.lock()) {
+            return trainOwned();
+        }
+    }
+
+    private Result trainOwned() throws IOException {
         long total = config.numUpdates();
         long optimizerSteps = total * config.ppoEpochs() * config.numMiniBatches();
         policy.weights().setRequiresGradient(true);
@@ -173,8 +184,8 @@ public final class PpoTrainer {
         AdamW policyOpt = config.optimizer().newOptimizer(policy.weights());
         AdamW criticOpt = config.optimizer().newOptimizer(critic.weights());
         try {
-            Updater policyUpdater = config.optimizer().newUpdater(policyOpt, optimizerSteps);
-            Updater criticUpdater = config.optimizer().newUpdater(criticOpt, optimizerSteps);
+            Updater policyUpdater = config.optimizer().newUpdater("policy", policyOpt, optimizerSteps);
+            Updater criticUpdater = config.optimizer().newUpdater("critic", criticOpt, optimizerSteps);
             long start = 0;
             if (runDir != null && runDir.hasCheckpoint()) {
                 TrainerState st = Checkpoints.state(runDir.model(), algorithm);

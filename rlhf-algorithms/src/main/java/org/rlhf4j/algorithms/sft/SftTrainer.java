@@ -21,6 +21,7 @@ import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
@@ -114,17 +115,28 @@ public final class SftTrainer {
 
     /**
      * Trains (resuming from the run directory's checkpoint when there is one).
+     * The run directory is owned for the whole run (its {@code model.lock}): a second trainer on it fails at once,
+     * and only this run recovers or replaces its checkpoint. A checkpoint is never written from non-finite weights.
      *
      * @return what the run did
+     * @throws org.rlhf4j.core.train.Updater.NonFiniteException when training diverges (the message names the update
+     *     and the first non-finite parameter); the last checkpoint is left as it was
+     * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run directory
      * @throws IOException when a checkpoint or log cannot be written or read
      */
     public Result train() throws IOException {
+        try (AtomicDirectory.Lock owner = runDir == null ? null : runDir.lock()) {
+            return trainOwned();
+        }
+    }
+
+    private Result trainOwned() throws IOException {
         long total = config.totalSteps(train.size());
         int eos = tokenizer.eosTokenId();
         policy.weights().setRequiresGradient(true);
         AdamW optimizer = config.optimizer().newOptimizer(policy.weights());
         try {
-            Updater updater = config.optimizer().newUpdater(optimizer, total);
+            Updater updater = config.optimizer().newUpdater("policy", optimizer, total);
             long start = 0;
             if (runDir != null && runDir.hasCheckpoint()) {
                 TrainerState st = Checkpoints.state(runDir.model(), ALGORITHM);

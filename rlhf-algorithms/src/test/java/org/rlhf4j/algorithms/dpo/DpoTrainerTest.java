@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.core.checkpoint.TrainerState;
@@ -21,6 +22,7 @@ import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.MetricsSink;
+import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.EncodedQuery;
 
@@ -228,6 +230,27 @@ class DpoTrainerTest {
             assertThatThrownBy(() -> trainer(cfg.withSeed(8), policy, reference).optRunDir(run).build().train())
                     .hasMessageContaining("seed 7").hasMessageContaining("8");
         }
+    }
+
+    @Test
+    void aDivergingResumeNeverReplacesTheCheckpoint(@TempDir Path dir) throws Exception {
+        RunDir run = new RunDir(dir.resolve("run"));
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 reference = Gpt2.random(Toy.MODEL, m, 21);
+                Gpt2 policy = reference.copy(m)) {
+            trainer(config(4, 2, 1, 3e-3), policy, reference).optRunDir(run).optStopAfter(2).build().train();
+        }
+        Path good = TestData.copyTree(run.model(), dir.resolve("good"));
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 reference = Gpt2.random(Toy.MODEL, m, 21);
+                Gpt2 policy = reference.copy(m)) {
+            DpoTrainer t = trainer(config(4, 2, 1, 1e300), policy, reference).optRunDir(run).build();
+            assertThatThrownBy(t::train).isInstanceOf(Updater.NonFiniteException.class)
+                    .hasMessageContaining("training diverged: policy parameter '")
+                    .hasMessageContaining("after update 3");
+        }
+        TestData.assertSameFiles(good, run.model());
+        TestData.assertNoSaveLeftovers(run.root());
     }
 
     @Test

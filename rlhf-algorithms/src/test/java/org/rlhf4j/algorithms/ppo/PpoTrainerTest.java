@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.ppo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
@@ -24,6 +25,7 @@ import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.EncodedQuery;
 
@@ -62,7 +64,11 @@ class PpoTrainerTest {
     };
 
     static PpoConfig config(long episodes, double beta, Double noEosScore) {
-        return new PpoConfig(3, new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
+        return config(episodes, beta, noEosScore, 2e-3);
+    }
+
+    static PpoConfig config(long episodes, double beta, Double noEosScore, double lr) {
+        return new PpoConfig(3, new OptimizerConfig(lr, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
                 episodes, 32, 2, 16, 4, 8, 1.0, beta, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
                 noEosScore, 0, 0);
     }
@@ -87,6 +93,18 @@ class PpoTrainerTest {
             PpoTrainer.Result r = t.train();
             PpoTrainer.Evaluation after = t.evaluate(held, r.steps());
             return new Run(r, before, after);
+        }
+    }
+
+    /** Trains without the before/after evaluations of {@link #train}. */
+    static PpoTrainer.Result trainOnly(PpoConfig cfg, RunDir dir, long stopAfter) throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm policy = CausalLm.random(CFG, m, 1);
+                CausalLm ref = policy.copy(m);
+                ScalarModel critic = ScalarModel.random(CFG, m, 2)) {
+            return PpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref).setCritic(critic)
+                    .setReward(RewardSource.of(COUNT)).setTokenizer(TOK).setPrompts(prompts(64, 1)).optRunDir(dir)
+                    .optStopAfter(stopAfter).build().train();
         }
     }
 
@@ -140,6 +158,19 @@ class PpoTrainerTest {
             assertThat(resumed.get(i)).as("update %d", i).isCloseTo(full.get(i), within(1e-6));
         }
         assertThat(run.model().resolve("critic/model.safetensors")).exists();
+    }
+
+    @Test
+    void aDivergingResumeNeverReplacesThePolicyOrCriticCheckpoint(@TempDir Path dir) throws Exception {
+        RunDir run = new RunDir(dir.resolve("run"));
+        trainOnly(config(32 * 3, 0.05, -1.0), run, 1);
+        Path good = TestData.copyTree(run.model(), dir.resolve("good"));
+        assertThat(good.resolve("critic/model.safetensors")).exists();
+        assertThatThrownBy(() -> trainOnly(config(32 * 3, 0.05, -1.0, 1e300), run, 0))
+                .isInstanceOf(Updater.NonFiniteException.class)
+                .hasMessageContaining("training diverged: policy parameter '");
+        TestData.assertSameFiles(good, run.model());
+        TestData.assertNoSaveLeftovers(run.root());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.reward;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
@@ -23,6 +24,7 @@ import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.EncodedQuery;
 
@@ -248,6 +250,28 @@ class RewardTrainerTest {
         for (int i = 0; i < full.size(); i++) {
             assertThat(resumed.get(i)).as("step %d", i).isCloseTo(full.get(i), within(1e-6));
         }
+    }
+
+    @Test
+    void aDivergingResumeNeverReplacesTheCheckpoint(@TempDir Path dir) throws Exception {
+        List<Encoded.Pair> train = planted(40, 14);
+        RunDir run = new RunDir(dir.resolve("run"));
+        try (NDManager m = NDManager.newBaseManager();
+                ScalarModel rm = ScalarModel.random(SMALL, m, 15)) {
+            RewardTrainer.builder().setConfig(config(8, 4, 1.4, 1e-3, 0)).setModel(rm).setTokenizer(eos31())
+                    .setTrainData(train).optRunDir(run).optStopAfter(2).build().train();
+        }
+        Path good = TestData.copyTree(run.model(), dir.resolve("good"));
+        try (NDManager m = NDManager.newBaseManager();
+                ScalarModel rm = ScalarModel.random(SMALL, m, 15)) {
+            RewardTrainer t = RewardTrainer.builder().setConfig(config(8, 4, 1.4, 1e300, 0)).setModel(rm)
+                    .setTokenizer(eos31()).setTrainData(train).optRunDir(run).build();
+            assertThatThrownBy(t::train).isInstanceOf(Updater.NonFiniteException.class)
+                    .hasMessageContaining("training diverged: reward model parameter '")
+                    .hasMessageContaining("after update 3");
+        }
+        TestData.assertSameFiles(good, run.model());
+        TestData.assertNoSaveLeftovers(run.root());
     }
 
     @Test

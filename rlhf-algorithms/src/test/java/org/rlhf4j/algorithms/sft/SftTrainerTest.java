@@ -25,6 +25,7 @@ import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.EncodedQuery;
 
@@ -185,6 +186,39 @@ class SftTrainerTest {
         assertThat(run.model().resolve("config.json")).exists();
         assertThat(run.model().resolve("tokenizer.json")).exists();
         assertThat(run.model().resolve("provenance.json")).exists();
+    }
+
+    @Test
+    void aDivergingRunNeverWritesOrReplacesACheckpoint(@TempDir Path dir) throws Exception {
+        RunDir run = new RunDir(dir.resolve("run"));
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 model = Gpt2.random(TINY, m, 21)) {
+            SftTrainer.builder().setConfig(config(4, 2, 0.5, 1e-3)).setPolicy(model).setTokenizer(tok)
+                    .setTrainData(train).optRunDir(run).optStopAfter(2).build().train();
+        }
+        Path good = TestData.copyTree(run.model(), dir.resolve("good"));
+        // resuming with a huge learning rate: the first update makes the weights non-finite
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 model = Gpt2.random(TINY, m, 21)) {
+            SftTrainer resume = SftTrainer.builder().setConfig(config(4, 2, 0.5, 1e300)).setPolicy(model)
+                    .setTokenizer(tok).setTrainData(train).optRunDir(run).build();
+            assertThatThrownBy(resume::train).isInstanceOf(Updater.NonFiniteException.class)
+                    .hasMessageContaining("training diverged: policy parameter 'transformer.")
+                    .hasMessageContaining("after update 3");
+        }
+        TestData.assertSameFiles(good, run.model());
+        TestData.assertNoSaveLeftovers(run.root());
+        // from scratch: no checkpoint at all
+        RunDir fresh = new RunDir(dir.resolve("fresh"));
+        try (NDManager m = NDManager.newBaseManager();
+                Gpt2 model = Gpt2.random(TINY, m, 21)) {
+            SftTrainer t = SftTrainer.builder().setConfig(config(4, 2, 0.5, 1e300)).setPolicy(model).setTokenizer(tok)
+                    .setTrainData(train).optRunDir(fresh).build();
+            assertThatThrownBy(t::train).isInstanceOf(Updater.NonFiniteException.class)
+                    .hasMessageContaining("after update 1");
+        }
+        assertThat(fresh.model()).doesNotExist();
+        TestData.assertNoSaveLeftovers(fresh.root());
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.rlhf4j.core.checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.CompactVocabTokenizer;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
@@ -80,14 +81,18 @@ public final class Checkpoint {
      * Returns the tokenizer of a model directory: its {@code tokenizer.json} (compact vocabularies included, see
      * {@link org.rlhf4j.core.tokenizer.CompactVocabulary}), or the bundled GPT-2 tokenizer when there is none; with a
      * {@value CompactVocabTokenizer#FILE} beside it (directories written before compact vocabularies had a
-     * {@code tokenizer.json} of their own), the legacy renumbering over it.
+     * {@code tokenizer.json} of their own), the legacy renumbering over it. Only reads: while a trainer is replacing
+     * the directory, the last complete version is read ({@link AtomicReads}).
      *
      * @param dir the model directory
      * @return the tokenizer
      * @throws IOException when {@code tokenizer.json} or the vocabulary map exists but is malformed
      */
     public static Tokenizer tokenizerFor(Path dir) throws IOException {
-        AtomicDirectory.recover(dir);
+        return AtomicReads.read(dir, Checkpoint::readTokenizer);
+    }
+
+    private static Tokenizer readTokenizer(Path dir) throws IOException {
         Path f = dir.resolve("tokenizer.json");
         Tokenizer base = Files.exists(f) ? HfTokenizer.load(f) : Gpt2Tokenizers.bundled();
         if (Files.exists(dir.resolve(CompactVocabTokenizer.FILE))) {

@@ -25,6 +25,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.rlhf4j.core.tensor.TensorOps;
 
 /**
  * Hugging Face safetensors files: a validating, memory-mapped reader and a streaming writer.
@@ -285,11 +286,13 @@ public final class SafeTensors implements AutoCloseable {
     /**
      * Loads one tensor. F32 (and integer types) are zero-copy views of the mapped file; F16 and BF16 are widened to
      * F32 in Java. The returned array is read-only memory when zero-copy: {@link NDArray#duplicate()} it before any
-     * in-place update.
+     * in-place update. A floating-point tensor holding NaN or an infinity is refused (a diverged or corrupt model
+     * never loads); checking costs one sum over the tensor.
      *
      * @param name tensor name
      * @param manager the manager that owns the result
      * @return the tensor
+     * @throws NonFiniteTensorException when the tensor holds NaN or an infinity
      * @throws ModelFormatException when the tensor is not in the file or cannot be read
      */
     public NDArray load(String name, NDManager manager) throws ModelFormatException {
@@ -298,11 +301,17 @@ public final class SafeTensors implements AutoCloseable {
             return manager.zeros(e.shape(), e.dtype().loadedAs());
         }
         ByteBuffer raw = map(name);
-        return switch (e.dtype()) {
+        NDArray a = switch (e.dtype()) {
             case BF16 -> manager.create(widenBf16(raw), e.shape(), DataType.FLOAT32);
             case F16 -> manager.create(widenF16(raw), e.shape(), DataType.FLOAT32);
             default -> manager.create(raw, e.shape(), e.dtype().loadedAs());
         };
+        if (TensorOps.firstNonFinite(Map.of(name, a)) != null) {
+            a.close();
+            throw new NonFiniteTensorException(file, name, "tensor '" + name
+                    + "' holds NaN or infinity (the model diverged or the file is corrupt); refusing to load it");
+        }
+        return a;
     }
 
     private Entry entry(String name) throws ModelFormatException {
@@ -378,13 +387,22 @@ public final class SafeTensors implements AutoCloseable {
      * written in the map's order; the header is padded with spaces to a multiple of 8 bytes as the reference
      * implementation does, and carries {@code __metadata__} ({@code "format": "pt"} plus the given entries).
      *
+     * <p>Non-finite weights are never saved: when a floating-point tensor holds NaN or an infinity nothing is
+     * written (checked first, with one sum per tensor and a single copy to Java).
+     *
      * @param file the target file (overwritten)
      * @param tensors name to tensor (float32, float64 or integer types)
      * @param metadata extra metadata entries
+     * @throws NonFiniteTensorException when a tensor holds NaN or an infinity; the file is then not touched
      * @throws IOException on write failure
      */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata)
             throws IOException {
+        String bad = TensorOps.firstNonFinite(tensors);
+        if (bad != null) {
+            throw new NonFiniteTensorException(file, bad, "tensor '" + bad
+                    + "' holds NaN or infinity; refusing to write non-finite weights");
+        }
         ObjectNode header = Json.MAPPER.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         meta.put("format", "pt");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.rlhf4j.core.io.AtomicReads;
 
 /**
  * A causal language model: token ids in, hidden states and next-token logits out.
@@ -21,20 +22,27 @@ public interface CausalLm extends AutoCloseable {
      * {@code config.json} is read with {@link ModelConfig#read}, and its {@code model_type} picks the implementation
      * ({@code gpt2} gives {@link Gpt2}, {@code gpt_neox} gives {@link GptNeoX}).
      *
+     * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
+     * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
+     *
      * @param dir the directory
      * @param parent the parent manager (device)
      * @return the model
+     * @throws org.rlhf4j.core.io.NonFiniteTensorException when a weight holds NaN or infinity (names file and
+     *     tensor)
      * @throws IOException when a file is missing or inconsistent, or the architecture is not supported; the message
      *     names the file and the field or tensor
      */
     static CausalLm load(Path dir, NDManager parent) throws IOException {
-        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-        if (config instanceof Gpt2Config c) {
-            return Gpt2.load(dir, c, parent);
-        } else if (config instanceof GptNeoXConfig c) {
-            return GptNeoX.load(dir, c, parent);
-        }
-        throw new AssertionError("unhandled ModelConfig " + config.getClass());
+        return AtomicReads.read(dir, d -> {
+            ModelConfig config = ModelConfig.read(d.resolve("config.json"));
+            if (config instanceof Gpt2Config c) {
+                return Gpt2.load(d, c, parent);
+            } else if (config instanceof GptNeoXConfig c) {
+                return GptNeoX.load(d, c, parent);
+            }
+            throw new AssertionError("unhandled ModelConfig " + config.getClass());
+        });
     }
 
     /**

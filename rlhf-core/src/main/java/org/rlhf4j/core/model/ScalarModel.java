@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.SafeTensors;
 import org.slf4j.Logger;
@@ -125,13 +126,22 @@ public final class ScalarModel implements AutoCloseable {
      * fresh head from {@code headSeed}, logged; a missing {@code score.bias} (plain HF classification checkpoints
      * have none) starts at 0. {@code config.json} may describe any supported architecture ({@link ModelConfig#read}).
      *
+     * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
+     * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
+     *
      * @param dir the directory
      * @param parent the parent manager
      * @param headSeed seed for a missing head
      * @return the model
+     * @throws org.rlhf4j.core.io.NonFiniteTensorException when a weight holds NaN or infinity (names file and
+     *     tensor)
      * @throws IOException when a file is missing or inconsistent
      */
     public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
+        return AtomicReads.read(dir, d -> loadFrom(d, parent, headSeed));
+    }
+
+    private static ScalarModel loadFrom(Path dir, NDManager parent, long headSeed) throws IOException {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         Weights w = new Weights(parent);
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {

@@ -1,8 +1,14 @@
 package org.rlhf4j.core.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Pure static tensor functions. Masks are 0/1 arrays of the same shape as the values they mask; a masked-out
@@ -238,5 +244,50 @@ public final class TensorOps {
     public static NDArray where(NDArray mask, NDArray values) {
         NDArray cond = mask.toType(DataType.BOOLEAN, false);
         return values.getNDArrayInternal().where(cond, values.zerosLike());
+    }
+
+    /**
+     * Returns the name of the first floating-point tensor that holds a NaN or an infinity, or null when all are
+     * finite. Integer and empty tensors are skipped; the arrays are only read.
+     *
+     * <p>Cost: one sum per tensor (a NaN or an infinity makes the sum non-finite), stacked into one vector that is
+     * copied to Java once, so there is a single device synchronisation however many tensors there are. Only a tensor
+     * whose sum is not finite is looked at again, with a max and a min (NaN propagates through both, +∞ shows in the
+     * max, −∞ in the min), so huge but finite values whose sum overflows are never reported.
+     *
+     * @param tensors name to tensor, in the order to report
+     * @return the first non-finite tensor's name, or null
+     */
+    public static String firstNonFinite(Map<String, NDArray> tensors) {
+        List<String> names = new ArrayList<>();
+        List<NDArray> arrays = new ArrayList<>();
+        try (NDScope scope = new NDScope()) {
+            NDList sums = new NDList();
+            for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+                NDArray a = e.getValue();
+                if (!a.getDataType().isFloating() || a.getShape().size() == 0) {
+                    continue;
+                }
+                names.add(e.getKey());
+                arrays.add(a);
+                // 0-d sums widened to float64 (exact), so tensors of any float type stack together
+                sums.add(a.sum().toType(DataType.FLOAT64, false));
+            }
+            if (names.isEmpty()) {
+                return null;
+            }
+            double[] v = NDArrays.stack(sums).toDoubleArray();
+            for (int i = 0; i < names.size(); i++) {
+                if (!Double.isFinite(v[i]) && !allFinite(arrays.get(i))) {
+                    return names.get(i);
+                }
+            }
+            return null;
+        }
+    }
+
+    private static boolean allFinite(NDArray a) {
+        return Double.isFinite(a.max().toType(DataType.FLOAT64, false).getDouble())
+                && Double.isFinite(a.min().toType(DataType.FLOAT64, false).getDouble());
     }
 }

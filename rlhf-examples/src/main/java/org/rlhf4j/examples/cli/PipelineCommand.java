@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
-import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.io.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -236,7 +236,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         Path dir = out.resolve(stage.name());
         Path summaryFile = dir.resolve("summary.json");
         if (force) {
-            AtomicDirectory.deleteTree(dir);
+            new RunDir(dir).delete();
         } else if (Files.exists(summaryFile)) {
             err.println("pipeline: " + stage.name() + " already finished (" + summaryFile + "), skipped; --force re-runs it");
             return Json.MAPPER.readTree(Files.readString(summaryFile));

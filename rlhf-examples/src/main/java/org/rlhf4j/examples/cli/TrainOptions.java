@@ -3,7 +3,6 @@ package org.rlhf4j.examples.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.rlhf4j.algorithms.common.RunDir;
-import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Presets;
 import org.rlhf4j.datasets.task.TaskConfig;
@@ -95,7 +94,7 @@ public final class TrainOptions {
     }
 
     /**
-     * Returns the run directory, deleted first with {@code --force}.
+     * Returns the run directory, deleted first with {@code --force} (refused while another process owns the run).
      *
      * @param command the command name (default directory runs/NAME)
      * @return the run directory
@@ -104,7 +103,7 @@ public final class TrainOptions {
     public RunDir runDir(String command) throws IOException {
         Path dir = out != null ? out : Path.of("runs", command);
         if (force) {
-            AtomicDirectory.deleteTree(dir);
+            new RunDir(dir).delete();
         }
         return new RunDir(dir).create();
     }
