@@ -38,7 +38,7 @@ public final class Checkpoints {
      *
      * @param dir the checkpoint directory
      * @param into the live weights (same names and shapes)
-     * @param optimizer the live optimizer
+     * @param optimizer the live optimizer, or null to restore the weights only (a final model has no optimizer state)
      * @throws IOException when a file is missing or inconsistent
      */
     public static void restoreLm(Path dir, Weights into, AdamW optimizer) throws IOException {
@@ -46,7 +46,9 @@ public final class Checkpoints {
                 CausalLm saved = CausalLm.load(dir, m)) {
             into.copyFrom(saved.weights());
         }
-        optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        if (optimizer != null) {
+            optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        }
     }
 
     /**
@@ -54,7 +56,7 @@ public final class Checkpoints {
      *
      * @param dir the checkpoint directory
      * @param into the live weights
-     * @param optimizer the live optimizer
+     * @param optimizer the live optimizer, or null to restore the weights only
      * @throws IOException when a file is missing or inconsistent
      */
     public static void restoreScalar(Path dir, Weights into, AdamW optimizer) throws IOException {
@@ -62,6 +64,8 @@ public final class Checkpoints {
                 ScalarModel saved = ScalarModel.load(dir, m, 0)) {
             into.copyFrom(saved.weights());
         }
-        optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        if (optimizer != null) {
+            optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package org.rlhf4j.algorithms.common;
 
+import java.nio.file.Path;
 import org.rlhf4j.core.train.MetricsSink;
 
 /**
@@ -22,6 +23,10 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected String command;
     /** Stop after this many updates (0 = run to the end). */
     protected long stopAfter;
+    /** What to do with a run already in the run directory. */
+    protected ExistingRun existingRun = ExistingRun.CONTINUE_IF_SAME;
+    /** The model directory training starts from (lineage), or null. */
+    protected Path initialModel;
 
     /** Creates a builder. */
     protected TrainerBuilder() {}
@@ -97,6 +102,51 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     public B optStopAfter(long steps) {
         this.stopAfter = steps;
         return self();
+    }
+
+    /**
+     * Sets what to do when the run directory already holds a run (default {@link ExistingRun#CONTINUE_IF_SAME}:
+     * continue it when its saved configuration equals this one, else fail naming the fields that differ).
+     *
+     * @param mode the policy
+     * @return this
+     */
+    public B optExistingRun(ExistingRun mode) {
+        if (mode == null) {
+            throw new IllegalArgumentException("mode must not be null");
+        }
+        this.existingRun = mode;
+        return self();
+    }
+
+    /**
+     * Sets the model directory training starts from: recorded in the run config (a re-run from another model is a
+     * different run) and in provenance (lineage).
+     *
+     * @param dir the initial model directory, or null for none (from scratch)
+     * @return this
+     */
+    public B optInitialModel(Path dir) {
+        this.initialModel = dir;
+        return self();
+    }
+
+    /**
+     * Returns what to do with an existing run.
+     *
+     * @return the policy
+     */
+    public ExistingRun existingRun() {
+        return existingRun;
+    }
+
+    /**
+     * Returns the initial model directory, or null.
+     *
+     * @return the directory
+     */
+    public Path initialModel() {
+        return initialModel;
     }
 
     /**

@@ -163,4 +163,10 @@ public record DpoConfig(
         return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs,
                 evalEvery, checkpointEvery, precompute);
     }
+
+    // TEMPORARY shim until the builder-based configs land (issue 14)
+    public int evalSteps() { return evalEvery; }
+    public int saveSteps() { return checkpointEvery; }
+    public int saveTotalLimit() { return 2; }
+    public int loggingSteps() { return 1; }
 }

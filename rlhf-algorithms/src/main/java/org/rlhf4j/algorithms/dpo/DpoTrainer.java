@@ -6,34 +6,25 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.Checkpoints;
-import org.rlhf4j.algorithms.common.DataStream;
-import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
-import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
-import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
-import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
-import org.rlhf4j.core.train.MetricsSink;
 import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.slf4j.Logger;
@@ -196,12 +187,7 @@ public final class DpoTrainer {
     private final Tokenizer tokenizer;
     private final List<Encoded.Pair> train;
     private final List<Encoded.Pair> eval;
-    private final RunDir runDir;
-    private final MetricsSink metrics;
-    private final ProgressListener progress;
-    private final String dataId;
-    private final String command;
-    private final long stopAfter;
+    private final TrainerBuilder<?> common;
     private final int padId;
     private RefCache trainRef;
     private RefCache evalRef;
@@ -213,12 +199,7 @@ public final class DpoTrainer {
         this.tokenizer = b.tokenizer;
         this.train = List.copyOf(b.train);
         this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
-        this.runDir = b.runDir();
-        this.metrics = b.metricsOrNone();
-        this.progress = b.progressOrNone();
-        this.dataId = b.dataIdOrUnspecified();
-        this.command = b.command();
-        this.stopAfter = b.stopAfter();
+        this.common = b;
         this.padId = b.tokenizer.eosTokenId();
     }
 
@@ -268,90 +249,92 @@ public final class DpoTrainer {
     }
 
     /**
-     * Trains (resuming from the run directory's checkpoint when there is one).
-     * The run directory is owned for the whole run (its {@code model.lock}): a second trainer on it fails at once,
-     * and only this run recovers or replaces its checkpoint. A checkpoint is never written from non-finite weights.
+     * Trains in the shared {@link TrainingLoop} (resuming from the run directory's latest checkpoint when its saved
+     * configuration matches). The run directory is owned for the whole run (its {@code model.lock}): a second trainer
+     * on it fails at once. A checkpoint is never written from non-finite weights.
      *
      * @return what the run did
      * @throws org.rlhf4j.core.train.Updater.NonFiniteException when training diverges (the message names the update
      *     and the first non-finite parameter); the last checkpoint is left as it was
+     * @throws org.rlhf4j.algorithms.common.RunConfigMismatchException when the run directory holds a run with another
+     *     configuration (see {@link org.rlhf4j.algorithms.common.ExistingRun})
      * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run directory
      * @throws IOException when a checkpoint or log cannot be written or read
      */
     public Result train() throws IOException {
-        try (AtomicDirectory.Lock owner = runDir == null ? null : runDir.lock()) {
-            return trainOwned();
-        }
-    }
-
-    private Result trainOwned() throws IOException {
         long total = config.totalSteps(train.size());
         reference.weights().setRequiresGradient(false);
         if (config.precomputeReferenceLogprobs()) {
             precomputeReference();
         }
         policy.weights().setRequiresGradient(true);
-        AdamW optimizer = config.optimizer().newOptimizer(policy.weights());
-        try {
+        try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             Updater updater = config.optimizer().newUpdater("policy", optimizer, total);
-            long start = 0;
-            if (runDir != null && runDir.hasCheckpoint()) {
-                TrainerState st = Checkpoints.state(runDir.model(), ALGORITHM);
-                if (st.seed() != config.seed()) {
-                    throw new IllegalArgumentException("checkpoint " + runDir.model() + " was trained with seed "
-                            + st.seed() + " but the config says " + config.seed());
-                }
-                Checkpoints.restoreLm(runDir.model(), policy.weights(), optimizer);
-                start = st.step();
-                LOG.info("resuming DPO from {} at step {}/{}", runDir.model(), start, total);
-            }
-            MetricsSink sink = metrics;
-            if (runDir != null) {
-                runDir.create();
-                sink = MetricsSink.tee(metrics, new MetricsSink.Jsonl(runDir.metrics(), start == 0 ? -1 : start));
-            }
-            DataStream stream = new DataStream(train.size(), config.seed());
-            List<Double> losses = new ArrayList<>();
             List<Evaluation> evals = new ArrayList<>();
-            long end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
-            try {
-                for (long step = start; step < end; step++) {
-                    // 1. the step's pairs
-                    int[] idx = stream.indices(step, config.batchSize());
-                    // 2. forward/backward over micro-batches (chosen and rejected in one forward), Σ ℓ / B
-                    Sums s = accumulateGradients(idx);
-                    double loss = s.loss / s.n;
-                    // 3. clip, guard, schedule, AdamW
-                    Updater.Result u = updater.step(policy.weights(), loss);
-                    losses.add(loss);
-                    // 4. log, evaluate, checkpoint
-                    long done = step + 1;
-                    Map<String, Double> row = pairMetrics(s);
-                    row.put("train/grad_norm", u.gradNorm());
-                    row.put("train/lr", u.lr());
-                    row.put("train/epoch", stream.epoch(done, config.batchSize()));
-                    boolean last = done == total;
-                    if (((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) && !eval.isEmpty()) {
-                        Evaluation e = evaluate(done);
-                        evals.add(e);
-                        row.putAll(e.metrics());
-                        writeEvaluation(e);
-                    }
-                    sink.log(done, row);
-                    progress.onStep(ALGORITHM, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
-                        saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
-                    }
-                }
-            } finally {
-                if (runDir != null) {
-                    sink.close();
-                }
-            }
-            return new Result(start, end, List.copyOf(losses), List.copyOf(evals));
+            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), train.size(),
+                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Outcome o = new TrainingLoop(ALGORITHM, config.seed(), config, schedule,
+                    new Trainee(optimizer, updater, evals), common).run();
+            List<Double> losses = o.rows().stream().map(r -> r.get("loss")).toList();
+            return new Result(o.startStep(), o.steps(), losses, List.copyOf(evals));
         } finally {
             policy.weights().setRequiresGradient(false);
-            optimizer.close();
+        }
+    }
+
+    /** One DPO update and its evaluation, for the {@link TrainingLoop}. */
+    private final class Trainee implements TrainingLoop.Trainee {
+        private final AdamW optimizer;
+        private final Updater updater;
+        private final List<Evaluation> evals;
+
+        Trainee(AdamW optimizer, Updater updater, List<Evaluation> evals) {
+            this.optimizer = optimizer;
+            this.updater = updater;
+            this.evals = evals;
+        }
+
+        @Override
+        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
+            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
+        }
+
+        @Override
+        public Map<String, Double> step(TrainingLoop.Step step) {
+            // 1. the step's pairs (the loop's seeded data stream)
+            int[] idx = step.indices();
+            // 2. forward/backward over micro-batches (chosen and rejected in one forward), Σ ℓ / B
+            Sums s = accumulateGradients(idx);
+            double loss = s.loss / s.n;
+            // 3. clip, guard, schedule, AdamW
+            Updater.Result u = updater.step(policy.weights(), loss);
+            // 4. metrics (the loop logs, evaluates and checkpoints on schedule)
+            Map<String, Double> row = pairMetrics(s);
+            row.put("train/grad_norm", u.gradNorm());
+            row.put("train/lr", u.lr());
+            row.put("train/epoch", step.epoch());
+            row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+            return row;
+        }
+
+        @Override
+        public Map<String, Double> evaluate(long done, TrainingLoop.Logs logs) throws IOException {
+            if (eval.isEmpty()) {
+                return Map.of();
+            }
+            Evaluation e = DpoTrainer.this.evaluate(done);
+            evals.add(e);
+            logs.eval(e);
+            return e.metrics();
+        }
+
+        @Override
+        public void save(Path dir, boolean withOptimizer) throws IOException {
+            policy.save(dir);
+            tokenizer.save(dir);
+            if (withOptimizer) {
+                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+            }
         }
     }
 
@@ -555,28 +538,6 @@ public final class DpoTrainer {
             f[i] = (float) v[i];
         }
         return f;
-    }
-
-    private void writeEvaluation(Evaluation e) throws IOException {
-        if (runDir == null) {
-            return;
-        }
-        runDir.create();
-        try (BufferedWriter w = Files.newBufferedWriter(runDir.eval(), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            w.write(Json.compact(e));
-            w.newLine();
-        }
-    }
-
-    private void saveCheckpoint(long step, double epoch, AdamW optimizer) throws IOException {
-        if (runDir == null) {
-            return;
-        }
-        TrainerState st = new TrainerState(ALGORITHM, step, (long) Math.floor(epoch), config.seed(),
-                step * config.batchSize(), Map.of());
-        Checkpoint.save(runDir.model(), policy, tokenizer, st, optimizer,
-                Provenance.capture(ALGORITHM, config.seed(), dataId, config, command));
     }
 
     /** Builder of {@link DpoTrainer}: {@code setX} for required values, {@code optX} for optional ones. */

@@ -154,4 +154,10 @@ public record PpoConfig(
                 responseLength, temperature, beta, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma, lambda,
                 clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
     }
+
+    // TEMPORARY shim until the builder-based configs land (issue 14)
+    public int evalSteps() { return evalEvery; }
+    public int saveSteps() { return checkpointEvery; }
+    public int saveTotalLimit() { return 2; }
+    public int loggingSteps() { return 1; }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +18,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.DataStream;
-import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
-import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
-import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
@@ -36,7 +34,6 @@ import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
-import org.rlhf4j.core.train.MetricsSink;
 import org.rlhf4j.core.train.Seeds;
 import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
@@ -72,6 +69,9 @@ public final class PpoTrainer {
     static final long RESET_STREAM = 102;
     static final long MINIBATCH_STREAM = 103;
     static final long EVAL_STREAM = 104;
+
+    /** The critic's sub-directory in checkpoints. */
+    public static final String CRITIC_DIR = "critic";
 
     /**
      * An evaluation from the prompt (no resets).
@@ -120,13 +120,8 @@ public final class PpoTrainer {
     private final List<Encoded.PromptOnly> prompts;
     private final List<Encoded.PromptOnly> evalPrompts;
     private final ResetStrategy reset;
-    private final RunDir runDir;
-    private final MetricsSink metrics;
-    private final ProgressListener progress;
-    private final String dataId;
-    private final String command;
+    private final TrainerBuilder<?> common;
     private final Object provenanceConfig;
-    private final long stopAfter;
     private double beta;
 
     private PpoTrainer(Builder b) {
@@ -140,13 +135,8 @@ public final class PpoTrainer {
         this.prompts = List.copyOf(b.prompts);
         this.evalPrompts = b.evalPrompts == null ? List.of() : List.copyOf(b.evalPrompts);
         this.reset = b.reset == null ? ResetStrategy.NONE : b.reset;
-        this.runDir = b.runDir();
-        this.metrics = b.metricsOrNone();
-        this.progress = b.progressOrNone();
-        this.dataId = b.dataIdOrUnspecified();
-        this.command = b.command();
+        this.common = b;
         this.provenanceConfig = b.provenanceConfig == null ? b.config : b.provenanceConfig;
-        this.stopAfter = b.stopAfter();
         this.beta = b.config.klCoef();
     }
 
@@ -160,86 +150,99 @@ public final class PpoTrainer {
     }
 
     /**
-     * Trains (resuming from the run directory's checkpoint when there is one).
-     * The run directory is owned for the whole run (its {@code model.lock}): a second trainer on it fails at once,
-     * and only this run recovers or replaces its checkpoint. A checkpoint is never written from non-finite weights.
+     * Trains in the shared {@link TrainingLoop} (resuming from the run directory's latest checkpoint when its saved
+     * configuration matches). The run directory is owned for the whole run (its {@code model.lock}): a second trainer
+     * on it fails at once. A checkpoint is never written from non-finite weights.
      *
      * @return what the run did
      * @throws org.rlhf4j.core.train.Updater.NonFiniteException when training diverges (the message names the update
      *     and the first non-finite parameter); the last checkpoint is left as it was
+     * @throws org.rlhf4j.algorithms.common.RunConfigMismatchException when the run directory holds a run with another
+     *     configuration (see {@link org.rlhf4j.algorithms.common.ExistingRun})
      * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run directory
      * @throws IOException when a checkpoint or log cannot be written or read
      */
     public Result train() throws IOException {
-        try (AtomicDirectory.Lock owner = runDir == null ? null : runDir.lock()) {
-            return trainOwned();
-        }
-    }
-
-    private Result trainOwned() throws IOException {
         long total = config.numUpdates();
         long optimizerSteps = total * config.ppoEpochs() * config.numMiniBatches();
         policy.weights().setRequiresGradient(true);
         critic.weights().setRequiresGradient(true);
-        AdamW policyOpt = config.optimizer().newOptimizer(policy.weights());
-        AdamW criticOpt = config.optimizer().newOptimizer(critic.weights());
-        try {
+        try (AdamW policyOpt = config.optimizer().newOptimizer(policy.weights());
+                AdamW criticOpt = config.optimizer().newOptimizer(critic.weights())) {
             Updater policyUpdater = config.optimizer().newUpdater("policy", policyOpt, optimizerSteps);
             Updater criticUpdater = config.optimizer().newUpdater("critic", criticOpt, optimizerSteps);
-            long start = 0;
-            if (runDir != null && runDir.hasCheckpoint()) {
-                TrainerState st = Checkpoints.state(runDir.model(), algorithm);
-                if (st.seed() != config.seed()) {
-                    throw new IllegalArgumentException("checkpoint " + runDir.model() + " was trained with seed "
-                            + st.seed() + " but the config says " + config.seed());
-                }
-                Checkpoints.restoreLm(runDir.model(), policy.weights(), policyOpt);
-                Checkpoints.restoreScalar(runDir.model().resolve("critic"), critic.weights(), criticOpt);
-                beta = st.extra().get("kl_coef").asDouble();
-                start = st.step();
-                LOG.info("resuming {} from {} at update {}/{}", algorithm, runDir.model(), start, total);
-            }
-            MetricsSink sink = metrics;
-            if (runDir != null) {
-                runDir.create();
-                sink = MetricsSink.tee(metrics, new MetricsSink.Jsonl(runDir.metrics(), start == 0 ? -1 : start));
-            }
-            DataStream stream = new DataStream(prompts.size(), config.seed());
-            List<Map<String, Double>> history = new ArrayList<>();
-            List<Evaluation> evals = new ArrayList<>();
-            long end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
-            try {
-                for (long u = start; u < end; u++) {
-                    Map<String, Double> row = update(u, stream, policyUpdater, criticUpdater);
-                    long done = u + 1;
-                    if (((config.evalEvery() > 0 && done % config.evalEvery() == 0) || done == total)
-                            && !evalPrompts.isEmpty()) {
-                        Evaluation e = evaluate(evalPrompts, done);
-                        evals.add(e);
-                        row.put("eval/score", e.score());
-                        row.put("eval/kl", e.kl());
-                        row.put("eval/length", e.length());
-                        row.put("eval/eos_fraction", e.eosFraction());
-                    }
-                    history.add(row);
-                    sink.log(done, row);
-                    progress.onStep(algorithm, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || done == total
-                            || done == end) {
-                        saveCheckpoint(done, policyOpt, criticOpt);
-                    }
-                }
-            } finally {
-                if (runDir != null) {
-                    sink.close();
-                }
-            }
-            return new Result(start, end, List.copyOf(history), List.copyOf(evals), beta);
+            Trainee trainee = new Trainee(policyOpt, criticOpt, policyUpdater, criticUpdater);
+            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), prompts.size(),
+                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Outcome o = new TrainingLoop(algorithm, config.seed(), provenanceConfig, schedule, trainee,
+                    common).run();
+            return new Result(o.startStep(), o.steps(), o.rows(), List.copyOf(trainee.evals), beta);
         } finally {
             policy.weights().setRequiresGradient(false);
             critic.weights().setRequiresGradient(false);
-            policyOpt.close();
-            criticOpt.close();
+        }
+    }
+
+    /** One PPO update (steps 1–8) and its evaluation, for the {@link TrainingLoop}. */
+    private final class Trainee implements TrainingLoop.Trainee {
+        private final AdamW policyOpt;
+        private final AdamW criticOpt;
+        private final Updater policyUpdater;
+        private final Updater criticUpdater;
+        private final DataStream stream = new DataStream(prompts.size(), config.seed());
+        private final List<Evaluation> evals = new ArrayList<>();
+
+        Trainee(AdamW policyOpt, AdamW criticOpt, Updater policyUpdater, Updater criticUpdater) {
+            this.policyOpt = policyOpt;
+            this.criticOpt = criticOpt;
+            this.policyUpdater = policyUpdater;
+            this.criticUpdater = criticUpdater;
+        }
+
+        @Override
+        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
+            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? policyOpt : null);
+            Checkpoints.restoreScalar(dir.resolve(CRITIC_DIR), critic.weights(), withOptimizer ? criticOpt : null);
+            beta = state.extra().get("kl_coef").asDouble();
+        }
+
+        @Override
+        public Map<String, Double> step(TrainingLoop.Step step) {
+            return update(step.step(), stream, policyUpdater, criticUpdater);
+        }
+
+        @Override
+        public Map<String, Double> evaluate(long done, TrainingLoop.Logs logs) throws IOException {
+            if (evalPrompts.isEmpty()) {
+                return Map.of();
+            }
+            Evaluation e = PpoTrainer.this.evaluate(evalPrompts, done);
+            evals.add(e);
+            logs.eval(e);
+            Map<String, Double> row = new LinkedHashMap<>();
+            row.put("eval/score", e.score());
+            row.put("eval/kl", e.kl());
+            row.put("eval/length", e.length());
+            row.put("eval/eos_fraction", e.eosFraction());
+            return row;
+        }
+
+        @Override
+        public void save(Path dir, boolean withOptimizer) throws IOException {
+            policy.save(dir);
+            tokenizer.save(dir);
+            Path c = Files.createDirectories(dir.resolve(CRITIC_DIR));
+            critic.save(c);
+            tokenizer.save(c);
+            if (withOptimizer) {
+                policyOpt.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+                criticOpt.save(c.resolve(Checkpoint.OPTIMIZER_FILE));
+            }
+        }
+
+        @Override
+        public Map<String, JsonNode> extraState() {
+            return Map.of("kl_coef", Json.MAPPER.valueToTree(beta));
         }
     }
 
@@ -579,26 +582,6 @@ public final class PpoTrainer {
             }
             return out;
         }
-    }
-
-    private void saveCheckpoint(long step, AdamW policyOpt, AdamW criticOpt) throws IOException {
-        if (runDir == null) {
-            return;
-        }
-        TrainerState st = new TrainerState(algorithm, step, 0, config.seed(), step * config.batchSize(),
-                Map.of("kl_coef", Json.MAPPER.valueToTree(beta)));
-        Provenance prov = Provenance.capture(algorithm, config.seed(), dataId, provenanceConfig, command);
-        AtomicDirectory.write(runDir.model(), dir -> {
-            policy.save(dir);
-            tokenizer.save(dir);
-            st.write(dir);
-            policyOpt.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
-            prov.write(dir);
-            Path c = Files.createDirectories(dir.resolve("critic"));
-            critic.save(c);
-            tokenizer.save(c);
-            criticOpt.save(c.resolve(Checkpoint.OPTIMIZER_FILE));
-        });
     }
 
     private static int[] permutation(int n, long seed) {

@@ -70,4 +70,10 @@ public record RewardConfig(
     public long totalSteps(int pairs) {
         return Math.max(1, (long) Math.ceil(epochs * pairs / batchSize));
     }
+
+    // TEMPORARY shim until the builder-based configs land (issue 14)
+    public int evalSteps() { return evalEvery; }
+    public int saveSteps() { return checkpointEvery; }
+    public int saveTotalLimit() { return 2; }
+    public int loggingSteps() { return 1; }
 }

@@ -6,31 +6,24 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
-import java.io.BufferedWriter;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.Checkpoints;
-import org.rlhf4j.algorithms.common.DataStream;
-import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.ResponseBatch;
-import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
-import org.rlhf4j.core.checkpoint.AtomicDirectory;
+import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
-import org.rlhf4j.core.train.MetricsSink;
 import org.rlhf4j.core.train.Updater;
 import org.rlhf4j.datasets.task.Encoded;
 import org.slf4j.Logger;
@@ -97,12 +90,7 @@ public final class RewardTrainer {
     private final double[] margins;
     private final Map<String, List<Encoded.Pair>> evalSets;
     private final List<Encoded.Sft> references;
-    private final RunDir runDir;
-    private final MetricsSink metrics;
-    private final ProgressListener progress;
-    private final String dataId;
-    private final String command;
-    private final long stopAfter;
+    private final TrainerBuilder<?> common;
 
     private RewardTrainer(Builder b) {
         this.config = b.config;
@@ -112,12 +100,7 @@ public final class RewardTrainer {
         this.margins = b.margins == null ? null : b.margins.clone();
         this.evalSets = b.evalSets == null ? Map.of() : new LinkedHashMap<>(b.evalSets);
         this.references = b.references == null ? List.of() : List.copyOf(b.references);
-        this.runDir = b.runDir();
-        this.metrics = b.metricsOrNone();
-        this.progress = b.progressOrNone();
-        this.dataId = b.dataIdOrUnspecified();
-        this.command = b.command();
-        this.stopAfter = b.stopAfter();
+        this.common = b;
     }
 
     /**
@@ -130,105 +113,122 @@ public final class RewardTrainer {
     }
 
     /**
-     * Trains (resuming from the run directory's checkpoint when there is one), then normalises.
-     * The run directory is owned for the whole run (its {@code model.lock}): a second trainer on it fails at once,
-     * and only this run recovers or replaces its checkpoint. A checkpoint is never written from non-finite weights.
+     * Trains in the shared {@link TrainingLoop} (resuming from the run directory's latest checkpoint when its saved
+     * configuration matches), then normalises. The run directory is owned for the whole run (its {@code model.lock}):
+     * a second trainer on it fails at once. A checkpoint is never written from non-finite weights.
      *
      * @return what the run did
      * @throws org.rlhf4j.core.train.Updater.NonFiniteException when training diverges (the message names the update
      *     and the first non-finite parameter); the last checkpoint is left as it was
+     * @throws org.rlhf4j.algorithms.common.RunConfigMismatchException when the run directory holds a run with another
+     *     configuration (see {@link org.rlhf4j.algorithms.common.ExistingRun})
      * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the run directory
      * @throws IOException when a checkpoint or log cannot be written or read
      */
     public Result train() throws IOException {
-        try (AtomicDirectory.Lock owner = runDir == null ? null : runDir.lock()) {
-            return trainOwned();
+        long total = config.totalSteps(train.size());
+        model.weights().setRequiresGradient(true);
+        try (AdamW optimizer = config.optimizer().newOptimizer(model.weights())) {
+            Updater updater = config.optimizer().newUpdater("reward model", optimizer, total);
+            Trainee trainee = new Trainee(optimizer, updater);
+            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), train.size(),
+                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Outcome o = new TrainingLoop(ALGORITHM, config.seed(), config, schedule, trainee, common)
+                    .run();
+            List<Double> losses = o.rows().stream().map(r -> r.get("train/loss")).toList();
+            List<Double> accs = o.rows().stream().map(r -> r.get("train/accuracy")).toList();
+            return new Result(o.startStep(), o.steps(), losses, accs, List.copyOf(trainee.evals), trainee.norm);
+        } finally {
+            model.weights().setRequiresGradient(false);
         }
     }
 
-    private Result trainOwned() throws IOException {
-        long total = config.totalSteps(train.size());
-        model.weights().setRequiresGradient(true);
-        AdamW optimizer = config.optimizer().newOptimizer(model.weights());
-        try {
-            Updater updater = config.optimizer().newUpdater("reward model", optimizer, total);
-            long start = 0;
-            if (runDir != null && runDir.hasCheckpoint()) {
-                TrainerState st = Checkpoints.state(runDir.model(), ALGORITHM);
-                if (st.seed() != config.seed()) {
-                    throw new IllegalArgumentException("checkpoint " + runDir.model() + " was trained with seed "
-                            + st.seed() + " but the config says " + config.seed());
-                }
-                Checkpoints.restoreScalar(runDir.model(), model.weights(), optimizer);
-                start = st.step();
-                LOG.info("resuming reward training from {} at step {}/{}", runDir.model(), start, total);
+    /** One reward-model update, its evaluation and the final normalisation, for the {@link TrainingLoop}. */
+    private final class Trainee implements TrainingLoop.Trainee {
+        private final AdamW optimizer;
+        private final Updater updater;
+        private final List<Evaluation> evals = new ArrayList<>();
+        private Normalization norm;
+        private TrainingLoop.Logs logs;
+
+        Trainee(AdamW optimizer, Updater updater) {
+            this.optimizer = optimizer;
+            this.updater = updater;
+        }
+
+        @Override
+        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
+            Checkpoints.restoreScalar(dir, model.weights(), withOptimizer ? optimizer : null);
+        }
+
+        @Override
+        public Map<String, Double> step(TrainingLoop.Step step) {
+            // 1. the step's pairs (the loop's seeded data stream)
+            // 2. forward/backward over micro-batches: chosen and rejected in one forward
+            BatchStats s = accumulateGradients(step.indices());
+            // 3. clip, guard, schedule, AdamW
+            Updater.Result u = updater.step(model.weights(), s.loss());
+            // 4. metrics (the loop logs, evaluates and checkpoints on schedule)
+            Map<String, Double> row = new LinkedHashMap<>();
+            row.put("train/loss", s.loss());
+            row.put("train/accuracy", s.accuracy());
+            row.put("train/margin", s.margin());
+            row.put("train/chosen_reward", s.chosen());
+            row.put("train/rejected_reward", s.rejected());
+            row.put("train/grad_norm", u.gradNorm());
+            row.put("train/lr", u.lr());
+            row.put("train/epoch", step.epoch());
+            row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+            return row;
+        }
+
+        @Override
+        public Map<String, Double> evaluate(long done, TrainingLoop.Logs logs) throws IOException {
+            this.logs = logs;
+            Map<String, Double> row = new LinkedHashMap<>();
+            for (Evaluation e : evaluateAll(done)) {
+                evals.add(e);
+                logs.eval(e);
+                row.put("eval/" + e.set() + "/accuracy", e.accuracy());
+                row.put("eval/" + e.set() + "/loss", e.loss());
+                row.put("eval/" + e.set() + "/margin", e.margin());
             }
-            MetricsSink sink = metrics;
-            if (runDir != null) {
-                runDir.create();
-                sink = MetricsSink.tee(metrics, new MetricsSink.Jsonl(runDir.metrics(), start == 0 ? -1 : start));
-            }
-            DataStream stream = new DataStream(train.size(), config.seed());
-            List<Double> losses = new ArrayList<>();
-            List<Double> accs = new ArrayList<>();
-            List<Evaluation> evals = new ArrayList<>();
-            long end = stopAfter > 0 ? Math.min(total, stopAfter) : total;
-            Normalization norm = null;
-            try {
-                for (long step = start; step < end; step++) {
-                    // 1. the step's pairs
-                    int[] idx = stream.indices(step, config.batchSize());
-                    // 2. forward/backward over micro-batches: chosen and rejected in one forward
-                    BatchStats s = accumulateGradients(idx);
-                    // 3. clip, guard, schedule, AdamW
-                    Updater.Result u = updater.step(model.weights(), s.loss());
-                    losses.add(s.loss());
-                    accs.add(s.accuracy());
-                    // 4. log, evaluate, checkpoint
-                    long done = step + 1;
-                    Map<String, Double> row = new LinkedHashMap<>();
-                    row.put("train/loss", s.loss());
-                    row.put("train/accuracy", s.accuracy());
-                    row.put("train/margin", s.margin());
-                    row.put("train/chosen_reward", s.chosen());
-                    row.put("train/rejected_reward", s.rejected());
-                    row.put("train/grad_norm", u.gradNorm());
-                    row.put("train/lr", u.lr());
-                    row.put("train/epoch", stream.epoch(done, config.batchSize()));
-                    row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
-                    boolean last = done == total;
-                    if ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) {
-                        for (Evaluation e : evaluateAll(done)) {
-                            evals.add(e);
-                            row.put("eval/" + e.set() + "/accuracy", e.accuracy());
-                            row.put("eval/" + e.set() + "/loss", e.loss());
-                            row.put("eval/" + e.set() + "/margin", e.margin());
-                        }
+            return row;
+        }
+
+        @Override
+        public void finish(long done, Map<String, Double> row) {
+            // 5. after the last update: reference normalisation (N+ details), saved as the final model
+            if (config.normalizeOnReferences() && !references.isEmpty()) {
+                norm = normalize(references);
+                row.put("norm/mean_before", norm.meanBefore());
+                row.put("norm/bias", norm.bias());
+                row.put("norm/mean_after", norm.meanAfter());
+                if (logs != null) {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("step", done);
+                    r.put("normalization", norm);
+                    try {
+                        logs.eval(r);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
                     }
-                    if (last && config.normalizeOnReferences() && !references.isEmpty()) {
-                        norm = normalize(references);
-                        row.put("norm/mean_before", norm.meanBefore());
-                        row.put("norm/bias", norm.bias());
-                        row.put("norm/mean_after", norm.meanAfter());
-                    }
-                    sink.log(done, row);
-                    progress.onStep(ALGORITHM, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
-                        saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
-                    }
-                }
-            } finally {
-                if (runDir != null) {
-                    sink.close();
                 }
             }
-            if (runDir != null && !evals.isEmpty()) {
-                appendEvaluations(evals, norm);
+        }
+
+        @Override
+        public void save(Path dir, boolean withOptimizer) throws IOException {
+            model.save(dir);
+            tokenizer.save(dir);
+            if (withOptimizer) {
+                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
             }
-            return new Result(start, end, List.copyOf(losses), List.copyOf(accs), List.copyOf(evals), norm);
-        } finally {
-            model.weights().setRequiresGradient(false);
-            optimizer.close();
+        }
+
+        @Override
+        public Map<String, JsonNode> extraState() {
+            return Map.of("bias", Json.MAPPER.valueToTree(model.bias()));
         }
     }
 
@@ -393,30 +393,6 @@ public final class RewardTrainer {
             s += x;
         }
         return s / v.length;
-    }
-
-    private void appendEvaluations(List<Evaluation> evals, Normalization norm) throws IOException {
-        try (BufferedWriter w = Files.newBufferedWriter(runDir.eval(), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-            for (Evaluation e : evals) {
-                w.write(Json.compact(e));
-                w.newLine();
-            }
-            if (norm != null) {
-                w.write(Json.compact(Map.of("normalization", norm)));
-                w.newLine();
-            }
-        }
-    }
-
-    private void saveCheckpoint(long step, double epoch, AdamW optimizer) throws IOException {
-        if (runDir == null) {
-            return;
-        }
-        TrainerState st = new TrainerState(ALGORITHM, step, (long) Math.floor(epoch), config.seed(),
-                step * config.batchSize(), Map.of("bias", Json.MAPPER.valueToTree(model.bias())));
-        Checkpoint.save(runDir.model(), model::save, tokenizer, st, optimizer,
-                Provenance.capture(ALGORITHM, config.seed(), dataId, config, command));
     }
 
     /** Builder of {@link RewardTrainer}. */

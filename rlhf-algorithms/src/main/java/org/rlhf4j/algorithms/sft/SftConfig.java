@@ -96,4 +96,10 @@ public record SftConfig(
     public SftConfig withSeed(long s) {
         return new SftConfig(s, optimizer, batchSize, microBatchSize, epochs, evalEvery, checkpointEvery, numSamples, sampleMaxTokens);
     }
+
+    // TEMPORARY shim until the builder-based configs land (issue 14)
+    public int evalSteps() { return evalEvery; }
+    public int saveSteps() { return checkpointEvery; }
+    public int saveTotalLimit() { return 2; }
+    public int loggingSteps() { return 1; }
 }

@@ -168,7 +168,8 @@ class SftTrainerTest {
             resumed.addAll(SftTrainer.builder().setConfig(cfg).setPolicy(model).setTokenizer(tok).setTrainData(train)
                     .optRunDir(run).optStopAfter(3).build().train().trainLosses());
         }
-        assertThat(TrainerState.read(run.model()).step()).isEqualTo(3);
+        assertThat(TrainerState.read(run.checkpoint(3)).step()).isEqualTo(3);
+        assertThat(run.model()).doesNotExist(); // the final model only when the run is complete
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 model = Gpt2.random(TINY, m, 999)) { // different init: everything must come from the checkpoint
             SftTrainer.Result r = SftTrainer.builder().setConfig(cfg).setPolicy(model).setTokenizer(tok)
@@ -196,7 +197,10 @@ class SftTrainerTest {
             SftTrainer.builder().setConfig(config(4, 2, 0.5, 1e-3)).setPolicy(model).setTokenizer(tok)
                     .setTrainData(train).optRunDir(run).optStopAfter(2).build().train();
         }
-        Path good = TestData.copyTree(run.model(), dir.resolve("good"));
+        Path good = TestData.copyTree(run.checkpoint(2), dir.resolve("good"));
+        // a run directory from before run configs (only the seed is compared): the weight guard is what stops this
+        java.nio.file.Files.delete(run.runConfig());
+
         // resuming with a huge learning rate: the first update makes the weights non-finite
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 model = Gpt2.random(TINY, m, 21)) {
@@ -206,7 +210,8 @@ class SftTrainerTest {
                     .hasMessageContaining("training diverged: policy parameter 'transformer.")
                     .hasMessageContaining("after update 3");
         }
-        TestData.assertSameFiles(good, run.model());
+        TestData.assertSameFiles(good, run.checkpoint(2));
+        assertThat(run.model()).doesNotExist();
         TestData.assertNoSaveLeftovers(run.root());
         // from scratch: no checkpoint at all
         RunDir fresh = new RunDir(dir.resolve("fresh"));

@@ -4,16 +4,14 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.JsonlFiles;
 
 /**
  * Receives one map of named scalar metrics per step. Metric names are stable identifiers (e.g.
@@ -105,8 +103,10 @@ public interface MetricsSink extends AutoCloseable {
     }
 
     /**
-     * Writes one JSON object per line: {@code {"step": s, "name": value, ...}}. Opened for a resumed run, it first
-     * drops the lines of steps after the resume point, so the file always describes exactly one trajectory.
+     * Writes one JSON object per line: {@code {"step": s, "name": value, ...}}, flushed per line (append-only).
+     * Opened for a resumed run, it first cuts the file back to the resume point with
+     * {@link org.rlhf4j.core.io.JsonlFiles#truncateToStep} (atomic replace; a torn last line is cut with a warning), so
+     * the file always describes exactly one trajectory.
      */
     final class Jsonl implements MetricsSink {
         private final BufferedWriter out;
@@ -116,24 +116,11 @@ public interface MetricsSink extends AutoCloseable {
          *
          * @param file the file
          * @param resumeStep keep only lines with step &lt;= this; a negative value starts a fresh file
-         * @throws IOException on failure
+         * @throws IOException on failure, or when a line before the last is malformed (named by file and line)
          */
         public Jsonl(Path file, long resumeStep) throws IOException {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            if (resumeStep < 0 || !Files.exists(file)) {
-                out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-            } else {
-                List<String> kept = new ArrayList<>();
-                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                    if (!line.isBlank() && Json.MAPPER.readTree(line).path("step").asLong() <= resumeStep) {
-                        kept.add(line);
-                    }
-                }
-                Files.write(file, kept, StandardCharsets.UTF_8);
-                out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-            }
+            JsonlFiles.truncateToStep(file, resumeStep);
+            out = JsonlFiles.append(file);
         }
 
         @Override

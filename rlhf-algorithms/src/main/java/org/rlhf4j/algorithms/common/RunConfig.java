@@ -1,0 +1,165 @@
+package org.rlhf4j.algorithms.common;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.JsonlFiles;
+import org.rlhf4j.core.io.ModelFormatException;
+
+/**
+ * The effective configuration of a run, saved as {@code OUT/run_config.json} when the run starts. A later run into the
+ * same directory is compared with it field by field ({@link #differences}), so that re-running a stage with other
+ * settings can never silently continue (or overwrite) the old run.
+ *
+ * @param algorithm the trainer ({@code sft}, {@code reward}, {@code dpo}, {@code ppo}, {@code drpo})
+ * @param seed the run seed
+ * @param config the trainer configuration as JSON (the config record's fields)
+ * @param dataId identifier of the training data (sources with sha256)
+ * @param initialModel the model directory training started from, or null (from scratch, or not given)
+ */
+public record RunConfig(String algorithm, long seed, JsonNode config, String dataId, String initialModel) {
+
+    /** File name inside the run directory. */
+    public static final String FILE = "run_config.json";
+
+    /**
+     * Config fields that cannot change a run's trajectory (what it logs, evaluates and keeps on disk, not what it
+     * trains): with {@link ExistingRun#RESUME} only these may differ from the saved run.
+     */
+    public static final Set<String> TRAJECTORY_NEUTRAL = Set.of(
+            "config.evalSteps", "config.saveSteps", "config.saveTotalLimit", "config.loggingSteps",
+            "config.numSamples", "config.sampleMaxTokens", "config.ppo.evalSteps", "config.ppo.saveSteps",
+            "config.ppo.saveTotalLimit", "config.ppo.loggingSteps");
+
+    /** Validates. */
+    public RunConfig {
+        if (algorithm == null || algorithm.isBlank()) {
+            throw new IllegalArgumentException("algorithm must not be blank, got '" + algorithm + "'");
+        }
+        config = config == null ? NullNode.getInstance() : config;
+    }
+
+    /**
+     * Builds the run config of a trainer configuration object.
+     *
+     * @param algorithm the trainer
+     * @param seed the seed
+     * @param config the config record (serialised with Jackson)
+     * @param dataId the data id, or null
+     * @param initialModel the initial model directory, or null
+     * @return the run config
+     */
+    public static RunConfig of(String algorithm, long seed, Object config, String dataId, Path initialModel) {
+        return new RunConfig(algorithm, seed, Json.MAPPER.valueToTree(config), dataId,
+                initialModel == null ? null : initialModel.toAbsolutePath().normalize().toString());
+    }
+
+    /**
+     * One field whose value differs.
+     *
+     * @param field dotted path, e.g. {@code config.optimizer.learningRate}
+     * @param saved the saved run's value (JSON text; {@code absent} when missing)
+     * @param current this run's value
+     */
+    public record Difference(String field, String saved, String current) {
+
+        /**
+         * Returns whether the field cannot change the trajectory.
+         *
+         * @return true for {@link #TRAJECTORY_NEUTRAL} fields
+         */
+        public boolean trajectoryNeutral() {
+            return TRAJECTORY_NEUTRAL.contains(field);
+        }
+
+        @Override
+        public String toString() {
+            return field + " " + saved + " -> " + current;
+        }
+    }
+
+    /**
+     * Lists the fields whose values differ between a saved run config and this one, in field order.
+     *
+     * @param saved the saved run's config
+     * @return the differences (empty when equal)
+     */
+    public List<Difference> differences(RunConfig saved) {
+        List<Difference> out = new ArrayList<>();
+        diff("", Json.MAPPER.valueToTree(saved), Json.MAPPER.valueToTree(this), out);
+        return out;
+    }
+
+    private static void diff(String path, JsonNode a, JsonNode b, List<Difference> out) {
+        if (a != null && b != null && a.isObject() && b.isObject()) {
+            Set<String> names = new TreeSet<>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            // keep the current object's field order, then fields only the saved one has
+            List<String> ordered = new ArrayList<>();
+            for (Iterator<String> it = b.fieldNames(); it.hasNext();) {
+                ordered.add(it.next());
+            }
+            for (String n : names) {
+                if (!ordered.contains(n)) {
+                    ordered.add(n);
+                }
+            }
+            for (String n : ordered) {
+                diff(path.isEmpty() ? n : path + "." + n, a.get(n), b.get(n), out);
+            }
+            return;
+        }
+        boolean aMissing = a == null || a.isNull();
+        boolean bMissing = b == null || b.isNull();
+        if (aMissing && bMissing) {
+            return;
+        }
+        if (aMissing || bMissing || !equalValues(a, b)) {
+            out.add(new Difference(path, aMissing ? "absent" : a.toString(), bMissing ? "absent" : b.toString()));
+        }
+    }
+
+    private static boolean equalValues(JsonNode a, JsonNode b) {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue()) == 0;
+        }
+        return a.equals(b);
+    }
+
+    /**
+     * Writes {@code OUT/run_config.json} atomically.
+     *
+     * @param file the file
+     * @throws IOException on failure
+     */
+    public void write(Path file) throws IOException {
+        JsonlFiles.replace(file, List.of(Json.pretty(this)));
+    }
+
+    /**
+     * Reads a saved run config.
+     *
+     * @param file the file
+     * @return the config, or null when the file does not exist (a run directory from before run configs)
+     * @throws ModelFormatException when the file is malformed
+     */
+    public static RunConfig read(Path file) throws ModelFormatException {
+        try {
+            return Json.MAPPER.readValue(Files.readString(file), RunConfig.class);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ModelFormatException(file, "malformed: " + e.getMessage(), e);
+        }
+    }
+}
