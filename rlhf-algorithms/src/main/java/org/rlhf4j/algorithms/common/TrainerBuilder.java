@@ -21,6 +21,8 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected String dataId;
     /** Command line for provenance, or null. */
     protected String command;
+    /** Directory the trained model was loaded from, recorded as provenance lineage, or null. */
+    protected Path initialModel;
     /** Stop after this many updates (0 = run to the end). */
     protected long stopAfter;
     /** What to do with a run already in the run directory. */
@@ -90,6 +92,19 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
      */
     public B optCommand(String c) {
         this.command = c;
+        return self();
+    }
+
+    /**
+     * Sets the directory the model to train was loaded from. It is recorded as the lineage in the checkpoints'
+     * provenance ({@code Provenance.lineageOf}: that directory's own {@code provenance.json} nested whole, or the
+     * SHA-256 of its config and weight files); null records none (e.g. a model initialised from scratch).
+     *
+     * @param dir the initial model directory, or null
+     * @return this
+     */
+    public B optInitialModel(Path dir) {
+        this.initialModel = dir;
         return self();
     }
 
@@ -176,6 +191,15 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
      */
     public String command() {
         return command;
+    }
+
+    /**
+     * Returns the directory the model to train was loaded from (provenance lineage), or null.
+     *
+     * @return the initial model directory
+     */
+    public Path initialModel() {
+        return initialModel;
     }
 
     /**

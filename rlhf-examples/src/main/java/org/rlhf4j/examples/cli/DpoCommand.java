@@ -119,6 +119,7 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
                     .optProgress(new ConsoleProgress(err, "loss"))
                     .optDataId(ExampleData.dataId(train.data(), "comparisons"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .optInitialModel(init)
                     .build();
             DpoTrainer.Evaluation before = trainer.evaluate(0);
             DpoTrainer.Result r = trainer.train();

@@ -74,6 +74,7 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(ExampleData.dataId(train.data(), "prompts"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .optInitialModel(rl.model)
                     .build();
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();

@@ -55,6 +55,7 @@ public final class PpoCommand implements Callable<Integer>, ResultCommand {
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(ExampleData.dataId(train.data(), "prompts"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .optInitialModel(rl.model)
                     .build();
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();

@@ -105,6 +105,7 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
                     .optProgress(new ConsoleProgress(err, "train/loss"))
                     .optDataId(ExampleData.dataId(train.data(), "comparisons"))
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+                    .optInitialModel(init)
                     .build();
             RewardTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "reward");

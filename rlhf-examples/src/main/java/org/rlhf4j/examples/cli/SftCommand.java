@@ -73,6 +73,7 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
                     .optProgress(new ConsoleProgress(err, "train/loss"))
                     .optDataId(ExampleData.dataId(train.data(), "sft")).optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
+                    .optInitialModel(model)
                     .build();
             SftTrainer.Evaluation before = trainer.evaluate(0);
             SftTrainer.Result r = trainer.train();
