@@ -27,8 +27,6 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected long stopAfter;
     /** What to do with a run already in the run directory. */
     protected ExistingRun existingRun = ExistingRun.CONTINUE_IF_SAME;
-    /** The model directory training starts from (lineage), or null. */
-    protected Path initialModel;
 
     /** Creates a builder. */
     protected TrainerBuilder() {}
@@ -135,18 +133,6 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     }
 
     /**
-     * Sets the model directory training starts from: recorded in the run config (a re-run from another model is a
-     * different run) and in provenance (lineage).
-     *
-     * @param dir the initial model directory, or null for none (from scratch)
-     * @return this
-     */
-    public B optInitialModel(Path dir) {
-        this.initialModel = dir;
-        return self();
-    }
-
-    /**
      * Returns what to do with an existing run.
      *
      * @return the policy
@@ -191,15 +177,6 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
      */
     public String command() {
         return command;
-    }
-
-    /**
-     * Returns the directory the model to train was loaded from (provenance lineage), or null.
-     *
-     * @return the initial model directory
-     */
-    public Path initialModel() {
-        return initialModel;
     }
 
     /**

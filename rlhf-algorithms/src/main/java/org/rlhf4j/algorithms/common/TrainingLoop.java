@@ -225,6 +225,7 @@ public final class TrainingLoop {
     private final String command;
     private final Path initialModel;
     private final long stopAfter;
+    private JsonNode lineage;
 
     /**
      * Creates a loop.
@@ -271,6 +272,8 @@ public final class TrainingLoop {
 
     private Outcome runOwned() throws IOException {
         long total = schedule.totalSteps();
+        // provenance lineage: the initial model's own provenance nested whole, or the hashes of its files
+        lineage = initialModel == null || runDir == null ? null : Provenance.lineageOf(initialModel);
         long start = runDir == null ? 0 : prepare(total);
         MetricsSink sink = metrics;
         if (runDir != null) {
@@ -382,7 +385,7 @@ public final class TrainingLoop {
         long samples = done * schedule.batchSize();
         TrainerState st = new TrainerState(algorithm, done, samples / schedule.datasetSize(), seed, samples,
                 trainee.extraState());
-        Provenance prov = Provenance.capture(algorithm, seed, dataId, config, command);
+        Provenance prov = Provenance.capture(algorithm, seed, dataId, config, command, lineage);
         AtomicDirectory.write(dir, tmp -> {
             trainee.save(tmp, withOptimizer);
             st.write(tmp);

@@ -262,7 +262,8 @@ public final class DrpoTrainer {
                     .setReference(reference).setCritic(critic).setReward(reward).setTokenizer(tokenizer)
                     .setPrompts(prompts).optEvalPrompts(evalPrompts).optReset(reset).optAlgorithm(ALGORITHM)
                     .optProvenanceConfig(config).optRunDir(runDir).optMetrics(metrics).optProgress(progress)
-                    .optDataId(dataId).optCommand(command).optStopAfter(stopAfter);
+                    .optDataId(dataId).optCommand(command).optStopAfter(stopAfter).optExistingRun(existingRun)
+                    .optInitialModel(initialModel);
             return new DrpoTrainer(this, reset, b.build());
         }
     }
