@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.rlhf4j.core.io.Json;
@@ -25,8 +26,11 @@ import org.rlhf4j.core.io.ModelFormatException;
  * @param config the trainer configuration as JSON (the config record's fields)
  * @param dataId identifier of the training data (sources with sha256)
  * @param initialModel the model directory training started from, or null (from scratch, or not given)
+ * @param options the command-line options that produced the run (name to value, as a {@code --config} file takes
+ *     them), or null for a run started from Java; recorded to rerun it, not compared (the fields above decide)
  */
-public record RunConfig(String algorithm, long seed, JsonNode config, String dataId, String initialModel) {
+public record RunConfig(String algorithm, long seed, JsonNode config, String dataId, String initialModel,
+        JsonNode options) {
 
     /** File name inside the run directory. */
     public static final String FILE = "run_config.json";
@@ -59,8 +63,25 @@ public record RunConfig(String algorithm, long seed, JsonNode config, String dat
      * @return the run config
      */
     public static RunConfig of(String algorithm, long seed, Object config, String dataId, Path initialModel) {
+        return of(algorithm, seed, config, dataId, initialModel, null);
+    }
+
+    /**
+     * Builds the run config of a trainer configuration object, with the command-line options that produced it.
+     *
+     * @param algorithm the trainer
+     * @param seed the seed
+     * @param config the config record (serialised with Jackson)
+     * @param dataId the data id, or null
+     * @param initialModel the initial model directory, or null
+     * @param options the command-line options (name to value), or null
+     * @return the run config
+     */
+    public static RunConfig of(String algorithm, long seed, Object config, String dataId, Path initialModel,
+            Map<String, ?> options) {
         return new RunConfig(algorithm, seed, Json.MAPPER.valueToTree(config), dataId,
-                initialModel == null ? null : initialModel.toAbsolutePath().normalize().toString());
+                initialModel == null ? null : initialModel.toAbsolutePath().normalize().toString(),
+                options == null ? null : Json.MAPPER.valueToTree(options));
     }
 
     /**
@@ -96,6 +117,7 @@ public record RunConfig(String algorithm, long seed, JsonNode config, String dat
     public List<Difference> differences(RunConfig saved) {
         List<Difference> out = new ArrayList<>();
         diff("", Json.MAPPER.valueToTree(saved), Json.MAPPER.valueToTree(this), out);
+        out.removeIf(d -> d.field().equals("options") || d.field().startsWith("options."));
         return out;
     }
 

@@ -14,6 +14,9 @@ public final class RunConfigMismatchException extends IllegalArgumentException {
 
     private final transient Path runDir;
     private final transient List<RunConfig.Difference> differences;
+    private final transient RunConfig saved;
+    private final transient RunConfig current;
+    private final ExistingRun mode;
 
     /**
      * Creates the exception.
@@ -21,11 +24,44 @@ public final class RunConfigMismatchException extends IllegalArgumentException {
      * @param runDir the run directory
      * @param differences the differing fields (not empty)
      * @param mode what was asked for
+     * @param saved the saved run's config, or null
+     * @param current this run's config, or null
      */
-    public RunConfigMismatchException(Path runDir, List<RunConfig.Difference> differences, ExistingRun mode) {
+    public RunConfigMismatchException(Path runDir, List<RunConfig.Difference> differences, ExistingRun mode,
+            RunConfig saved, RunConfig current) {
         super(message(runDir, differences, mode));
         this.runDir = runDir;
         this.differences = List.copyOf(differences);
+        this.saved = saved;
+        this.current = current;
+        this.mode = mode;
+    }
+
+    /**
+     * Returns the saved run's config.
+     *
+     * @return the config, or null (a run directory from before run configs)
+     */
+    public RunConfig saved() {
+        return saved;
+    }
+
+    /**
+     * Returns this run's config.
+     *
+     * @return the config, or null
+     */
+    public RunConfig current() {
+        return current;
+    }
+
+    /**
+     * Returns what was asked for.
+     *
+     * @return the mode
+     */
+    public ExistingRun mode() {
+        return mode;
     }
 
     private static String message(Path runDir, List<RunConfig.Difference> differences, ExistingRun mode) {

@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.common;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.rlhf4j.core.train.MetricsSink;
 
 /**
@@ -25,6 +26,8 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected Path initialModel;
     /** Stop after this many updates (0 = run to the end). */
     protected long stopAfter;
+    /** The command-line options of the run, or null. */
+    protected Map<String, Object> commandOptions;
     /** What to do with a run already in the run directory. */
     protected ExistingRun existingRun = ExistingRun.CONTINUE_IF_SAME;
 
@@ -130,6 +133,27 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
         }
         this.existingRun = mode;
         return self();
+    }
+
+    /**
+     * Sets the command-line options that produced this run (name to value, as a {@code --config} file takes them):
+     * saved in {@code run_config.json} so the run can be repeated; not compared on re-runs.
+     *
+     * @param options the options, or null
+     * @return this
+     */
+    public B optCommandOptions(Map<String, ?> options) {
+        this.commandOptions = options == null ? null : new java.util.LinkedHashMap<>(options);
+        return self();
+    }
+
+    /**
+     * Returns the command-line options, or null.
+     *
+     * @return name to value
+     */
+    public Map<String, Object> commandOptions() {
+        return commandOptions;
     }
 
     /**

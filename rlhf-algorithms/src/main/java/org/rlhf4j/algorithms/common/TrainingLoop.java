@@ -225,6 +225,7 @@ public final class TrainingLoop {
     private final String command;
     private final Path initialModel;
     private final long stopAfter;
+    private final Map<String, Object> options;
     private JsonNode lineage;
 
     /**
@@ -252,6 +253,7 @@ public final class TrainingLoop {
         this.command = common.command();
         this.initialModel = common.initialModel();
         this.stopAfter = common.stopAfter();
+        this.options = common.commandOptions();
     }
 
     /**
@@ -316,7 +318,7 @@ public final class TrainingLoop {
 
     /** Steps 1–2: the existing run's configuration, resume, logs cut back; returns the step to start from. */
     private long prepare(long total) throws IOException {
-        RunConfig current = RunConfig.of(algorithm, seed, config, dataId, initialModel);
+        RunConfig current = RunConfig.of(algorithm, seed, config, dataId, initialModel, options);
         if (existing == ExistingRun.OVERWRITE) {
             clear();
         }
@@ -329,7 +331,7 @@ public final class TrainingLoop {
                     ? diffs.stream().filter(d -> !d.trajectoryNeutral()).toList()
                     : diffs;
             if (!blocking.isEmpty()) {
-                throw new RunConfigMismatchException(runDir.root(), blocking, existing);
+                throw new RunConfigMismatchException(runDir.root(), blocking, existing, saved, current);
             }
             if (!diffs.isEmpty()) {
                 LOG.info("{}: resuming with other schedules: {}", runDir.root(), diffs);
@@ -341,7 +343,7 @@ public final class TrainingLoop {
             if (st.seed() != seed) {
                 throw new RunConfigMismatchException(runDir.root(),
                         List.of(new RunConfig.Difference("seed", Long.toString(st.seed()), Long.toString(seed))),
-                        existing);
+                        existing, saved, current);
             }
             boolean complete = st.step() >= total;
             trainee.restore(latest, st, !complete);

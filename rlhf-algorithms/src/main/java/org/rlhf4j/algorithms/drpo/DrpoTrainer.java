@@ -263,7 +263,7 @@ public final class DrpoTrainer {
                     .setPrompts(prompts).optEvalPrompts(evalPrompts).optReset(reset).optAlgorithm(ALGORITHM)
                     .optProvenanceConfig(config).optRunDir(runDir).optMetrics(metrics).optProgress(progress)
                     .optDataId(dataId).optCommand(command).optStopAfter(stopAfter).optExistingRun(existingRun)
-                    .optInitialModel(initialModel);
+                    .optInitialModel(initialModel).optCommandOptions(commandOptions);
             return new DrpoTrainer(this, reset, b.build());
         }
     }

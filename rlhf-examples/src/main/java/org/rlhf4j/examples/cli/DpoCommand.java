@@ -118,6 +118,7 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))
                     .optDataId(ExampleData.dataId(train.data(), "comparisons"))
+                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

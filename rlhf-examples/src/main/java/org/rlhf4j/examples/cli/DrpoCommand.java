@@ -73,6 +73,7 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(ExampleData.dataId(train.data(), "prompts"))
+                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(rl.model)
                     .build();

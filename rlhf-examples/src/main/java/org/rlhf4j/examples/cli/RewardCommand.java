@@ -104,6 +104,7 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
                     .setTrainData(trainPairs).optEvalSets(evalSets).optReferences(refs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
                     .optDataId(ExampleData.dataId(train.data(), "comparisons"))
+                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

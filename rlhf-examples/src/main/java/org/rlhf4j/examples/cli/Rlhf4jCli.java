@@ -2,6 +2,7 @@ package org.rlhf4j.examples.cli;
 
 import java.io.PrintWriter;
 import java.util.List;
+import org.rlhf4j.algorithms.common.RunConfigMismatchException;
 import org.rlhf4j.core.checkpoint.Provenance;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,7 +50,23 @@ public final class Rlhf4jCli implements Runnable {
      * @return the exit code
      */
     public static int execute(String... args) {
-        return commandLine().execute(args);
+        CommandLine cl = commandLine();
+        try {
+            withConfigFile(cl, args);
+        } catch (IllegalArgumentException e) {
+            cl.getErr().println("error: " + e.getMessage());
+            cl.getErr().flush();
+            return 2;
+        }
+        return cl.execute(args);
+    }
+
+    /** Installs {@code --config FILE} as the default-value provider of every command (flags override it). */
+    private static void withConfigFile(CommandLine cl, String[] args) {
+        ConfigFile cf = ConfigFile.fromArgs(args);
+        if (cf != null) {
+            cl.setDefaultValueProvider(cf);
+        }
     }
 
     /**
@@ -86,6 +103,7 @@ public final class Rlhf4jCli implements Runnable {
             @Override
             public void close() {}
         }, true));
+        withConfigFile(cl, args);
         int code = cl.execute(args);
         if (code != 0) {
             throw new IllegalStateException("rlhf4j " + String.join(" ", args) + " exited with code " + code + ": "
@@ -113,6 +131,7 @@ public final class Rlhf4jCli implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         // checks --device before any work: a missing CUDA engine is a one-line error, not a late libtorch listing
         cl.setExecutionStrategy(parseResult -> {
+            checkConfigKeys(parseResult);
             checkDevice(parseResult);
             return new CommandLine.RunLast().execute(parseResult);
         });
@@ -127,6 +146,21 @@ public final class Rlhf4jCli implements Runnable {
                     return 1;
                 });
         return cl;
+    }
+
+    /** A {@code --config} file's keys must all be options of the command that runs. */
+    private static void checkConfigKeys(CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult pr = parseResult;
+        while (pr.hasSubcommand()) {
+            pr = pr.subcommand();
+        }
+        if (pr.commandSpec().defaultValueProvider() instanceof ConfigFile cf) {
+            try {
+                cf.check(pr.commandSpec());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ExecutionException(pr.commandSpec().commandLine(), e.getMessage(), e);
+            }
+        }
     }
 
     private static void checkDevice(CommandLine.ParseResult parseResult) {
@@ -147,6 +181,9 @@ public final class Rlhf4jCli implements Runnable {
      * listing (the rest with {@code RLHF4J_DEBUG=1}).
      */
     static String errorText(Throwable ex) {
+        if (ex instanceof RunConfigMismatchException m) {
+            return RunSettings.mismatchText(m);
+        }
         String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
         List<String> lines = msg.lines().toList();
         if (lines.size() <= 8 || System.getenv("RLHF4J_DEBUG") != null) {

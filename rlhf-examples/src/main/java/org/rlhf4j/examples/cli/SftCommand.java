@@ -71,7 +71,8 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(ExampleData.dataId(train.data(), "sft")).optCommand("rlhf4j " + String.join(" ",
+                    .optDataId(ExampleData.dataId(train.data(), "sft")).optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(model)
                     .build();

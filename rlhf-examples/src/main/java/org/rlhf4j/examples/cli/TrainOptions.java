@@ -6,7 +6,14 @@ import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Presets;
 import org.rlhf4j.datasets.task.TaskConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.rlhf4j.algorithms.common.ExistingRun;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Options shared by the training commands. */
 public final class TrainOptions {
@@ -50,8 +57,74 @@ public final class TrainOptions {
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>). Its model/ is the checkpoint.")
     Path out;
 
-    @Option(names = "--force", description = "Start over, deleting an existing run directory instead of resuming it.")
-    boolean force;
+    @Option(names = {"--overwrite", "--force"},
+            description = "Start fresh: delete the run already in the run directory (under its owner lock).")
+    boolean overwrite;
+
+    @Option(names = "--resume",
+            description = "Continue the run in the run directory from its latest checkpoint although some settings "
+                    + "differ; only --eval-steps, --save-steps, --save-total-limit, --logging-steps may. Without "
+                    + "--resume or --overwrite a run directory is continued only when every setting is the same.")
+    boolean resume;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML or JSON file of options (keys are the long option names without dashes, e.g. "
+                    + "'lr: 3e-4'); flags on the command line override it. OUT/run_config.json repeats a past run.")
+    Path config;
+
+    @Option(names = "--save-steps", paramLabel = "N",
+            description = "Write OUT/checkpoint-STEP every N updates (0: only where a run stops early). Default: the preset's.")
+    Integer saveSteps;
+
+    @Option(names = "--save-total-limit", paramLabel = "N",
+            description = "Keep at most N checkpoint-STEP directories, deleting the oldest (0: keep all). Default: the preset's.")
+    Integer saveTotalLimit;
+
+    @Option(names = "--eval-steps", paramLabel = "N",
+            description = "Evaluate every N updates (0: only at the end). Default: the preset's.")
+    Integer evalSteps;
+
+    @Option(names = "--logging-steps", paramLabel = "N",
+            description = "Write metrics every N updates (evaluations and the last update always). Default: the preset's.")
+    Integer loggingSteps;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    /** Options that say how to run, not what: left out of {@link #options()}. */
+    private static final Set<String> NOT_SETTINGS = Set.of("config", "resume", "overwrite", "help", "version");
+
+    /**
+     * Returns what to do with a run already in the run directory.
+     *
+     * @return overwrite, resume or (default) continue only when the settings are the same
+     */
+    public ExistingRun existingRun() {
+        if (overwrite && resume) {
+            throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        }
+        return overwrite ? ExistingRun.OVERWRITE : resume ? ExistingRun.RESUME : ExistingRun.CONTINUE_IF_SAME;
+    }
+
+    /**
+     * Returns the options given to the command (on the command line or in a {@code --config} file), by long name
+     * without dashes, as a {@code --config} file takes them: saved in the run's {@code run_config.json}.
+     *
+     * @return name to value, in declaration order
+     */
+    public Map<String, Object> options() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (OptionSpec o : mixee.options()) {
+            String name = o.longestName().replaceFirst("^--", "");
+            Object v = o.getValue();
+            if (v == null || NOT_SETTINGS.contains(name) || o.usageHelp() || o.versionHelp()
+                    || (v instanceof Boolean b && !b)) {
+                continue;
+            }
+            out.put(name, v instanceof Path || v instanceof Enum<?> ? v.toString() : v);
+        }
+        return out;
+    }
 
     @Option(names = "--seed", description = "Run seed (default: the preset's).")
     Long seed;
@@ -94,17 +167,16 @@ public final class TrainOptions {
     }
 
     /**
-     * Returns the run directory, deleted first with {@code --force} (refused while another process owns the run).
+     * Returns the run directory ({@code --out}, else {@code runs/COMMAND}). What happens to a run already there is
+     * the trainer's decision under the run's owner lock ({@link #existingRun()}).
      *
      * @param command the command name (default directory runs/NAME)
      * @return the run directory
      * @throws IOException on failure
      */
     public RunDir runDir(String command) throws IOException {
+        existingRun(); // refuses --resume with --overwrite before any work
         Path dir = out != null ? out : Path.of("runs", command);
-        if (force) {
-            new RunDir(dir).delete();
-        }
         return new RunDir(dir).create();
     }
 
