@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.ppo;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -50,6 +51,8 @@ public final class PpoLosses {
                 }
             }
             if (last >= 0) {
+                // differs from TRL: the score goes to the last real token; TRL adds it one position later (the
+                // first padding position, sequence_length + 1, when the response is shorter than the window)
                 r[b][last] += (float) scores[b];
             }
         }
@@ -103,11 +106,15 @@ public final class PpoLosses {
      * Masked sums of the clipped policy loss and its diagnostics.
      *
      * @param loss Σ m·max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε))
-     * @param clipFrac Σ m·[|ρ − 1| &gt; ε]
+     * @param clipFrac Σ m·[−A·clip(ρ, 1−ε, 1+ε) &gt; −A·ρ]: tokens where clipping binds, i.e. the clipped term is the
+     *     one the loss takes (TRL's {@code pg_clipfrac}, {@code pg_losses2 > pg_losses})
+     * @param ratioOutsideClip Σ m·[|ρ − 1| &gt; ε]: tokens whose ratio left the clip range, whether or not the clip
+     *     bound the loss (it does not when A pushes ρ back towards 1, nor when A = 0)
      * @param approxKl Σ m·½(log π_new − log π_old)²
      * @param ratio Σ m·ρ
      */
-    public record PolicyTerms(NDArray loss, NDArray clipFrac, NDArray approxKl, NDArray ratio) {}
+    public record PolicyTerms(NDArray loss, NDArray clipFrac, NDArray ratioOutsideClip, NDArray approxKl,
+            NDArray ratio) {}
 
     /**
      * The clipped surrogate (Schulman et al. 2017), summed over masked tokens: ρ = exp(log π_new − log π_old),
@@ -123,20 +130,22 @@ public final class PpoLosses {
     public static PolicyTerms policy(NDArray newLogp, NDArray oldLogp, NDArray advantages, NDArray mask, double clip) {
         NDArray logRatio = newLogp.sub(oldLogp);
         NDArray ratio = logRatio.exp();
-        NDArray unclipped = advantages.neg().mul(ratio);
-        NDArray clipped = advantages.neg().mul(ratio.clip(1 - clip, 1 + clip));
+        NDArray unclipped = advantages.neg().mul(ratio); // TRL: pg_losses
+        NDArray clipped = advantages.neg().mul(ratio.clip(1 - clip, 1 + clip)); // TRL: pg_losses2
         NDArray loss = unclipped.maximum(clipped);
-        NDArray clipped01 = TensorOps.sub(ratio, 1).abs().gt(clip).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        NDArray binds = clipped.gt(unclipped).toType(DataType.FLOAT32, false);
+        NDArray outside = TensorOps.sub(ratio, 1).abs().gt(clip).toType(DataType.FLOAT32, false);
         NDArray approxKl = TensorOps.mul(logRatio.mul(logRatio), 0.5);
-        return new PolicyTerms(TensorOps.maskedSum(loss, mask), TensorOps.maskedSum(clipped01, mask),
-                TensorOps.maskedSum(approxKl, mask), TensorOps.maskedSum(ratio, mask));
+        return new PolicyTerms(TensorOps.maskedSum(loss, mask), TensorOps.maskedSum(binds, mask),
+                TensorOps.maskedSum(outside, mask), TensorOps.maskedSum(approxKl, mask), TensorOps.maskedSum(ratio, mask));
     }
 
     /**
      * Masked sums of the clipped value loss and its clip fraction.
      *
      * @param loss Σ m·½·max((V − R)², (V_clip − R)²)
-     * @param clipFrac Σ m·[(V_clip − R)² &gt; (V − R)²]
+     * @param clipFrac Σ m·[(V_clip − R)² &gt; (V − R)²]: tokens where the clipped term is the one the loss takes
+     *     (TRL's {@code vf_clipfrac}, {@code vf_losses2 > vf_losses1}), not tokens whose V left V_old ± ε_v
      */
     public record ValueTerms(NDArray loss, NDArray clipFrac) {}
 
@@ -158,7 +167,7 @@ public final class PpoLosses {
         NDArray sq1 = l1.mul(l1);
         NDArray sq2 = l2.mul(l2);
         NDArray loss = TensorOps.mul(sq1.maximum(sq2), 0.5);
-        NDArray frac = sq2.gt(sq1).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        NDArray frac = sq2.gt(sq1).toType(DataType.FLOAT32, false);
         return new ValueTerms(TensorOps.maskedSum(loss, mask), TensorOps.maskedSum(frac, mask));
     }
 }

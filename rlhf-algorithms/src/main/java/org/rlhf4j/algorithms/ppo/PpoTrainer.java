@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,22 +11,18 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.Checkpoints;
-import org.rlhf4j.algorithms.common.DataStream;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
-import org.rlhf4j.core.generation.EosMode;
-import org.rlhf4j.core.generation.GenerationConfig;
-import org.rlhf4j.core.generation.Generator;
-import org.rlhf4j.core.generation.Rollout;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
@@ -58,8 +53,12 @@ import org.slf4j.LoggerFactory;
  *   <li>adaptive β (optional).
  * </ol>
  *
- * Padding never enters a loss or a statistic: every sum is masked. Forced tokens (DR-PO) are scored, KL-penalised and
- * valued, but excluded from the policy loss.
+ * Steps 1–3 are a {@link RolloutCollector}'s, which returns one host-side {@link RolloutBatch}; steps 4–8 are
+ * {@code update}'s, with the formulas in {@link PpoLosses}. The lines where this class deliberately differs from TRL's
+ * PPOTrainer carry a {@code differs from TRL} comment.
+ *
+ * <p>Padding never enters a loss or a statistic: every sum is masked. Forced tokens (DR-PO) are scored, KL-penalised
+ * and valued, but excluded from the policy loss.
  */
 public final class PpoTrainer {
 
@@ -97,30 +96,16 @@ public final class PpoTrainer {
     public record Result(long startStep, long steps, List<Map<String, Double>> history, List<Evaluation> evaluations,
             double klCoef) {}
 
-    /** Rollout data of one update, rows aligned with {@code batch}. */
-    record RolloutData(
-            ResponseBatch batch,
-            List<int[]> queries,
-            List<int[]> responses,
-            int[][] forcedMask,
-            float[][] oldLogprobs,
-            float[][] refLogprobs,
-            float[][] values,
-            float[] entropySum,
-            double[] scores,
-            boolean[] hasEos) {}
-
     private final PpoConfig config;
     private final String algorithm;
     private final CausalLm policy;
-    private final CausalLm reference;
     private final ScalarModel critic;
-    private final RewardSource reward;
     private final Tokenizer tokenizer;
     private final List<Encoded.PromptOnly> prompts;
     private final List<Encoded.PromptOnly> evalPrompts;
     private final ResetStrategy reset;
     private final TrainerBuilder<?> common;
+    private final RolloutCollector collector;
     private final Object provenanceConfig;
     private double beta;
 
@@ -128,14 +113,13 @@ public final class PpoTrainer {
         this.config = b.config;
         this.algorithm = b.algorithm;
         this.policy = b.policy;
-        this.reference = b.reference;
         this.critic = b.critic;
-        this.reward = b.reward;
         this.tokenizer = b.tokenizer;
         this.prompts = List.copyOf(b.prompts);
         this.evalPrompts = b.evalPrompts == null ? List.of() : List.copyOf(b.evalPrompts);
         this.reset = b.reset == null ? ResetStrategy.NONE : b.reset;
         this.common = b;
+        this.collector = new RolloutCollector(b.config, b.policy, b.reference, b.critic, b.reward, b.tokenizer, reset);
         this.provenanceConfig = b.provenanceConfig == null ? b.config : b.provenanceConfig;
         this.beta = b.config.klCoef();
     }
@@ -189,7 +173,6 @@ public final class PpoTrainer {
         private final AdamW criticOpt;
         private final Updater policyUpdater;
         private final Updater criticUpdater;
-        private final DataStream stream = new DataStream(prompts.size(), config.seed());
         private final List<Evaluation> evals = new ArrayList<>();
 
         Trainee(AdamW policyOpt, AdamW criticOpt, Updater policyUpdater, Updater criticUpdater) {
@@ -208,7 +191,7 @@ public final class PpoTrainer {
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
-            return update(step.step(), stream, policyUpdater, criticUpdater);
+            return update(step.step(), step.indices(), policyUpdater, criticUpdater);
         }
 
         @Override
@@ -246,45 +229,46 @@ public final class PpoTrainer {
         }
     }
 
-    private Map<String, Double> update(long u, DataStream stream, Updater policyUpdater, Updater criticUpdater) {
+    private Map<String, Double> update(long u, int[] idx, Updater policyUpdater, Updater criticUpdater) {
         int batchSize = config.batchSize();
-        // 1. generate (with resets when the strategy asks for them)
-        int[] idx = stream.indices(u, batchSize);
+        // 1.–3. generate (with resets when the strategy asks for them), score, rollout log-probs, reference
+        //       log-probs and values: the collector
         List<Encoded.PromptOnly> batchPrompts = new ArrayList<>(batchSize);
         for (int i : idx) {
             batchPrompts.add(prompts.get(i));
         }
-        RolloutData d = collect(batchPrompts, u, true, Seeds.derive(config.seed(), u, GEN_STREAM));
+        RolloutBatch d = collector.collect(batchPrompts, u, true, Seeds.derive(config.seed(), u, GEN_STREAM));
         int[][] mask = d.batch().responseMask();
-        int width = d.batch().responseWidth();
-        // 4. per-token KL and rewards
-        float[][] kl = new float[batchSize][width];
-        for (int b = 0; b < batchSize; b++) {
-            for (int t = 0; t < width; t++) {
-                kl[b][t] = mask[b][t] == 1
-                        ? (float) PpoLosses.kl(d.oldLogprobs()[b][t], d.refLogprobs()[b][t], config.klEstimator())
-                        : 0f;
-            }
-        }
+        // 4. per-token KL and rewards: r_t = −β·kl_t, plus the score at the last real token
+        float[][] kl = perTokenKl(d);
         float[][] rewards = PpoLosses.rewards(kl, d.scores(), mask, beta);
         // 5. optional reward whitening (TRL: shift_mean = False)
         if (config.whitenRewards()) {
+            // differs from TRL: whitened over the real tokens; TRL's mask reaches one position further
+            // (~padding_mask_p1), where it put the score
             rewards = whiten(rewards, mask, false);
         }
-        // 6. GAE, returns, advantage whitening over real tokens (TRL: masked_whiten(advantages, ~padding_mask));
-        //    whitenAdvantages = false keeps the raw scale (sparse 0/1 rewards: an all-success batch stays ≈ 0)
+        // 6. GAE, returns, advantage whitening over real tokens (TRL: masked_whiten(advantages, ~padding_mask))
         PpoLosses.Advantages gae = PpoLosses.gae(rewards, d.values(), mask, config.gamma(), config.lambda());
+        // differs from TRL: whitenAdvantages = false keeps the raw scale (sparse 0/1 rewards: an all-success batch
+        // stays ≈ 0); TRL always whitens
         float[][] advantages = config.whitenAdvantages() ? whiten(gae.advantages(), mask, true) : gae.advantages();
-        // 7. PPO epochs × minibatches
+        // 7. PPO epochs × minibatches (seeded permutation per epoch)
         Stats stats = new Stats();
         int mini = config.miniBatchSize();
         for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
             int[] perm = permutation(batchSize, Seeds.derive(config.seed(), u * 1_000L + epoch, MINIBATCH_STREAM));
             for (int off = 0; off < batchSize; off += mini) {
-                int[] rows = java.util.Arrays.copyOfRange(perm, off, off + mini);
+                int[] rows = Arrays.copyOfRange(perm, off, off + mini);
                 double loss = minibatchGradients(d, advantages, gae.returns(), rows, stats);
+                // differs from TRL: two optimizers, each with its own AdamW state, gradient clipping and
+                // non-finite guard, for policy and critic; TRL steps one optimizer over its PolicyAndValueWrapper
+                // (without clipping); the learning rate decays per optimizer step, TRL's once per update
                 Updater.Result pu = policyUpdater.step(policy.weights(), loss);
-                criticUpdater.step(critic.weights(), loss);
+                Updater.Result cu = criticUpdater.step(critic.weights(), loss);
+                stats.policyGradNorm += pu.gradNorm();
+                stats.criticGradNorm += cu.gradNorm();
+                stats.optimizerSteps++;
                 stats.lr = pu.lr();
                 stats.skipped += pu.skipped() ? 1 : 0;
             }
@@ -293,9 +277,35 @@ public final class PpoTrainer {
         double meanKl = meanRowSum(kl);
         double betaUsed = beta;
         if (config.adaptiveKl() != null) {
+            // differs from TRL: Ziegler's controller is optional here; TRL's PPOTrainer keeps kl_coef fixed
             beta = config.adaptiveKl().update(beta, meanKl, batchSize);
         }
-        // metrics: every statistic over real tokens only
+        return metrics(u, d, stats, meanKl, betaUsed);
+    }
+
+    /** Returns the collector of steps 1–3 (tests). */
+    RolloutCollector collector() {
+        return collector;
+    }
+
+    /** Step 4's per-token KL estimates k1 or k3 of log π_old against log π_ref, 0 at padding. */
+    private float[][] perTokenKl(RolloutBatch d) {
+        int[][] mask = d.batch().responseMask();
+        int width = d.batch().responseWidth();
+        float[][] kl = new float[d.size()][width];
+        for (int b = 0; b < d.size(); b++) {
+            for (int t = 0; t < width; t++) {
+                kl[b][t] = mask[b][t] == 1
+                        ? (float) PpoLosses.kl(d.logprobs()[b][t], d.refLogprobs()[b][t], config.klEstimator())
+                        : 0f;
+            }
+        }
+        return kl;
+    }
+
+    /** One update's metrics row; every statistic is over real tokens only. */
+    private Map<String, Double> metrics(long u, RolloutBatch d, Stats stats, double meanKl, double betaUsed) {
+        int batchSize = d.size();
         Map<String, Double> row = new LinkedHashMap<>();
         double nonScore = -betaUsed * meanKl;
         double meanScore = mean(d.scores());
@@ -304,23 +314,33 @@ public final class PpoTrainer {
             eos += e ? 1 : 0;
         }
         row.put("objective/kl", meanKl);
+        // differs from TRL: the exact entropy Σ_t H(π_old(·|s_t)); TRL logs Σ_t −log π_old(y_t) of the sampled tokens
         row.put("objective/entropy", mean(d.entropySum()));
         row.put("objective/non_score_reward", nonScore);
         row.put("objective/rlhf_reward", meanScore + nonScore);
         row.put("objective/scores", meanScore);
         row.put("objective/kl_coef", betaUsed);
+        // differs from TRL: the policy/*, loss/* and val/* statistics are token-weighted means over the update's
+        // real (policy: generated) tokens; TRL averages per-micro-batch means, and its approxkl, ratio and entropy
+        // means include padding
         row.put("policy/approxkl_avg", stats.approxKl / stats.pgTokens);
         row.put("policy/clipfrac_avg", stats.clipFrac / stats.pgTokens);
+        // not in TRL: the share of tokens whose ratio left [1 − ε, 1 + ε], whether or not the clip bound the loss
+        row.put("policy/ratio_outside_clip_avg", stats.ratioOutsideClip / stats.pgTokens);
         row.put("policy/entropy_avg", stats.entropy / stats.pgTokens);
         row.put("loss/policy_avg", stats.pgLoss / stats.pgTokens);
         row.put("loss/value_avg", stats.vfLoss / stats.vTokens);
         row.put("val/clipfrac_avg", stats.vfClipFrac / stats.vTokens);
         row.put("val/ratio", stats.ratio / stats.pgTokens);
+        // differs from TRL: responses that end with EOS; TRL counts EOS tokens in the untruncated responses
         row.put("val/num_eos_tokens", (double) eos);
         row.put("val/mean_length", (double) d.batch().responseTokens() / batchSize);
         row.put("lr", stats.lr);
         row.put("episode", (double) (u + 1) * batchSize);
         row.put("train/skipped", (double) stats.skipped);
+        // mean global gradient norms (before clipping) over the update's K × minibatch optimizer steps
+        row.put("policy/grad_norm_avg", stats.policyGradNorm / Math.max(1, stats.optimizerSteps));
+        row.put("val/grad_norm_avg", stats.criticGradNorm / Math.max(1, stats.optimizerSteps));
         if (reset != ResetStrategy.NONE) {
             int resets = 0;
             long forcedTokens = 0;
@@ -343,6 +363,7 @@ public final class PpoTrainer {
         double pgLoss;
         double vfLoss;
         double clipFrac;
+        double ratioOutsideClip;
         double vfClipFrac;
         double approxKl;
         double entropy;
@@ -351,23 +372,27 @@ public final class PpoTrainer {
         double vTokens;
         double lr;
         int skipped;
+        double policyGradNorm;
+        double criticGradNorm;
+        int optimizerSteps;
     }
 
     /**
-     * Forward/backward of one minibatch in micro-batches; leaves the gradients in the policy and critic weights.
-     * The loss is L = Σ L_pg / N_pg + c_vf Σ L_V / N_V − c_ent Σ H / N_pg with N the minibatch's token counts, so the
-     * micro-batch split does not change it.
+     * Forward/backward of one minibatch in micro-batches (step 7); leaves the gradients in the policy and critic
+     * weights. The loss is L = Σ L_pg / N_pg + c_vf Σ L_V / N_V − c_ent Σ H / N_pg with N the minibatch's token
+     * counts, so the micro-batch split does not change it.
      *
      * @return the minibatch loss
      */
-    double minibatchGradients(RolloutData d, float[][] advantages, float[][] returns, int[] rows, Stats stats) {
+    double minibatchGradients(RolloutBatch d, float[][] advantages, float[][] returns, int[] rows, Stats stats) {
         int width = d.batch().responseWidth();
         long pgTokens = 0;
         long vTokens = 0;
         for (int r : rows) {
             for (int t = 0; t < width; t++) {
                 vTokens += d.batch().responseMask()[r][t];
-                pgTokens += d.batch().responseMask()[r][t] * (1 - d.forcedMask()[r][t]);
+                // DR-PO (not in TRL): forced tokens get no policy gradient
+                pgTokens += d.pgMask()[r][t];
             }
         }
         double pgDen = Math.max(1, pgTokens);
@@ -375,22 +400,27 @@ public final class PpoTrainer {
         double lossTotal = 0;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             for (int off = 0; off < rows.length; off += config.microBatchSize()) {
-                int[] part = java.util.Arrays.copyOfRange(rows, off, Math.min(rows.length, off + config.microBatchSize()));
+                int[] part = Arrays.copyOfRange(rows, off, Math.min(rows.length, off + config.microBatchSize()));
                 try (NDManager m = policy.manager().newSubManager();
                         NDScope scope = new NDScope()) {
                     ResponseBatch.Tensors t = d.batch().select(part).toTensors(m);
                     Sequences.Result cur = Sequences.responseLogprobs(policy, t, config.temperature(), true);
-                    NDArray v = criticValues(t);
-                    NDArray pgMask = m.create(rowsOf(pgMask(d), part)).toType(DataType.FLOAT32, false);
-                    NDArray old = m.create(rowsOf(d.oldLogprobs(), part));
-                    NDArray adv = m.create(rowsOf(advantages, part));
-                    NDArray ret = m.create(rowsOf(returns, part));
-                    NDArray oldV = m.create(rowsOf(d.values(), part));
+                    NDArray v = RolloutCollector.criticValues(critic, t);
+                    NDArray pgMask = RolloutBatch.tensor(m, d.pgMask(), part);
+                    NDArray old = RolloutBatch.tensor(m, d.logprobs(), part);
+                    NDArray adv = RolloutBatch.tensor(m, advantages, part);
+                    NDArray ret = RolloutBatch.tensor(m, returns, part);
+                    NDArray oldV = RolloutBatch.tensor(m, d.values(), part);
                     PpoLosses.PolicyTerms pt = PpoLosses.policy(cur.logprobs(), old, adv, pgMask, config.clipRange());
+                    // differs from TRL: the value loss covers the real tokens; TRL's ~padding_mask_p1 adds the
+                    // position after the last one, where it put the score
                     PpoLosses.ValueTerms vt = PpoLosses.value(v, oldV, ret, t.responseMask(), config.clipRangeValue());
                     NDArray entSum = TensorOps.maskedSum(cur.entropy(), pgMask);
+                    // differs from TRL: masked sums over the minibatch's token counts; TRL takes a masked mean per
+                    // micro-batch and averages those over gradient accumulation
                     NDArray loss = TensorOps.div(pt.loss(), pgDen).add(TensorOps.mul(vt.loss(), config.vfCoef() / vDen));
                     if (config.entCoef() > 0) {
+                        // differs from TRL: an optional entropy bonus (TRL's PPOTrainer has none)
                         loss = loss.sub(TensorOps.mul(entSum, config.entCoef() / pgDen));
                     }
                     gc.backward(loss);
@@ -398,6 +428,7 @@ public final class PpoTrainer {
                     stats.pgLoss += pt.loss().getFloat();
                     stats.vfLoss += vt.loss().getFloat();
                     stats.clipFrac += pt.clipFrac().getFloat();
+                    stats.ratioOutsideClip += pt.ratioOutsideClip().getFloat();
                     stats.vfClipFrac += vt.clipFrac().getFloat();
                     stats.approxKl += pt.approxKl().getFloat();
                     stats.ratio += pt.ratio().getFloat();
@@ -408,136 +439,6 @@ public final class PpoTrainer {
         stats.pgTokens += pgTokens;
         stats.vTokens += vTokens;
         return lossTotal;
-    }
-
-    private static int[][] pgMask(RolloutData d) {
-        int[][] m = d.batch().responseMask();
-        int[][] out = new int[m.length][];
-        for (int b = 0; b < m.length; b++) {
-            out[b] = new int[m[b].length];
-            for (int t = 0; t < m[b].length; t++) {
-                out[b][t] = m[b][t] * (1 - d.forcedMask()[b][t]);
-            }
-        }
-        return out;
-    }
-
-    /** Critic values at the positions that predict response tokens (the state before each response token). */
-    private NDArray criticValues(ResponseBatch.Tensors t) {
-        long width = t.responseIds().getShape().get(1);
-        int q = t.queryWidth();
-        NDArray h = critic.hidden(t.ids(), t.mask()).get(new NDIndex(":, " + (q - 1) + ":" + (q - 1 + width) + ", :"));
-        return critic.head(h);
-    }
-
-    /**
-     * Generates and scores responses and computes rollout log-probs, reference log-probs and values (steps 1–3).
-     *
-     * @param batchPrompts the prompts
-     * @param u the update (seeds resets)
-     * @param withResets whether to apply the reset strategy
-     * @param genSeed seed of the generation stream
-     * @return the rollout data
-     */
-    RolloutData collect(List<Encoded.PromptOnly> batchPrompts, long u, boolean withResets, long genSeed) {
-        int n = batchPrompts.size();
-        int eos = tokenizer.eosTokenId();
-        List<int[]> queries = new ArrayList<>(n);
-        List<int[]> forced = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Encoded.PromptOnly p = batchPrompts.get(i);
-            queries.add(p.query().ids());
-            int[] prefix = new int[0];
-            if (withResets && reset != ResetStrategy.NONE) {
-                // each sample's reset stream is derived from (seed, update, sample): independent of generation
-                SplittableRandom rng = new SplittableRandom(Seeds.derive(Seeds.derive(config.seed(), u, RESET_STREAM), i, 0));
-                prefix = reset.prefix(p, rng);
-            }
-            forced.add(prefix);
-        }
-        GenerationConfig g = new GenerationConfig(config.responseLength(), 0, config.temperature(), 0, 1.0,
-                EosMode.FIXED_LENGTH_THEN_TRUNCATE, eos, eos, true);
-        Rollout r = Generator.generate(policy, queries, forced, g, genSeed);
-        List<int[]> responses = new ArrayList<>(n);
-        boolean[] hasEos = new boolean[n];
-        for (int b = 0; b < n; b++) {
-            responses.add(r.response(b));
-            hasEos[b] = r.hasEos(b, eos);
-        }
-        ResponseBatch batch = ResponseBatch.of(queries, responses, eos);
-        int width = batch.responseWidth();
-        int[][] forcedMask = new int[n][width];
-        for (int b = 0; b < n; b++) {
-            System.arraycopy(r.forcedMask()[b], 0, forcedMask[b], 0, width);
-        }
-        float[][] old = new float[n][];
-        float[][] ref = new float[n][];
-        float[][] values = new float[n][];
-        float[] entropy = new float[n];
-        for (int off = 0; off < n; off += config.microBatchSize()) {
-            int[] part = range(off, Math.min(n, off + config.microBatchSize()));
-            try (NDManager m = policy.manager().newSubManager();
-                    NDScope scope = new NDScope()) {
-                ResponseBatch.Tensors t = batch.select(part).toTensors(m);
-                Sequences.Result cur = Sequences.responseLogprobs(policy, t, config.temperature(), true);
-                NDArray refLp = Sequences.responseLogprobs(reference, t, config.temperature(), false).logprobs();
-                NDArray v = criticValues(t);
-                NDArray ent = TensorOps.where(t.responseMask(), cur.entropy()).sum(new int[] {1});
-                NDArray zeroedOld = TensorOps.where(t.responseMask(), cur.logprobs());
-                NDArray zeroedRef = TensorOps.where(t.responseMask(), refLp);
-                NDArray zeroedV = TensorOps.where(t.responseMask(), v);
-                for (int k = 0; k < part.length; k++) {
-                    old[part[k]] = zeroedOld.get(k).toFloatArray();
-                    ref[part[k]] = zeroedRef.get(k).toFloatArray();
-                    values[part[k]] = zeroedV.get(k).toFloatArray();
-                    entropy[part[k]] = ent.getFloat(k);
-                }
-            }
-        }
-        double[] scores = scores(reward, batch, queries, responses);
-        if (config.noEosScore() != null) {
-            for (int b = 0; b < n; b++) {
-                if (!hasEos[b]) {
-                    scores[b] = config.noEosScore();
-                }
-            }
-        }
-        return new RolloutData(batch, queries, responses, forcedMask, old, ref, values, entropy, scores, hasEos);
-    }
-
-    private double[] scores(RewardSource source, ResponseBatch batch, List<int[]> queries, List<int[]> responses) {
-        int n = queries.size();
-        if (source instanceof RewardSource.Function f) {
-            double[] s = f.function().score(queries, responses);
-            if (s.length != n) {
-                throw new IllegalStateException("reward function returned " + s.length + " scores for " + n + " responses");
-            }
-            return s;
-        }
-        if (source instanceof RewardSource.Model rm) {
-            double[] out = new double[n];
-            for (int off = 0; off < n; off += config.microBatchSize()) {
-                int[] part = range(off, Math.min(n, off + config.microBatchSize()));
-                try (NDManager m = rm.model().manager().newSubManager();
-                        NDScope scope = new NDScope()) {
-                    ResponseBatch.Tensors t = batch.select(part).toTensors(m);
-                    float[] s = rm.model().score(t.ids(), t.mask()).toFloatArray();
-                    for (int k = 0; k < part.length; k++) {
-                        out[part[k]] = s[k];
-                    }
-                }
-            }
-            return out;
-        }
-        RewardSource.Weighted w = (RewardSource.Weighted) source;
-        double[] out = new double[n];
-        for (int k = 0; k < w.sources().size(); k++) {
-            double[] s = scores(w.sources().get(k), batch, queries, responses);
-            for (int i = 0; i < n; i++) {
-                out[i] += w.weights().get(k) * s[i];
-            }
-        }
-        return out;
     }
 
     /**
@@ -554,12 +455,13 @@ public final class PpoTrainer {
         int eos = 0;
         for (int off = 0; off < data.size(); off += config.batchSize()) {
             List<Encoded.PromptOnly> part = data.subList(off, Math.min(data.size(), off + config.batchSize()));
-            RolloutData d = collect(part, step, false, Seeds.derive(config.seed(), off, EVAL_STREAM));
+            // differs from TRL: sampled at τ; TRL's generate_completions samples at temperature 0.01
+            RolloutBatch d = collector.collect(part, step, false, Seeds.derive(config.seed(), off, EVAL_STREAM));
             for (int b = 0; b < part.size(); b++) {
                 score += d.scores()[b];
                 for (int t = 0; t < d.batch().responseWidth(); t++) {
                     if (d.batch().responseMask()[b][t] == 1) {
-                        kl += d.oldLogprobs()[b][t] - d.refLogprobs()[b][t];
+                        kl += d.logprobs()[b][t] - d.refLogprobs()[b][t];
                         length++;
                     }
                 }
@@ -578,14 +480,14 @@ public final class PpoTrainer {
             float[][] out = new float[x.length][];
             int width = x.length == 0 ? 0 : x[0].length;
             for (int b = 0; b < x.length; b++) {
-                out[b] = java.util.Arrays.copyOfRange(flat, b * width, (b + 1) * width);
+                out[b] = Arrays.copyOfRange(flat, b * width, (b + 1) * width);
             }
             return out;
         }
     }
 
     private static int[] permutation(int n, long seed) {
-        int[] p = range(0, n);
+        int[] p = RolloutCollector.range(0, n);
         SplittableRandom rng = new SplittableRandom(seed);
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
@@ -594,30 +496,6 @@ public final class PpoTrainer {
             p[j] = tmp;
         }
         return p;
-    }
-
-    private static int[] range(int from, int to) {
-        int[] r = new int[to - from];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = from + i;
-        }
-        return r;
-    }
-
-    private static float[][] rowsOf(float[][] a, int[] rows) {
-        float[][] out = new float[rows.length][];
-        for (int k = 0; k < rows.length; k++) {
-            out[k] = a[rows[k]];
-        }
-        return out;
-    }
-
-    private static int[][] rowsOf(int[][] a, int[] rows) {
-        int[][] out = new int[rows.length][];
-        for (int k = 0; k < rows.length; k++) {
-            out[k] = a[rows[k]];
-        }
-        return out;
     }
 
     private static double meanRowSum(float[][] x) {

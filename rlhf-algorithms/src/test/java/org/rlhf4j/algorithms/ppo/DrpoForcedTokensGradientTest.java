@@ -54,7 +54,7 @@ class DrpoForcedTokensGradientTest {
                 ScalarModel critic = ScalarModel.random(PpoTrainerTest.CFG, m, 2)) {
             PpoTrainer t = trainer(cfg(), new DatasetReset(1.0, T), policy, ref, critic);
             List<Encoded.PromptOnly> rows = rows();
-            PpoTrainer.RolloutData d = t.collect(rows, 3, true, 11);
+            RolloutBatch d = t.collector().collect(rows, 3, true, 11);
             int total = 0;
             for (int b = 0; b < rows.size(); b++) {
                 int k = Arrays.stream(d.forcedMask()[b]).sum();
@@ -67,12 +67,12 @@ class DrpoForcedTokensGradientTest {
             }
             assertThat(total).isPositive();
             // the same update and sample give the same prefix lengths (the reset stream is seeded by (seed, u, i))
-            PpoTrainer.RolloutData again = t.collect(rows, 3, true, 12);
+            RolloutBatch again = t.collector().collect(rows, 3, true, 12);
             for (int b = 0; b < rows.size(); b++) {
                 assertThat(Arrays.stream(again.forcedMask()[b]).sum()).isEqualTo(Arrays.stream(d.forcedMask()[b]).sum());
             }
             // evaluation-style collection never resets
-            PpoTrainer.RolloutData plain = t.collect(rows, 3, false, 11);
+            RolloutBatch plain = t.collector().collect(rows, 3, false, 11);
             assertThat(Arrays.stream(plain.forcedMask()).flatMapToInt(Arrays::stream).sum()).isZero();
         }
     }
@@ -87,7 +87,7 @@ class DrpoForcedTokensGradientTest {
             ResetStrategy allButOne = (p, rng) -> Arrays.copyOf(p.reference(), T - 1);
             PpoConfig c = cfg();
             PpoTrainer t = trainer(c, allButOne, policy, ref, critic);
-            PpoTrainer.RolloutData d = t.collect(rows(), 0, true, 11);
+            RolloutBatch d = t.collector().collect(rows(), 0, true, 11);
             int n = rows().size();
             int[] all = new int[n];
             for (int b = 0; b < n; b++) {
@@ -123,8 +123,8 @@ class DrpoForcedTokensGradientTest {
             double[] g2 = PpoTrainerTest.gradient(t, d, generatedChanged, ret, all, policy, critic);
             assertThat(PpoTrainerTest.maxDiff(base, g2)).isGreaterThan(1e-4);
             // and plain PPO (nothing forced) does depend on those positions
-            PpoTrainer.RolloutData unforced = new PpoTrainer.RolloutData(d.batch(), d.queries(), d.responses(),
-                    new int[n][width], d.oldLogprobs(), d.refLogprobs(), d.values(), d.entropySum(), d.scores(),
+            RolloutBatch unforced = RolloutBatch.of(d.batch(), d.queries(), d.responses(),
+                    new int[n][width], d.logprobs(), d.refLogprobs(), d.values(), d.entropySum(), d.scores(),
                     d.hasEos());
             double[] p0 = PpoTrainerTest.gradient(t, unforced, adv, ret, all, policy, critic);
             double[] p1 = PpoTrainerTest.gradient(t, unforced, forcedChanged, ret, all, policy, critic);

@@ -199,7 +199,7 @@ class PpoTrainerTest {
     }
 
     /** Trainer plus one update's rollout data, for invariance checks. */
-    static double[] gradient(PpoTrainer t, PpoTrainer.RolloutData d, float[][] adv, float[][] ret, int[] rows,
+    static double[] gradient(PpoTrainer t, RolloutBatch d, float[][] adv, float[][] ret, int[] rows,
             Gpt2 policy, ScalarModel critic) {
         policy.weights().setRequiresGradient(true);
         critic.weights().setRequiresGradient(true);
@@ -239,7 +239,7 @@ class PpoTrainerTest {
             PpoConfig cfg = config(32, 0.05, -1.0).withBatches(8, 8, 1, 4);
             PpoTrainer t = PpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref).setCritic(critic)
                     .setReward(RewardSource.of(COUNT)).setTokenizer(TOK).setPrompts(prompts(8, 5)).build();
-            PpoTrainer.RolloutData d = t.collect(prompts(8, 5), 0, false, 17);
+            RolloutBatch d = t.collector().collect(prompts(8, 5), 0, false, 17);
             int[][] mask = d.batch().responseMask();
             PpoLosses.Advantages a = PpoLosses.gae(PpoLosses.rewards(new float[8][d.batch().responseWidth()], d.scores(),
                     mask, 0.05), d.values(), mask, 1, 0.95);
@@ -274,9 +274,9 @@ class PpoTrainerTest {
                 System.arraycopy(b.ids()[r], 0, ids[r], extra, b.ids()[r].length);
                 System.arraycopy(b.mask()[r], 0, mk[r], extra, b.mask()[r].length);
             }
-            PpoTrainer.RolloutData padded = new PpoTrainer.RolloutData(
+            RolloutBatch padded = RolloutBatch.of(
                     new ResponseBatch(ids, mk, b.queryWidth() + extra, b.responseIds(), b.responseMask()), d.queries(),
-                    d.responses(), d.forcedMask(), d.oldLogprobs(), d.refLogprobs(), d.values(), d.entropySum(),
+                    d.responses(), d.forcedMask(), d.logprobs(), d.refLogprobs(), d.values(), d.entropySum(),
                     d.scores(), d.hasEos());
             double[] gp = gradient(t, padded, a.advantages(), a.returns(), all, policy, critic);
             assertThat(maxDiff(full, gp)).isLessThan(1e-5);

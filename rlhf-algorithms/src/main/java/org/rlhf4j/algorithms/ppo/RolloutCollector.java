@@ -1,0 +1,198 @@
+package org.rlhf4j.algorithms.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.rlhf4j.algorithms.common.ResponseBatch;
+import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.core.generation.EosMode;
+import org.rlhf4j.core.generation.GenerationConfig;
+import org.rlhf4j.core.generation.Generator;
+import org.rlhf4j.core.generation.Rollout;
+import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.ScalarModel;
+import org.rlhf4j.core.tensor.TensorOps;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.core.train.Seeds;
+import org.rlhf4j.datasets.task.Encoded;
+
+/**
+ * Steps 1–3 of a PPO update (numbered as in {@link PpoTrainer}): generates responses, teacher-forcing a reset prefix
+ * when asked (DR-PO), scores them, and computes rollout log-probs, reference log-probs and critic values, all without
+ * gradients, into one {@link RolloutBatch}. Training and evaluation collect the same way.
+ */
+final class RolloutCollector {
+
+    private final PpoConfig config;
+    private final CausalLm policy;
+    private final CausalLm reference;
+    private final ScalarModel critic;
+    private final RewardSource reward;
+    private final Tokenizer tokenizer;
+    private final ResetStrategy reset;
+
+    RolloutCollector(PpoConfig config, CausalLm policy, CausalLm reference, ScalarModel critic, RewardSource reward,
+            Tokenizer tokenizer, ResetStrategy reset) {
+        this.config = config;
+        this.policy = policy;
+        this.reference = reference;
+        this.critic = critic;
+        this.reward = reward;
+        this.tokenizer = tokenizer;
+        this.reset = reset;
+    }
+
+    /**
+     * Generates, scores and evaluates one batch of rollouts (steps 1–3).
+     *
+     * @param prompts the prompts, one row each
+     * @param u the update (seeds the resets)
+     * @param withResets whether to apply the reset strategy (never for evaluation)
+     * @param genSeed seed of the generation stream
+     * @return the rollout batch
+     */
+    RolloutBatch collect(List<Encoded.PromptOnly> prompts, long u, boolean withResets, long genSeed) {
+        int n = prompts.size();
+        int eos = tokenizer.eosTokenId();
+        // 1. generate: exactly responseLength tokens at τ, truncated after the first EOS; a reset teacher-forces a
+        //    prefix of the prompt's reference
+        List<int[]> queries = new ArrayList<>(n);
+        List<int[]> forced = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Encoded.PromptOnly p = prompts.get(i);
+            queries.add(p.query().ids());
+            int[] prefix = new int[0];
+            if (withResets && reset != ResetStrategy.NONE) {
+                // each sample's reset stream is derived from (seed, update, sample): independent of generation
+                SplittableRandom rng = new SplittableRandom(
+                        Seeds.derive(Seeds.derive(config.seed(), u, PpoTrainer.RESET_STREAM), i, 0));
+                prefix = reset.prefix(p, rng);
+            }
+            forced.add(prefix);
+        }
+        GenerationConfig g = new GenerationConfig(config.responseLength(), 0, config.temperature(), 0, 1.0,
+                EosMode.FIXED_LENGTH_THEN_TRUNCATE, eos, eos, true);
+        Rollout r = Generator.generate(policy, queries, forced, g, genSeed);
+        List<int[]> responses = new ArrayList<>(n);
+        boolean[] hasEos = new boolean[n];
+        for (int b = 0; b < n; b++) {
+            responses.add(r.response(b));
+            hasEos[b] = r.hasEos(b, eos);
+        }
+        ResponseBatch batch = ResponseBatch.of(queries, responses, eos);
+        int width = batch.responseWidth();
+        int[][] forcedMask = new int[n][width];
+        for (int b = 0; b < n; b++) {
+            System.arraycopy(r.forcedMask()[b], 0, forcedMask[b], 0, width);
+        }
+
+        // 2. score the whole response (forced prefix included) at its last real token (as TRL's get_reward)
+        double[] scores = score(reward, batch, queries, responses);
+        if (config.noEosScore() != null) {
+            for (int b = 0; b < n; b++) {
+                if (!hasEos[b]) {
+                    // differs from TRL: the score is replaced by noEosScore (N+ details, TRL's former
+                    // non_eos_penalty); TRL's PPOTrainer now subtracts missing_eos_penalty from it
+                    scores[b] = config.noEosScore();
+                }
+            }
+        }
+
+        // 3. rollout log-probs log π_old, reference log-probs log π_ref and values V_old, 0 at padding
+        float[][] logprobs = new float[n][];
+        float[][] refLogprobs = new float[n][];
+        float[][] values = new float[n][];
+        float[] entropySum = new float[n];
+        for (int off = 0; off < n; off += config.microBatchSize()) {
+            int[] part = range(off, Math.min(n, off + config.microBatchSize()));
+            try (NDManager m = policy.manager().newSubManager();
+                    NDScope scope = new NDScope()) {
+                ResponseBatch.Tensors t = batch.select(part).toTensors(m);
+                // differs from TRL: log π_old comes from a forward pass over the sampled tokens, not from the
+                // sampler's logits as in TRL (and both divide z by τ, where TRL divides by τ + 1e-7)
+                Sequences.Result cur = Sequences.responseLogprobs(policy, t, config.temperature(), true);
+                NDArray ref = Sequences.responseLogprobs(reference, t, config.temperature(), false).logprobs();
+                NDArray v = criticValues(critic, t);
+                float[] lp = TensorOps.where(t.responseMask(), cur.logprobs()).toFloatArray();
+                float[] refLp = TensorOps.where(t.responseMask(), ref).toFloatArray();
+                float[] val = TensorOps.where(t.responseMask(), v).toFloatArray();
+                float[] ent = TensorOps.where(t.responseMask(), cur.entropy()).sum(new int[] {1}).toFloatArray();
+                for (int k = 0; k < part.length; k++) {
+                    logprobs[part[k]] = Arrays.copyOfRange(lp, k * width, (k + 1) * width);
+                    refLogprobs[part[k]] = Arrays.copyOfRange(refLp, k * width, (k + 1) * width);
+                    values[part[k]] = Arrays.copyOfRange(val, k * width, (k + 1) * width);
+                    entropySum[part[k]] = ent[k];
+                }
+            }
+        }
+        return RolloutBatch.of(batch, queries, responses, forcedMask, logprobs, refLogprobs, values, entropySum,
+                scores, hasEos);
+    }
+
+    /**
+     * Scores a batch with a reward source: a reward model read at each response's last real token, a function, or a
+     * weighted sum of sources. Every permitted {@link RewardSource} has its branch; an unknown one is an error.
+     */
+    private double[] score(RewardSource source, ResponseBatch batch, List<int[]> queries, List<int[]> responses) {
+        int n = queries.size();
+        if (source instanceof RewardSource.Model rm) {
+            double[] out = new double[n];
+            for (int off = 0; off < n; off += config.microBatchSize()) {
+                int[] part = range(off, Math.min(n, off + config.microBatchSize()));
+                try (NDManager m = rm.model().manager().newSubManager();
+                        NDScope scope = new NDScope()) {
+                    ResponseBatch.Tensors t = batch.select(part).toTensors(m);
+                    float[] s = rm.model().score(t.ids(), t.mask()).toFloatArray();
+                    for (int k = 0; k < part.length; k++) {
+                        out[part[k]] = s[k];
+                    }
+                }
+            }
+            return out;
+        } else if (source instanceof RewardSource.Function f) {
+            double[] s = f.function().score(queries, responses);
+            if (s.length != n) {
+                throw new IllegalStateException("reward function returned " + s.length + " scores for " + n + " responses");
+            }
+            return s;
+        } else if (source instanceof RewardSource.Weighted w) {
+            double[] out = new double[n];
+            for (int k = 0; k < w.sources().size(); k++) {
+                double[] s = score(w.sources().get(k), batch, queries, responses);
+                for (int i = 0; i < n; i++) {
+                    out[i] += w.weights().get(k) * s[i];
+                }
+            }
+            return out;
+        }
+        // RewardSource is sealed: a new permitted type must get its branch above
+        throw new IllegalStateException("unhandled reward source " + source.getClass().getName());
+    }
+
+    /**
+     * Critic values at the positions that predict response tokens (the state before each response token).
+     *
+     * @param critic the critic
+     * @param t the batch tensors
+     * @return {@code [B, T_r]} values
+     */
+    static NDArray criticValues(ScalarModel critic, ResponseBatch.Tensors t) {
+        long width = t.responseIds().getShape().get(1);
+        int q = t.queryWidth();
+        NDArray h = critic.hidden(t.ids(), t.mask()).get(new NDIndex(":, " + (q - 1) + ":" + (q - 1 + width) + ", :"));
+        return critic.head(h);
+    }
+
+    static int[] range(int from, int to) {
+        int[] r = new int[to - from];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = from + i;
+        }
+        return r;
+    }
+}
