@@ -331,7 +331,7 @@ public final class DpoTrainer {
                     row.put("train/lr", u.lr());
                     row.put("train/epoch", stream.epoch(done, config.batchSize()));
                     boolean last = done == total;
-                    if (((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) && !eval.isEmpty()) {
+                    if (((config.evalSteps() > 0 && done % config.evalSteps() == 0) || last) && !eval.isEmpty()) {
                         Evaluation e = evaluate(done);
                         evals.add(e);
                         row.putAll(e.metrics());
@@ -339,7 +339,7 @@ public final class DpoTrainer {
                     }
                     sink.log(done, row);
                     progress.onStep(ALGORITHM, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
+                    if ((config.saveSteps() > 0 && done % config.saveSteps() == 0) || last || done == end) {
                         saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
                     }
                 }

@@ -212,7 +212,7 @@ public final class PpoTrainer {
                 for (long u = start; u < end; u++) {
                     Map<String, Double> row = update(u, stream, policyUpdater, criticUpdater);
                     long done = u + 1;
-                    if (((config.evalEvery() > 0 && done % config.evalEvery() == 0) || done == total)
+                    if (((config.evalSteps() > 0 && done % config.evalSteps() == 0) || done == total)
                             && !evalPrompts.isEmpty()) {
                         Evaluation e = evaluate(evalPrompts, done);
                         evals.add(e);
@@ -224,7 +224,7 @@ public final class PpoTrainer {
                     history.add(row);
                     sink.log(done, row);
                     progress.onStep(algorithm, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || done == total
+                    if ((config.saveSteps() > 0 && done % config.saveSteps() == 0) || done == total
                             || done == end) {
                         saveCheckpoint(done, policyOpt, criticOpt);
                     }
@@ -452,8 +452,8 @@ public final class PpoTrainer {
             }
             forced.add(prefix);
         }
-        GenerationConfig g = new GenerationConfig(config.responseLength(), 0, config.temperature(), 0, 1.0,
-                EosMode.FIXED_LENGTH_THEN_TRUNCATE, eos, eos, true);
+        GenerationConfig g = GenerationConfig.builder(config.responseLength(), eos).setTemperature(config.temperature())
+                .setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
         Rollout r = Generator.generate(policy, queries, forced, g, genSeed);
         List<int[]> responses = new ArrayList<>(n);
         boolean[] hasEos = new boolean[n];

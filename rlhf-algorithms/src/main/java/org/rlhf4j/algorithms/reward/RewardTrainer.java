@@ -197,7 +197,7 @@ public final class RewardTrainer {
                     row.put("train/epoch", stream.epoch(done, config.batchSize()));
                     row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
                     boolean last = done == total;
-                    if ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) {
+                    if ((config.evalSteps() > 0 && done % config.evalSteps() == 0) || last) {
                         for (Evaluation e : evaluateAll(done)) {
                             evals.add(e);
                             row.put("eval/" + e.set() + "/accuracy", e.accuracy());
@@ -213,7 +213,7 @@ public final class RewardTrainer {
                     }
                     sink.log(done, row);
                     progress.onStep(ALGORITHM, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
+                    if ((config.saveSteps() > 0 && done % config.saveSteps() == 0) || last || done == end) {
                         saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
                     }
                 }

@@ -25,7 +25,6 @@ import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
-import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
@@ -178,7 +177,7 @@ public final class SftTrainer {
                     row.put("train/tokens", (double) tokens);
                     row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
                     boolean last = done == total;
-                    if ((config.evalEvery() > 0 && done % config.evalEvery() == 0) || last) {
+                    if ((config.evalSteps() > 0 && done % config.evalSteps() == 0) || last) {
                         if (!eval.isEmpty()) {
                             Evaluation e = evaluate(done);
                             evals.add(e);
@@ -189,7 +188,7 @@ public final class SftTrainer {
                     }
                     sink.log(done, row);
                     progress.onStep(ALGORITHM, done, total, row);
-                    if ((config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0) || last || done == end) {
+                    if ((config.saveSteps() > 0 && done % config.saveSteps() == 0) || last || done == end) {
                         saveCheckpoint(done, stream.epoch(done, config.batchSize()), optimizer);
                     }
                 }
@@ -279,7 +278,7 @@ public final class SftTrainer {
             prompts.add(eval.get(i).query().ids());
         }
         int eos = tokenizer.eosTokenId();
-        GenerationConfig g = new GenerationConfig(config.sampleMaxTokens(), 0, 0.0, 0, 1.0, EosMode.STOP, eos, eos, true);
+        GenerationConfig g = GenerationConfig.greedy(config.sampleMaxTokens(), eos);
         Rollout r = Generator.generate(policy, prompts, null, g, config.seed());
         try (BufferedWriter w = Files.newBufferedWriter(runDir.samples(), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
