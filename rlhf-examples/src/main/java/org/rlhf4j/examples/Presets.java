@@ -7,7 +7,6 @@ import java.util.Map;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
 import org.rlhf4j.algorithms.dpo.DpoLossType;
-import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
@@ -69,25 +68,42 @@ public record Presets(
             null,
             ExampleData.BUNDLED,
             TaskConfig.builder().setMaxQueryTokens(128).build(),
-            new SftConfig(1, new OptimizerConfig(3e-3, OptimizerConfig.Schedule.COSINE, 5, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                    8, 8, 8.0, 10, 0, 3, 53),
-            new RewardConfig(1, new OptimizerConfig(3e-4, OptimizerConfig.Schedule.COSINE, 2, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                    8, 8, 3.0, 0.0, 5, 0, true),
+            // η 3e-3 cosine after 5 warm-up updates, batch 8, 8 epochs
+            SftConfig.builder()
+                    .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3)
+                            .setSchedule(OptimizerConfig.Schedule.COSINE).setWarmupSteps(5).setEps(1e-8).build())
+                    .setBatchSize(8).setMicroBatchSize(8).setEpochs(8.0)
+                    .setEvalSteps(10).setSaveSteps(50).setNumSamples(3)
+                    .build(),
+            // η 3e-4 cosine after 2 warm-up updates, batch 8, 3 epochs
+            RewardConfig.builder()
+                    .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-4)
+                            .setSchedule(OptimizerConfig.Schedule.COSINE).setWarmupSteps(2).setEps(1e-8).build())
+                    .setBatchSize(8).setMicroBatchSize(8).setEpochs(3.0)
+                    .setEvalSteps(5).setSaveSteps(50)
+                    .build(),
             // 15 updates of 16 episodes; the references' per-episode details (53 tokens, τ 0.7, β 0.05, k1, γ 1,
             // λ 0.95, clip 0.2, c_vf 0.1, score −1 without EOS), a from-scratch-sized learning rate
-            new PpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-5, 1.0, 3),
-                    240, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
-                    -1.0, 0, 0),
+            PpoConfig.builder()
+                    .setOptimizer(OptimizerConfig.references(1e-4, OptimizerConfig.Schedule.LINEAR))
+                    .setTotalEpisodes(240).setBatchSize(16).setNumMiniBatches(2).setMicroBatchSize(8)
+                    .setEvalSteps(0).setSaveSteps(5)
+                    .build(),
             // η 1e-4 constant, β 0.1, batch 8, 3 epochs
-            new DpoConfig(1, new OptimizerConfig(1e-4, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                    0.1, DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 0, true));
+            DpoConfig.builder()
+                    .setOptimizer(OptimizerConfig.builder().setLearningRate(1e-4)
+                            .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).build())
+                    .setBeta(0.1).setLossType(DpoLossType.SIGMOID)
+                    .setBatchSize(8).setMicroBatchSize(8).setEpochs(3.0)
+                    .setEvalSteps(5).setSaveSteps(50)
+                    .build());
 
     /** The references' settings on Pythia (GPU, full data, HF GPT-NeoX checkpoints). */
     public static final Presets PYTHIA = new Presets(
             "pythia", null, GptNeoXConfig.MODEL_TYPE, "EleutherAI/pythia-1b-deduped", ExampleData.FULL,
             TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(), PpoConfig.references(),
             // DR-PO paper (Chang et al. 2024), TL;DR DPO baseline: β = 0.05
-            DpoConfig.defaults().withLoss(0.05, DpoLossType.SIGMOID, 0.0));
+            DpoConfig.builder().setBeta(0.05).build());
 
     /** The references' hyperparameters on GPT-2 checkpoints (GPU, full data). */
     public static final Presets GPT2 = new Presets(

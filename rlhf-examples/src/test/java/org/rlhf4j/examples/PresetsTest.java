@@ -3,11 +3,19 @@ package org.rlhf4j.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.algorithms.common.OptimizerConfig.Schedule;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
+import org.rlhf4j.algorithms.dpo.DpoLossType;
+import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
+import org.rlhf4j.algorithms.reward.RewardConfig;
+import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.datasets.TldrData;
@@ -42,6 +50,48 @@ class PresetsTest {
         assertThat(Presets.GPT2.dpo()).isEqualTo(DpoConfig.defaults());
         assertThat(Presets.TINY.data()).isEqualTo(ExampleData.BUNDLED);
         assertThat(Presets.TINY.modelType()).isNull();
+    }
+
+    /** Returns a record's component values in declaration order, nested records flattened in place. */
+    static List<Object> values(Record r) {
+        List<Object> out = new ArrayList<>();
+        for (RecordComponent c : r.getClass().getRecordComponents()) {
+            try {
+                Object v = c.getAccessor().invoke(r);
+                if (v instanceof Record nested) {
+                    out.addAll(values(nested));
+                } else {
+                    out.add(v);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void tinyConfigsKeepTheirValuesAndCheckpointAFewTimes() {
+        // the former positional values (optimizer flattened in place), plus the schedule fields: saveSteps 50
+        // (5 for PPO) instead of 0, saveTotalLimit 2, loggingSteps 1
+        assertThat(values(Presets.TINY.sft())).containsExactly(1L,
+                3e-3, Schedule.COSINE, 5L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                8, 8, 8.0, 10, 50, 2, 1, 3, 53);
+        assertThat(values(Presets.TINY.reward())).containsExactly(1L,
+                3e-4, Schedule.COSINE, 2L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                8, 8, 3.0, 0.0, 5, 50, 2, 1, true);
+        assertThat(values(Presets.TINY.ppo())).containsExactly(1L,
+                1e-4, Schedule.LINEAR, 0L, 0.0, 0.9, 0.999, 1e-5, 1.0, 3,
+                240L, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
+                -1.0, 0, 5, 2, 1);
+        assertThat(values(Presets.TINY.dpo())).containsExactly(1L,
+                1e-4, Schedule.CONSTANT, 0L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                0.1, DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 50, 2, 1, true);
+        assertThat(Presets.PYTHIA.dpo()).isEqualTo(DpoConfig.defaults().withLoss(0.05, DpoLossType.SIGMOID, 0.0));
+        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA}) {
+            assertThat(p.sft()).isEqualTo(SftConfig.references());
+            assertThat(p.reward()).isEqualTo(RewardConfig.references());
+        }
     }
 
     @Test

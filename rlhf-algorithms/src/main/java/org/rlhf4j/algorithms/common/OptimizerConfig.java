@@ -6,17 +6,18 @@ import org.rlhf4j.core.train.LrSchedule;
 import org.rlhf4j.core.train.Updater;
 
 /**
- * AdamW and learning-rate settings shared by every trainer (validated, immutable).
+ * AdamW and learning-rate settings shared by every trainer (validated, immutable). Build one with {@link #builder()}
+ * (the defaults below) or {@link #references(double, Schedule)}.
  *
- * @param learningRate peak learning rate η
- * @param schedule shape of the schedule over the run
- * @param warmupSteps linear warm-up updates
- * @param weightDecay decoupled weight decay λ (biases and LayerNorm excluded)
- * @param beta1 Adam β₁
- * @param beta2 Adam β₂
- * @param eps Adam ε (the TL;DR references use 1e-5)
- * @param maxGradNorm global-norm clipping threshold; 0 disables
- * @param maxConsecutiveNonFinite non-finite steps tolerated in a row before training stops
+ * @param learningRate peak learning rate η &gt; 0. Default 3e-6 (the TL;DR references' SFT, reward model and PPO).
+ * @param schedule shape of the schedule over the run. Default {@link Schedule#LINEAR}.
+ * @param warmupSteps linear warm-up updates (&gt;= 0). Default 0.
+ * @param weightDecay decoupled weight decay λ &gt;= 0 (biases and LayerNorm excluded). Default 0.
+ * @param beta1 Adam β₁ in [0, 1). Default 0.9.
+ * @param beta2 Adam β₂ in [0, 1). Default 0.999.
+ * @param eps Adam ε &gt; 0. Default 1e-5 (the TL;DR references; PyTorch's default is 1e-8).
+ * @param maxGradNorm global-norm clipping threshold; 0 disables. Default 1.0.
+ * @param maxConsecutiveNonFinite non-finite steps tolerated in a row before training stops. Default 3.
  */
 public record OptimizerConfig(
         double learningRate,
@@ -53,8 +54,11 @@ public record OptimizerConfig(
         if (weightDecay < 0) {
             throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
         }
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException("betas must be in [0, 1), got " + beta1 + ", " + beta2);
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
         }
         if (!(eps > 0)) {
             throw new IllegalArgumentException("eps must be > 0, got " + eps);
@@ -68,14 +72,42 @@ public record OptimizerConfig(
     }
 
     /**
-     * The TL;DR references' optimizer: AdamW ε = 1e-5, no weight decay, clipping at 1.0.
+     * Returns a builder with the defaults (see the class description).
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .setLearningRate(learningRate)
+                .setSchedule(schedule)
+                .setWarmupSteps(warmupSteps)
+                .setWeightDecay(weightDecay)
+                .setBeta1(beta1)
+                .setBeta2(beta2)
+                .setEps(eps)
+                .setMaxGradNorm(maxGradNorm)
+                .setMaxConsecutiveNonFinite(maxConsecutiveNonFinite);
+    }
+
+    /**
+     * The TL;DR references' optimizer: AdamW ε = 1e-5, no weight decay, clipping at 1.0 (the defaults) with the given
+     * η and schedule.
      *
      * @param learningRate η
      * @param schedule schedule shape
      * @return the config
      */
     public static OptimizerConfig references(double learningRate, Schedule schedule) {
-        return new OptimizerConfig(learningRate, schedule, 0, 0.0, 0.9, 0.999, 1e-5, 1.0, 3);
+        return builder().setLearningRate(learningRate).setSchedule(schedule).build();
     }
 
     /**
@@ -85,8 +117,7 @@ public record OptimizerConfig(
      * @return the copy
      */
     public OptimizerConfig withLearningRate(double lr) {
-        return new OptimizerConfig(lr, schedule, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm,
-                maxConsecutiveNonFinite);
+        return toBuilder().setLearningRate(lr).build();
     }
 
     /**
@@ -135,5 +166,130 @@ public record OptimizerConfig(
      */
     public Updater newUpdater(String name, AdamW optimizer, long totalSteps) {
         return new Updater(name, optimizer, lrSchedule(totalSteps), maxGradNorm, maxConsecutiveNonFinite);
+    }
+
+    /** Builder of {@link OptimizerConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private double learningRate = 3e-6;
+        private Schedule schedule = Schedule.LINEAR;
+        private long warmupSteps = 0;
+        private double weightDecay = 0.0;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-5;
+        private double maxGradNorm = 1.0;
+        private int maxConsecutiveNonFinite = 3;
+
+        private Builder() {}
+
+        /**
+         * Sets {@link OptimizerConfig#learningRate()}.
+         *
+         * @param v η
+         * @return this
+         */
+        public Builder setLearningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#schedule()}.
+         *
+         * @param v the schedule shape
+         * @return this
+         */
+        public Builder setSchedule(Schedule v) {
+            schedule = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#warmupSteps()}.
+         *
+         * @param v warm-up updates
+         * @return this
+         */
+        public Builder setWarmupSteps(long v) {
+            warmupSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#weightDecay()}.
+         *
+         * @param v λ
+         * @return this
+         */
+        public Builder setWeightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#beta1()}.
+         *
+         * @param v β₁
+         * @return this
+         */
+        public Builder setBeta1(double v) {
+            beta1 = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#beta2()}.
+         *
+         * @param v β₂
+         * @return this
+         */
+        public Builder setBeta2(double v) {
+            beta2 = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#eps()}.
+         *
+         * @param v ε
+         * @return this
+         */
+        public Builder setEps(double v) {
+            eps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#maxGradNorm()}.
+         *
+         * @param v the clipping threshold (0: off)
+         * @return this
+         */
+        public Builder setMaxGradNorm(double v) {
+            maxGradNorm = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link OptimizerConfig#maxConsecutiveNonFinite()}.
+         *
+         * @param v non-finite steps tolerated in a row
+         * @return this
+         */
+        public Builder setMaxConsecutiveNonFinite(int v) {
+            maxConsecutiveNonFinite = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public OptimizerConfig build() {
+            return new OptimizerConfig(learningRate, schedule, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm,
+                    maxConsecutiveNonFinite);
+        }
     }
 }

@@ -3,9 +3,9 @@ package org.rlhf4j.algorithms.dpo;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 
 /**
- * DPO settings (validated, immutable). {@link #defaults()} follows TRL's {@code DPOConfig} (β = 0.1, sigmoid loss,
- * no label smoothing, η = 1e-6 with linear decay, precomputable reference log-probs) with the TL;DR references'
- * AdamW (ε = 1e-5, no weight decay, clipping at 1.0).
+ * DPO settings (validated, immutable). Build one with {@link #builder()}; the defaults ({@link #defaults()}) follow
+ * TRL's {@code DPOConfig} (β = 0.1, sigmoid loss, no label smoothing, η = 1e-6 with linear decay, precomputable
+ * reference log-probs) with the TL;DR references' AdamW (ε = 1e-5, no weight decay, clipping at 1.0).
  *
  * @param seed run seed: the data order of every update derives from (seed, step). Default 1.
  * @param optimizer AdamW and schedule. Default: η = 1e-6 (TRL {@code DPOConfig.learning_rate}; the DPO paper used
@@ -20,8 +20,11 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param microBatchSize pairs per forward/backward (2× as many rows: chosen and rejected run in one batched forward);
  *     B must be a multiple (gradient accumulation). Default 8.
  * @param epochs passes over the training pairs (may be fractional); the run has ⌈epochs·N/B⌉ updates. Default 1.
- * @param evalEvery evaluate on the held-out pairs every n updates (0: only at the end). Default 100.
- * @param checkpointEvery write the checkpoint every n updates (0: only at the end). Default 100.
+ * @param evalSteps evaluate on the held-out pairs every n updates (0: only at the end). Default 100.
+ * @param saveSteps write a checkpoint every n updates (0: only at the end). Default 100.
+ * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all). Default 2.
+ * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
+ *     logged. Default 1.
  * @param precomputeReferenceLogprobs compute log π_ref of every train and eval response once before training and
  *     cache it (TRL {@code precompute_ref_log_probs}; saves one reference forward per step) instead of running the
  *     reference on every micro-batch. Both give the same loss. Default true.
@@ -35,8 +38,10 @@ public record DpoConfig(
         int batchSize,
         int microBatchSize,
         double epochs,
-        int evalEvery,
-        int checkpointEvery,
+        int evalSteps,
+        int saveSteps,
+        int saveTotalLimit,
+        int loggingSteps,
         boolean precomputeReferenceLogprobs) {
 
     /** Validates. */
@@ -55,22 +60,58 @@ public record DpoConfig(
         if (!(epochs > 0) || Double.isInfinite(epochs)) {
             throw new IllegalArgumentException("epochs must be > 0 and finite, got " + epochs);
         }
-        if (evalEvery < 0) {
-            throw new IllegalArgumentException("evalEvery must be >= 0, got " + evalEvery);
+        if (evalSteps < 0) {
+            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
         }
-        if (checkpointEvery < 0) {
-            throw new IllegalArgumentException("checkpointEvery must be >= 0, got " + checkpointEvery);
+        if (saveSteps < 0) {
+            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
+        }
+        if (saveTotalLimit < 0) {
+            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
+        }
+        if (loggingSteps < 1) {
+            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
         }
     }
 
     /**
-     * The defaults (see the class description).
+     * Returns a builder with the defaults (see the class description).
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .setSeed(seed)
+                .setOptimizer(optimizer)
+                .setBeta(beta)
+                .setLossType(lossType)
+                .setLabelSmoothing(labelSmoothing)
+                .setBatchSize(batchSize)
+                .setMicroBatchSize(microBatchSize)
+                .setEpochs(epochs)
+                .setEvalSteps(evalSteps)
+                .setSaveSteps(saveSteps)
+                .setSaveTotalLimit(saveTotalLimit)
+                .setLoggingSteps(loggingSteps)
+                .setPrecomputeReferenceLogprobs(precomputeReferenceLogprobs);
+    }
+
+    /**
+     * The defaults (see the class description): {@code builder().build()}.
      *
      * @return the config
      */
     public static DpoConfig defaults() {
-        return new DpoConfig(1, OptimizerConfig.references(1e-6, OptimizerConfig.Schedule.LINEAR), 0.1,
-                DpoLossType.SIGMOID, 0.0, 64, 8, 1.0, 100, 100, true);
+        return builder().build();
     }
 
     /**
@@ -91,8 +132,7 @@ public record DpoConfig(
      * @return the copy
      */
     public DpoConfig withBatch(int batch, int micro) {
-        return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batch, micro, epochs, evalEvery,
-                checkpointEvery, precomputeReferenceLogprobs);
+        return toBuilder().setBatchSize(batch).setMicroBatchSize(micro).build();
     }
 
     /**
@@ -102,8 +142,7 @@ public record DpoConfig(
      * @return the copy
      */
     public DpoConfig withEpochs(double e) {
-        return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, e, evalEvery,
-                checkpointEvery, precomputeReferenceLogprobs);
+        return toBuilder().setEpochs(e).build();
     }
 
     /**
@@ -113,19 +152,7 @@ public record DpoConfig(
      * @return the copy
      */
     public DpoConfig withSeed(long s) {
-        return new DpoConfig(s, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs, evalEvery,
-                checkpointEvery, precomputeReferenceLogprobs);
-    }
-
-    /**
-     * Returns a copy with another optimizer configuration.
-     *
-     * @param o the optimizer settings
-     * @return the copy
-     */
-    public DpoConfig withOptimizer(OptimizerConfig o) {
-        return new DpoConfig(seed, o, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs, evalEvery,
-                checkpointEvery, precomputeReferenceLogprobs);
+        return toBuilder().setSeed(s).build();
     }
 
     /**
@@ -137,20 +164,7 @@ public record DpoConfig(
      * @return the copy
      */
     public DpoConfig withLoss(double b, DpoLossType type, double eps) {
-        return new DpoConfig(seed, optimizer, b, type, eps, batchSize, microBatchSize, epochs, evalEvery,
-                checkpointEvery, precomputeReferenceLogprobs);
-    }
-
-    /**
-     * Returns a copy with other evaluation and checkpoint intervals.
-     *
-     * @param eval evaluate every n updates (0: at the end)
-     * @param checkpoint checkpoint every n updates (0: at the end)
-     * @return the copy
-     */
-    public DpoConfig withIntervals(int eval, int checkpoint) {
-        return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs, eval,
-                checkpoint, precomputeReferenceLogprobs);
+        return toBuilder().setBeta(b).setLossType(type).setLabelSmoothing(eps).build();
     }
 
     /**
@@ -160,13 +174,179 @@ public record DpoConfig(
      * @return the copy
      */
     public DpoConfig withPrecomputeReferenceLogprobs(boolean precompute) {
-        return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs,
-                evalEvery, checkpointEvery, precompute);
+        return toBuilder().setPrecomputeReferenceLogprobs(precompute).build();
     }
 
-    // TEMPORARY shim until the builder-based configs land (issue 14)
-    public int evalSteps() { return evalEvery; }
-    public int saveSteps() { return checkpointEvery; }
-    public int saveTotalLimit() { return 2; }
-    public int loggingSteps() { return 1; }
+    /** Builder of {@link DpoConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private long seed = 1;
+        private OptimizerConfig optimizer = OptimizerConfig.references(1e-6, OptimizerConfig.Schedule.LINEAR);
+        private double beta = 0.1;
+        private DpoLossType lossType = DpoLossType.SIGMOID;
+        private double labelSmoothing = 0.0;
+        private int batchSize = 64;
+        private int microBatchSize = 8;
+        private double epochs = 1.0;
+        private int evalSteps = 100;
+        private int saveSteps = 100;
+        private int saveTotalLimit = 2;
+        private int loggingSteps = 1;
+        private boolean precomputeReferenceLogprobs = true;
+
+        private Builder() {}
+
+        /**
+         * Sets {@link DpoConfig#seed()}.
+         *
+         * @param v the seed
+         * @return this
+         */
+        public Builder setSeed(long v) {
+            seed = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#optimizer()}.
+         *
+         * @param v the optimizer settings
+         * @return this
+         */
+        public Builder setOptimizer(OptimizerConfig v) {
+            optimizer = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#beta()}.
+         *
+         * @param v β
+         * @return this
+         */
+        public Builder setBeta(double v) {
+            beta = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#lossType()}.
+         *
+         * @param v the loss variant
+         * @return this
+         */
+        public Builder setLossType(DpoLossType v) {
+            lossType = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#labelSmoothing()}.
+         *
+         * @param v ε
+         * @return this
+         */
+        public Builder setLabelSmoothing(double v) {
+            labelSmoothing = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#batchSize()}.
+         *
+         * @param v B
+         * @return this
+         */
+        public Builder setBatchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#microBatchSize()}.
+         *
+         * @param v pairs per forward/backward
+         * @return this
+         */
+        public Builder setMicroBatchSize(int v) {
+            microBatchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#epochs()}.
+         *
+         * @param v epochs
+         * @return this
+         */
+        public Builder setEpochs(double v) {
+            epochs = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#evalSteps()}.
+         *
+         * @param v updates between evaluations (0: at the end)
+         * @return this
+         */
+        public Builder setEvalSteps(int v) {
+            evalSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#saveSteps()}.
+         *
+         * @param v updates between checkpoints (0: at the end)
+         * @return this
+         */
+        public Builder setSaveSteps(int v) {
+            saveSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#saveTotalLimit()}.
+         *
+         * @param v checkpoints kept (0: all)
+         * @return this
+         */
+        public Builder setSaveTotalLimit(int v) {
+            saveTotalLimit = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#loggingSteps()}.
+         *
+         * @param v updates between logged rows
+         * @return this
+         */
+        public Builder setLoggingSteps(int v) {
+            loggingSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DpoConfig#precomputeReferenceLogprobs()}.
+         *
+         * @param v whether to precompute
+         * @return this
+         */
+        public Builder setPrecomputeReferenceLogprobs(boolean v) {
+            precomputeReferenceLogprobs = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public DpoConfig build() {
+            return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs,
+                    evalSteps, saveSteps, saveTotalLimit, loggingSteps, precomputeReferenceLogprobs);
+        }
+    }
 }

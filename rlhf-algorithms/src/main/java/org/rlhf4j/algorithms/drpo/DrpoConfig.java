@@ -6,10 +6,10 @@ import org.rlhf4j.algorithms.ppo.PpoConfig;
  * DR-PO settings (validated, immutable): the PPO settings plus the reset distribution. Per rollout sample, with
  * probability β_mix the response starts from a reset state: the first k tokens of the sample's reset response y* (of
  * L tokens, EOS included) are teacher-forced, with k ~ Uniform{1, …, L−1}; otherwise the sample starts from the prompt
- * exactly as in PPO.
+ * exactly as in PPO. Build one with {@link #builder()} (defaults: {@link #references()}).
  *
  * @param ppo the PPO settings (generation, KL, GAE, clipping, optimizer, batch sizes, seed; see {@link PpoConfig}).
- *     Default: {@link #references()}.
+ *     Default: {@link PpoConfig#references()} with {@code whitenRewards = true} (see {@link #references()}).
  * @param betaMix β_mix in [0, 1], the probability that a sample is reset (the paper's mixing weight; Cornell-RL/drpo
  *     {@code Args.beta}). 0 is exactly PPO; 1 resets every sample. Default 1.0.
  * @param resetSource which offline response the prompt rows carry as their reference (the reset states).
@@ -34,13 +34,31 @@ public record DrpoConfig(PpoConfig ppo, double betaMix, ResetSource resetSource)
     }
 
     /**
+     * Returns a builder with the defaults ({@link #references()}).
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder().setPpo(ppo).setBetaMix(betaMix).setResetSource(resetSource);
+    }
+
+    /**
      * DR-PO on PPO settings with the default reset distribution (β_mix = 1, reference summaries).
      *
      * @param ppo the PPO settings
      * @return the config
      */
     public static DrpoConfig of(PpoConfig ppo) {
-        return new DrpoConfig(ppo, DEFAULT_BETA_MIX, ResetSource.REFERENCE_SUMMARY);
+        return builder().setPpo(ppo).build();
     }
 
     /**
@@ -48,17 +66,13 @@ public record DrpoConfig(PpoConfig ppo, double betaMix, ResetSource resetSource)
      * resets to the reference summary, and PPO as in {@link PpoConfig#references()} (53 tokens at τ = 0.7, score −1
      * without EOS, β = 0.05 fixed with k1, γ = 1, λ = 0.95, 4 epochs, 1 minibatch, clip 0.2, value clip 0.2,
      * c_vf = 0.1, AdamW η = 3e-6, ε = 1e-5, linear decay, 512 episodes per update, 10⁶ episodes) except
-     * {@code whiten_rewards = True}, which DR-PO's script sets where TRL's PPO default is false.
+     * {@code whiten_rewards = True}, which DR-PO's script sets where TRL's PPO default is false. Equal to
+     * {@code builder().build()}.
      *
      * @return the config
      */
     public static DrpoConfig references() {
-        PpoConfig p = PpoConfig.references();
-        PpoConfig whitened = new PpoConfig(p.seed(), p.optimizer(), p.totalEpisodes(), p.batchSize(),
-                p.numMiniBatches(), p.microBatchSize(), p.ppoEpochs(), p.responseLength(), p.temperature(), p.klCoef(),
-                p.adaptiveKl(), p.klEstimator(), true, p.whitenAdvantages(), p.gamma(), p.lambda(), p.clipRange(), p.clipRangeValue(),
-                p.vfCoef(), p.entCoef(), p.noEosScore(), p.evalEvery(), p.checkpointEvery());
-        return new DrpoConfig(whitened, DEFAULT_BETA_MIX, ResetSource.REFERENCE_SUMMARY);
+        return builder().build();
     }
 
     /**
@@ -68,7 +82,7 @@ public record DrpoConfig(PpoConfig ppo, double betaMix, ResetSource resetSource)
      * @return the copy
      */
     public DrpoConfig withBetaMix(double beta) {
-        return new DrpoConfig(ppo, beta, resetSource);
+        return toBuilder().setBetaMix(beta).build();
     }
 
     /**
@@ -78,6 +92,58 @@ public record DrpoConfig(PpoConfig ppo, double betaMix, ResetSource resetSource)
      * @return the copy
      */
     public DrpoConfig withPpo(PpoConfig p) {
-        return new DrpoConfig(p, betaMix, resetSource);
+        return toBuilder().setPpo(p).build();
+    }
+
+    /** Builder of {@link DrpoConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private PpoConfig ppo = PpoConfig.references().toBuilder().setWhitenRewards(true).build();
+        private double betaMix = DEFAULT_BETA_MIX;
+        private ResetSource resetSource = ResetSource.REFERENCE_SUMMARY;
+
+        private Builder() {}
+
+        /**
+         * Sets {@link DrpoConfig#ppo()}.
+         *
+         * @param v the PPO settings
+         * @return this
+         */
+        public Builder setPpo(PpoConfig v) {
+            ppo = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DrpoConfig#betaMix()}.
+         *
+         * @param v β_mix
+         * @return this
+         */
+        public Builder setBetaMix(double v) {
+            betaMix = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link DrpoConfig#resetSource()}.
+         *
+         * @param v the reset states' source
+         * @return this
+         */
+        public Builder setResetSource(ResetSource v) {
+            resetSource = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public DrpoConfig build() {
+            return new DrpoConfig(ppo, betaMix, resetSource);
+        }
     }
 }

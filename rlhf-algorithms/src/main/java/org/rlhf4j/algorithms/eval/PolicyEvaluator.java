@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
-import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
@@ -152,7 +151,7 @@ public final class PolicyEvaluator {
         List<String> texts = new ArrayList<>(n);
         Rollout[] rollouts = null;
         if (policy != null) {
-            GenerationConfig g = new GenerationConfig(maxNewTokens, 0, temperature, 0, 1.0, EosMode.STOP, eos, eos, true);
+            GenerationConfig g = GenerationConfig.builder(maxNewTokens, eos).setTemperature(temperature).build();
             rollouts = generate(policy, queries, g, GEN_STREAM);
             for (Rollout r : rollouts) {
                 for (int b = 0; b < r.batchSize(); b++) {
@@ -264,7 +263,7 @@ public final class PolicyEvaluator {
     private double kl(List<int[]> queries, Rollout[] summaryRollouts, int eos) {
         Rollout[] rs = summaryRollouts;
         if (temperature != klTemperature) {
-            GenerationConfig g = new GenerationConfig(maxNewTokens, 0, klTemperature, 0, 1.0, EosMode.STOP, eos, eos, true);
+            GenerationConfig g = GenerationConfig.builder(maxNewTokens, eos).setTemperature(klTemperature).build();
             rs = generate(policy, queries, g, KL_STREAM);
         }
         double total = 0;

@@ -3,22 +3,24 @@ package org.rlhf4j.algorithms.ppo;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 
 /**
- * PPO settings (validated, immutable). Defaults ({@link #references()}) follow TRL's PPO trainer and the N+
- * implementation details for TL;DR (Huang et al. 2024): 53-token responses at τ = 0.7 truncated at EOS, score −1 for
- * responses without EOS, β = 0.05 with k1, γ = 1, λ = 0.95, 4 PPO epochs, clip 0.2, value clip 0.2, c_vf = 0.1,
- * AdamW η = 3e-6 (ε = 1e-5) with linear decay.
+ * PPO settings (validated, immutable). Build one with {@link #builder()}; the defaults ({@link #references()})
+ * follow TRL's PPO trainer and the N+ implementation details for TL;DR (Huang et al. 2024): 53-token responses at
+ * τ = 0.7 truncated at EOS, score −1 for responses without EOS, β = 0.05 with k1, γ = 1, λ = 0.95, 4 PPO epochs,
+ * clip 0.2, value clip 0.2, c_vf = 0.1, AdamW η = 3e-6 (ε = 1e-5) with linear decay, 512 episodes per update,
+ * 10⁶ episodes. Defaults are in parentheses.
  *
- * @param seed run seed: prompts, generation, resets and minibatch order derive from (seed, update)
- * @param optimizer AdamW and schedule for the policy and (a separate instance) the critic
- * @param totalEpisodes episodes (rollouts) in the run; updates = ⌈totalEpisodes / batchSize⌉
- * @param batchSize episodes per update (rollout batch), B
- * @param numMiniBatches minibatches per PPO epoch; B must be a multiple
- * @param microBatchSize rows per forward/backward; B / numMiniBatches must be a multiple
+ * @param seed run seed: prompts, generation, resets and minibatch order derive from (seed, update) (1)
+ * @param optimizer AdamW and schedule for the policy and (a separate instance) the critic (η 3e-6, linear decay,
+ *     ε 1e-5, clip 1.0)
+ * @param totalEpisodes episodes (rollouts) in the run; updates = ⌈totalEpisodes / batchSize⌉ (1,000,000)
+ * @param batchSize episodes per update (rollout batch), B (512)
+ * @param numMiniBatches minibatches per PPO epoch; B must be a multiple (1)
+ * @param microBatchSize rows per forward/backward; B / numMiniBatches must be a multiple (64)
  * @param ppoEpochs passes over each rollout batch, K (4)
  * @param responseLength tokens generated per episode, exactly (53 for TL;DR); truncated after the first EOS
  * @param temperature sampling temperature τ (0.7); log-probs are computed from z/τ
  * @param klCoef initial KL coefficient β (0.05)
- * @param adaptiveKl Ziegler's adaptive controller, or null for a fixed β
+ * @param adaptiveKl Ziegler's adaptive controller, or null for a fixed β (null)
  * @param klEstimator per-token KL estimator (k1)
  * @param whitenRewards whiten per-token rewards before GAE (false)
  * @param whitenAdvantages whiten advantages over the batch's real tokens before the policy loss (true, as in TRL;
@@ -31,8 +33,11 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param vfCoef value-loss coefficient c_vf (0.1)
  * @param entCoef entropy bonus c_ent (0: none)
  * @param noEosScore score given to responses that contain no EOS (−1.0; null leaves the score unchanged)
- * @param evalEvery evaluate every n updates (0: only at the end)
- * @param checkpointEvery checkpoint every n updates (0: only at the end)
+ * @param evalSteps evaluate every n updates (0: only at the end) (100)
+ * @param saveSteps write a checkpoint every n updates (0: only at the end) (100)
+ * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all) (2)
+ * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
+ *     logged (1)
  */
 public record PpoConfig(
         long seed,
@@ -56,8 +61,10 @@ public record PpoConfig(
         double vfCoef,
         double entCoef,
         Double noEosScore,
-        int evalEvery,
-        int checkpointEvery) {
+        int evalSteps,
+        int saveSteps,
+        int saveTotalLimit,
+        int loggingSteps) {
 
     /** Validates; the batch-size family must divide exactly. */
     public PpoConfig {
@@ -95,19 +102,70 @@ public record PpoConfig(
         if (!(vfCoef >= 0) || !(entCoef >= 0)) {
             throw new IllegalArgumentException("vfCoef and entCoef must be >= 0, got " + vfCoef + ", " + entCoef);
         }
-        if (evalEvery < 0 || checkpointEvery < 0) {
-            throw new IllegalArgumentException("evalEvery and checkpointEvery must be >= 0");
+        if (evalSteps < 0) {
+            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
+        }
+        if (saveSteps < 0) {
+            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
+        }
+        if (saveTotalLimit < 0) {
+            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
+        }
+        if (loggingSteps < 1) {
+            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
         }
     }
 
     /**
-     * The references' TL;DR settings (TRL PPO / N+ details).
+     * Returns a builder with the references' settings (see the class description).
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .setSeed(seed)
+                .setOptimizer(optimizer)
+                .setTotalEpisodes(totalEpisodes)
+                .setBatchSize(batchSize)
+                .setNumMiniBatches(numMiniBatches)
+                .setMicroBatchSize(microBatchSize)
+                .setPpoEpochs(ppoEpochs)
+                .setResponseLength(responseLength)
+                .setTemperature(temperature)
+                .setKlCoef(klCoef)
+                .setAdaptiveKl(adaptiveKl)
+                .setKlEstimator(klEstimator)
+                .setWhitenRewards(whitenRewards)
+                .setWhitenAdvantages(whitenAdvantages)
+                .setGamma(gamma)
+                .setLambda(lambda)
+                .setClipRange(clipRange)
+                .setClipRangeValue(clipRangeValue)
+                .setVfCoef(vfCoef)
+                .setEntCoef(entCoef)
+                .setNoEosScore(noEosScore)
+                .setEvalSteps(evalSteps)
+                .setSaveSteps(saveSteps)
+                .setSaveTotalLimit(saveTotalLimit)
+                .setLoggingSteps(loggingSteps);
+    }
+
+    /**
+     * The references' TL;DR settings (TRL PPO / N+ details): {@code builder().build()}.
      *
      * @return the config
      */
     public static PpoConfig references() {
-        return new PpoConfig(1, OptimizerConfig.references(3e-6, OptimizerConfig.Schedule.LINEAR), 1_000_000, 512, 1,
-                64, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0, 100, 100);
+        return builder().build();
     }
 
     /**
@@ -138,26 +196,326 @@ public record PpoConfig(
      * @return the copy
      */
     public PpoConfig withBatches(long episodes, int batch, int miniBatches, int micro) {
-        return new PpoConfig(seed, optimizer, episodes, batch, miniBatches, micro, ppoEpochs, responseLength, temperature,
-                klCoef, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma, lambda, clipRange, clipRangeValue,
-                vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
+        return toBuilder().setTotalEpisodes(episodes).setBatchSize(batch).setNumMiniBatches(miniBatches)
+                .setMicroBatchSize(micro).build();
     }
 
-    /**
-     * Returns a copy with another KL coefficient.
-     *
-     * @param beta β
-     * @return the copy
-     */
-    public PpoConfig withKlCoef(double beta) {
-        return new PpoConfig(seed, optimizer, totalEpisodes, batchSize, numMiniBatches, microBatchSize, ppoEpochs,
-                responseLength, temperature, beta, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma, lambda,
-                clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, evalEvery, checkpointEvery);
-    }
+    /** Builder of {@link PpoConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private long seed = 1;
+        private OptimizerConfig optimizer = OptimizerConfig.references(3e-6, OptimizerConfig.Schedule.LINEAR);
+        private long totalEpisodes = 1_000_000;
+        private int batchSize = 512;
+        private int numMiniBatches = 1;
+        private int microBatchSize = 64;
+        private int ppoEpochs = 4;
+        private int responseLength = 53;
+        private double temperature = 0.7;
+        private double klCoef = 0.05;
+        private AdaptiveKl adaptiveKl = null;
+        private KlEstimator klEstimator = KlEstimator.K1;
+        private boolean whitenRewards = false;
+        private boolean whitenAdvantages = true;
+        private double gamma = 1.0;
+        private double lambda = 0.95;
+        private double clipRange = 0.2;
+        private double clipRangeValue = 0.2;
+        private double vfCoef = 0.1;
+        private double entCoef = 0.0;
+        private Double noEosScore = -1.0;
+        private int evalSteps = 100;
+        private int saveSteps = 100;
+        private int saveTotalLimit = 2;
+        private int loggingSteps = 1;
 
-    // TEMPORARY shim until the builder-based configs land (issue 14)
-    public int evalSteps() { return evalEvery; }
-    public int saveSteps() { return checkpointEvery; }
-    public int saveTotalLimit() { return 2; }
-    public int loggingSteps() { return 1; }
+        private Builder() {}
+
+        /**
+         * Sets {@link PpoConfig#seed()}.
+         *
+         * @param v the seed
+         * @return this
+         */
+        public Builder setSeed(long v) {
+            seed = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#optimizer()}.
+         *
+         * @param v the optimizer settings
+         * @return this
+         */
+        public Builder setOptimizer(OptimizerConfig v) {
+            optimizer = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#totalEpisodes()}.
+         *
+         * @param v episodes in the run
+         * @return this
+         */
+        public Builder setTotalEpisodes(long v) {
+            totalEpisodes = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#batchSize()}.
+         *
+         * @param v B
+         * @return this
+         */
+        public Builder setBatchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#numMiniBatches()}.
+         *
+         * @param v minibatches per PPO epoch
+         * @return this
+         */
+        public Builder setNumMiniBatches(int v) {
+            numMiniBatches = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#microBatchSize()}.
+         *
+         * @param v rows per forward/backward
+         * @return this
+         */
+        public Builder setMicroBatchSize(int v) {
+            microBatchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#ppoEpochs()}.
+         *
+         * @param v K
+         * @return this
+         */
+        public Builder setPpoEpochs(int v) {
+            ppoEpochs = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#responseLength()}.
+         *
+         * @param v tokens per response
+         * @return this
+         */
+        public Builder setResponseLength(int v) {
+            responseLength = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#temperature()}.
+         *
+         * @param v τ
+         * @return this
+         */
+        public Builder setTemperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#klCoef()}.
+         *
+         * @param v β
+         * @return this
+         */
+        public Builder setKlCoef(double v) {
+            klCoef = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#adaptiveKl()}.
+         *
+         * @param v the controller, or null for a fixed β
+         * @return this
+         */
+        public Builder setAdaptiveKl(AdaptiveKl v) {
+            adaptiveKl = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#klEstimator()}.
+         *
+         * @param v the estimator
+         * @return this
+         */
+        public Builder setKlEstimator(KlEstimator v) {
+            klEstimator = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#whitenRewards()}.
+         *
+         * @param v whether to whiten rewards
+         * @return this
+         */
+        public Builder setWhitenRewards(boolean v) {
+            whitenRewards = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#whitenAdvantages()}.
+         *
+         * @param v whether to whiten advantages
+         * @return this
+         */
+        public Builder setWhitenAdvantages(boolean v) {
+            whitenAdvantages = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#gamma()}.
+         *
+         * @param v γ
+         * @return this
+         */
+        public Builder setGamma(double v) {
+            gamma = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#lambda()}.
+         *
+         * @param v λ
+         * @return this
+         */
+        public Builder setLambda(double v) {
+            lambda = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#clipRange()}.
+         *
+         * @param v ε
+         * @return this
+         */
+        public Builder setClipRange(double v) {
+            clipRange = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#clipRangeValue()}.
+         *
+         * @param v ε_v
+         * @return this
+         */
+        public Builder setClipRangeValue(double v) {
+            clipRangeValue = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#vfCoef()}.
+         *
+         * @param v c_vf
+         * @return this
+         */
+        public Builder setVfCoef(double v) {
+            vfCoef = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#entCoef()}.
+         *
+         * @param v c_ent
+         * @return this
+         */
+        public Builder setEntCoef(double v) {
+            entCoef = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#noEosScore()}.
+         *
+         * @param v the score, or null
+         * @return this
+         */
+        public Builder setNoEosScore(Double v) {
+            noEosScore = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#evalSteps()}.
+         *
+         * @param v updates between evaluations (0: at the end)
+         * @return this
+         */
+        public Builder setEvalSteps(int v) {
+            evalSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#saveSteps()}.
+         *
+         * @param v updates between checkpoints (0: at the end)
+         * @return this
+         */
+        public Builder setSaveSteps(int v) {
+            saveSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#saveTotalLimit()}.
+         *
+         * @param v checkpoints kept (0: all)
+         * @return this
+         */
+        public Builder setSaveTotalLimit(int v) {
+            saveTotalLimit = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link PpoConfig#loggingSteps()}.
+         *
+         * @param v updates between logged rows
+         * @return this
+         */
+        public Builder setLoggingSteps(int v) {
+            loggingSteps = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public PpoConfig build() {
+            return new PpoConfig(seed, optimizer, totalEpisodes, batchSize, numMiniBatches, microBatchSize, ppoEpochs,
+                    responseLength, temperature, klCoef, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma,
+                    lambda, clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, evalSteps, saveSteps, saveTotalLimit,
+                    loggingSteps);
+        }
+    }
 }

@@ -75,8 +75,8 @@ final class RolloutCollector {
             }
             forced.add(prefix);
         }
-        GenerationConfig g = new GenerationConfig(config.responseLength(), 0, config.temperature(), 0, 1.0,
-                EosMode.FIXED_LENGTH_THEN_TRUNCATE, eos, eos, true);
+        GenerationConfig g = GenerationConfig.builder(config.responseLength(), eos).setTemperature(config.temperature())
+                .setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
         Rollout r = Generator.generate(policy, queries, forced, g, genSeed);
         List<int[]> responses = new ArrayList<>(n);
         boolean[] hasEos = new boolean[n];

@@ -3,18 +3,22 @@ package org.rlhf4j.algorithms.sft;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 
 /**
- * Supervised fine-tuning settings (validated, immutable). Defaults follow summarize_from_feedback_details
- * {@code sft.py} (Huang et al. 2024): η = 3e-6 with cosine decay, AdamW ε = 1e-5, batch 128, one epoch.
+ * Supervised fine-tuning settings (validated, immutable). Build one with {@link #builder()}; the defaults
+ * ({@link #references()}) follow summarize_from_feedback_details {@code sft.py} (Huang et al. 2024): η = 3e-6 with
+ * cosine decay, AdamW ε = 1e-5, batch 128, one epoch.
  *
- * @param seed run seed: data order and sampling derive from (seed, step)
- * @param optimizer AdamW and schedule (refs: η 3e-6, cosine, ε 1e-5, clip 1.0)
- * @param batchSize sequences per optimizer update, B (refs: 128)
- * @param microBatchSize sequences per forward/backward; B must be a multiple (gradient accumulation)
- * @param epochs passes over the training data (may be fractional); the run has ⌈epochs·N/B⌉ updates
- * @param evalEvery evaluate every n updates (0: only at the end)
- * @param checkpointEvery write the checkpoint every n updates (0: only at the end)
- * @param numSamples greedy sample summaries written at each evaluation
- * @param sampleMaxTokens maximum tokens of a sample summary (refs: 53)
+ * @param seed run seed: data order and sampling derive from (seed, step). Default 1.
+ * @param optimizer AdamW and schedule. Default: η 3e-6, cosine, ε 1e-5, clip 1.0.
+ * @param batchSize sequences per optimizer update, B. Default 128.
+ * @param microBatchSize sequences per forward/backward; B must be a multiple (gradient accumulation). Default 16.
+ * @param epochs passes over the training data (may be fractional); the run has ⌈epochs·N/B⌉ updates. Default 1.
+ * @param evalSteps evaluate every n updates (0: only at the end). Default 200.
+ * @param saveSteps write a checkpoint every n updates (0: only at the end). Default 200.
+ * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all). Default 2.
+ * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
+ *     logged. Default 1.
+ * @param numSamples greedy sample summaries written at each evaluation. Default 4.
+ * @param sampleMaxTokens maximum tokens of a sample summary. Default 53.
  */
 public record SftConfig(
         long seed,
@@ -22,8 +26,10 @@ public record SftConfig(
         int batchSize,
         int microBatchSize,
         double epochs,
-        int evalEvery,
-        int checkpointEvery,
+        int evalSteps,
+        int saveSteps,
+        int saveTotalLimit,
+        int loggingSteps,
         int numSamples,
         int sampleMaxTokens) {
 
@@ -39,21 +45,62 @@ public record SftConfig(
         if (!(epochs > 0) || Double.isInfinite(epochs)) {
             throw new IllegalArgumentException("epochs must be > 0, got " + epochs);
         }
-        if (evalEvery < 0 || checkpointEvery < 0 || numSamples < 0 || sampleMaxTokens < 1) {
-            throw new IllegalArgumentException("evalEvery, checkpointEvery, numSamples must be >= 0 and "
-                    + "sampleMaxTokens >= 1; got " + evalEvery + ", " + checkpointEvery + ", " + numSamples + ", "
-                    + sampleMaxTokens);
+        if (evalSteps < 0) {
+            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
+        }
+        if (saveSteps < 0) {
+            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
+        }
+        if (saveTotalLimit < 0) {
+            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
+        }
+        if (loggingSteps < 1) {
+            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
+        }
+        if (numSamples < 0) {
+            throw new IllegalArgumentException("numSamples must be >= 0, got " + numSamples);
+        }
+        if (sampleMaxTokens < 1) {
+            throw new IllegalArgumentException("sampleMaxTokens must be >= 1, got " + sampleMaxTokens);
         }
     }
 
     /**
-     * The references' settings (Pythia TL;DR SFT).
+     * Returns a builder with the references' settings (see the class description).
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .setSeed(seed)
+                .setOptimizer(optimizer)
+                .setBatchSize(batchSize)
+                .setMicroBatchSize(microBatchSize)
+                .setEpochs(epochs)
+                .setEvalSteps(evalSteps)
+                .setSaveSteps(saveSteps)
+                .setSaveTotalLimit(saveTotalLimit)
+                .setLoggingSteps(loggingSteps)
+                .setNumSamples(numSamples)
+                .setSampleMaxTokens(sampleMaxTokens);
+    }
+
+    /**
+     * The references' settings (Pythia TL;DR SFT): {@code builder().build()}.
      *
      * @return the config
      */
     public static SftConfig references() {
-        return new SftConfig(1, OptimizerConfig.references(3e-6, OptimizerConfig.Schedule.COSINE), 128, 16, 1.0, 200,
-                200, 4, 53);
+        return builder().build();
     }
 
     /**
@@ -66,40 +113,152 @@ public record SftConfig(
         return Math.max(1, (long) Math.ceil(epochs * datasetSize / batchSize));
     }
 
-    /**
-     * Returns a copy with other batch sizes.
-     *
-     * @param batch B
-     * @param micro micro-batch size
-     * @return the copy
-     */
-    public SftConfig withBatch(int batch, int micro) {
-        return new SftConfig(seed, optimizer, batch, micro, epochs, evalEvery, checkpointEvery, numSamples, sampleMaxTokens);
-    }
+    /** Builder of {@link SftConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private long seed = 1;
+        private OptimizerConfig optimizer = OptimizerConfig.references(3e-6, OptimizerConfig.Schedule.COSINE);
+        private int batchSize = 128;
+        private int microBatchSize = 16;
+        private double epochs = 1.0;
+        private int evalSteps = 200;
+        private int saveSteps = 200;
+        private int saveTotalLimit = 2;
+        private int loggingSteps = 1;
+        private int numSamples = 4;
+        private int sampleMaxTokens = 53;
 
-    /**
-     * Returns a copy with another number of epochs.
-     *
-     * @param e epochs
-     * @return the copy
-     */
-    public SftConfig withEpochs(double e) {
-        return new SftConfig(seed, optimizer, batchSize, microBatchSize, e, evalEvery, checkpointEvery, numSamples, sampleMaxTokens);
-    }
+        private Builder() {}
 
-    /**
-     * Returns a copy with another seed.
-     *
-     * @param s seed
-     * @return the copy
-     */
-    public SftConfig withSeed(long s) {
-        return new SftConfig(s, optimizer, batchSize, microBatchSize, epochs, evalEvery, checkpointEvery, numSamples, sampleMaxTokens);
-    }
+        /**
+         * Sets {@link SftConfig#seed()}.
+         *
+         * @param v the seed
+         * @return this
+         */
+        public Builder setSeed(long v) {
+            seed = v;
+            return this;
+        }
 
-    // TEMPORARY shim until the builder-based configs land (issue 14)
-    public int evalSteps() { return evalEvery; }
-    public int saveSteps() { return checkpointEvery; }
-    public int saveTotalLimit() { return 2; }
-    public int loggingSteps() { return 1; }
+        /**
+         * Sets {@link SftConfig#optimizer()}.
+         *
+         * @param v the optimizer settings
+         * @return this
+         */
+        public Builder setOptimizer(OptimizerConfig v) {
+            optimizer = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#batchSize()}.
+         *
+         * @param v B
+         * @return this
+         */
+        public Builder setBatchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#microBatchSize()}.
+         *
+         * @param v sequences per forward/backward
+         * @return this
+         */
+        public Builder setMicroBatchSize(int v) {
+            microBatchSize = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#epochs()}.
+         *
+         * @param v epochs
+         * @return this
+         */
+        public Builder setEpochs(double v) {
+            epochs = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#evalSteps()}.
+         *
+         * @param v updates between evaluations (0: at the end)
+         * @return this
+         */
+        public Builder setEvalSteps(int v) {
+            evalSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#saveSteps()}.
+         *
+         * @param v updates between checkpoints (0: at the end)
+         * @return this
+         */
+        public Builder setSaveSteps(int v) {
+            saveSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#saveTotalLimit()}.
+         *
+         * @param v checkpoints kept (0: all)
+         * @return this
+         */
+        public Builder setSaveTotalLimit(int v) {
+            saveTotalLimit = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#loggingSteps()}.
+         *
+         * @param v updates between logged rows
+         * @return this
+         */
+        public Builder setLoggingSteps(int v) {
+            loggingSteps = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#numSamples()}.
+         *
+         * @param v samples per evaluation
+         * @return this
+         */
+        public Builder setNumSamples(int v) {
+            numSamples = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link SftConfig#sampleMaxTokens()}.
+         *
+         * @param v maximum tokens of a sample
+         * @return this
+         */
+        public Builder setSampleMaxTokens(int v) {
+            sampleMaxTokens = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public SftConfig build() {
+            return new SftConfig(seed, optimizer, batchSize, microBatchSize, epochs, evalSteps, saveSteps,
+                    saveTotalLimit, loggingSteps, numSamples, sampleMaxTokens);
+        }
+    }
 }

@@ -18,7 +18,6 @@ import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
-import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
@@ -258,7 +257,7 @@ public final class SftTrainer {
             prompts.add(eval.get(i).query().ids());
         }
         int eos = tokenizer.eosTokenId();
-        GenerationConfig g = new GenerationConfig(config.sampleMaxTokens(), 0, 0.0, 0, 1.0, EosMode.STOP, eos, eos, true);
+        GenerationConfig g = GenerationConfig.greedy(config.sampleMaxTokens(), eos);
         Rollout r = Generator.generate(policy, prompts, null, g, config.seed());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {

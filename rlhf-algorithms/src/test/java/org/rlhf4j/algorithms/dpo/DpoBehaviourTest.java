@@ -58,16 +58,25 @@ class DpoBehaviourTest {
                 both.add(new Encoded.Sft(p.id() + "w", p.query(), p.chosen()));
                 both.add(new Encoded.Sft(p.id() + "l", p.query(), p.rejected()));
             }
-            SftConfig sft = new SftConfig(3, new OptimizerConfig(3e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9,
-                    0.999, 1e-8, 1.0, 0), 16, 16, 4, 0, 0, 0, 1);
+            SftConfig sft = SftConfig.builder().setSeed(3)
+                    .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3)
+                            .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0)
+                            .build())
+                    .setBatchSize(16).setMicroBatchSize(16).setEpochs(4).setEvalSteps(0).setSaveSteps(0)
+                    .setNumSamples(0).setSampleMaxTokens(1).build();
             SftTrainer.builder().setConfig(sft).setPolicy(reference).setTokenizer(new Toy.ToyTokenizer())
                     .setTrainData(both).build().train();
             Counts before = sample(reference, heldOut, 99);
 
             // 2. DPO from the reference
             try (Gpt2 policy = reference.copy(m)) {
-                DpoConfig cfg = new DpoConfig(5, new OptimizerConfig(1e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0,
-                        0.9, 0.999, 1e-8, 1.0, 0), 0.1, DpoLossType.SIGMOID, 0.0, 16, 8, 6, 0, 0, true);
+                DpoConfig cfg = DpoConfig.builder().setSeed(5)
+                        .setOptimizer(OptimizerConfig.builder().setLearningRate(1e-3)
+                                .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8)
+                                .setMaxConsecutiveNonFinite(0).build())
+                        .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
+                        .setBatchSize(16).setMicroBatchSize(8).setEpochs(6).setEvalSteps(0).setSaveSteps(0)
+                        .setPrecomputeReferenceLogprobs(true).build();
                 DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)
                         .setTokenizer(new Toy.ToyTokenizer()).setTrainData(train).optEvalData(heldOut).build();
                 DpoTrainer.Evaluation start = trainer.evaluate(0);

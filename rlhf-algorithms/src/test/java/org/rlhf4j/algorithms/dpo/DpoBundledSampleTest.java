@@ -61,8 +61,13 @@ class DpoBundledSampleTest {
                 assertThat(p.chosen()[p.chosen().length - 1]).isEqualTo(50256);
                 assertThat(p.rejected()[p.rejected().length - 1]).isEqualTo(50256);
             }
-            DpoConfig cfg = new DpoConfig(3, new OptimizerConfig(3e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9,
-                    0.999, 1e-8, 1.0, 0), 0.1, DpoLossType.SIGMOID, 0.0, 8, 4, 4, 0, 0, true); // 8 updates
+            DpoConfig cfg = DpoConfig.builder().setSeed(3)
+                    .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3)
+                            .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0)
+                            .build())
+                    .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
+                    .setBatchSize(8).setMicroBatchSize(4).setEpochs(4).setEvalSteps(0).setSaveSteps(0)
+                    .setPrecomputeReferenceLogprobs(true).build(); // 8 updates
             MetricsSink.InMemory sink = MetricsSink.inMemory();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)
                     .setTokenizer(tok).setTrainData(train).optEvalData(valid).optMetrics(sink).build();

@@ -34,8 +34,12 @@ class DpoTrainerTest {
     static final List<Encoded.Pair> EVAL = Toy.pairs(8, 2, "eval");
 
     static DpoConfig config(int batch, int micro, double epochs, double lr) {
-        return new DpoConfig(7, new OptimizerConfig(lr, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0,
-                0), 0.1, DpoLossType.SIGMOID, 0.0, batch, micro, epochs, 0, 0, true);
+        return DpoConfig.builder().setSeed(7)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.LINEAR)
+                        .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
+                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setEvalSteps(0).setSaveSteps(0)
+                .setPrecomputeReferenceLogprobs(true).build();
     }
 
     static DpoTrainer.Builder trainer(DpoConfig cfg, Gpt2 policy, Gpt2 reference) {
@@ -160,7 +164,7 @@ class DpoTrainerTest {
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 reference = Gpt2.random(Toy.MODEL, m, 3);
                 Gpt2 policy = reference.copy(m)) {
-            trainer(config(8, 4, 1, 1e-2).withIntervals(1, 0), policy, reference).optMetrics(sink).build().train();
+            trainer(config(8, 4, 1, 1e-2).toBuilder().setEvalSteps(1).setSaveSteps(0).build(), policy, reference).optMetrics(sink).build().train();
         }
         List<Map<String, Double>> rows = sink.rows();
         assertThat(rows).hasSize(3);
@@ -188,7 +192,7 @@ class DpoTrainerTest {
 
     @Test
     void resumingReproducesTheUninterruptedTrajectory(@TempDir Path dir) throws Exception {
-        DpoConfig cfg = config(4, 2, 1, 3e-3).withIntervals(2, 0); // 6 updates over 24 pairs
+        DpoConfig cfg = config(4, 2, 1, 3e-3).toBuilder().setEvalSteps(2).setSaveSteps(0).build(); // 6 updates, 24 pairs
         List<Double> uninterrupted;
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 reference = Gpt2.random(Toy.MODEL, m, 21);
@@ -258,19 +262,25 @@ class DpoTrainerTest {
 
     @Test
     void configAndBuilderRejectBadValues() {
-        OptimizerConfig o = OptimizerConfig.references(1e-6, OptimizerConfig.Schedule.LINEAR);
-        assertThatThrownBy(() -> new DpoConfig(1, o, 0.1, DpoLossType.SIGMOID, 0, 10, 4, 1, 0, 0, true))
+        DpoConfig.Builder ok = DpoConfig.builder().setBatchSize(8).setMicroBatchSize(4).setEvalSteps(0).setSaveSteps(0);
+        assertThatThrownBy(() -> ok.setBatchSize(10).build())
                 .hasMessageContaining("10").hasMessageContaining("4");
-        assertThatThrownBy(() -> new DpoConfig(1, o, -0.5, DpoLossType.SIGMOID, 0, 8, 4, 1, 0, 0, true))
+        ok.setBatchSize(8);
+        assertThatThrownBy(() -> ok.setBeta(-0.5).build())
                 .hasMessageContaining("beta").hasMessageContaining("-0.5");
-        assertThatThrownBy(() -> new DpoConfig(1, o, 0.1, DpoLossType.IPO, 0.1, 8, 4, 1, 0, 0, true))
+        ok.setBeta(0.1);
+        assertThatThrownBy(() -> ok.setLossType(DpoLossType.IPO).setLabelSmoothing(0.1).build())
                 .hasMessageContaining("IPO");
-        assertThatThrownBy(() -> new DpoConfig(1, o, 0.1, DpoLossType.SIGMOID, 0, 8, 4, 0, 0, 0, true))
+        ok.setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0);
+        assertThatThrownBy(() -> ok.setEpochs(0).build())
                 .hasMessageContaining("epochs");
-        assertThatThrownBy(() -> new DpoConfig(1, o, 0.1, null, 0, 8, 4, 1, 0, 0, true))
+        ok.setEpochs(1);
+        assertThatThrownBy(() -> ok.setLossType(null).build())
                 .hasMessageContaining("lossType");
-        assertThatThrownBy(() -> new DpoConfig(1, o, 0.1, DpoLossType.SIGMOID, 0, 8, 4, 1, -1, 0, true))
-                .hasMessageContaining("evalEvery").hasMessageContaining("-1");
+        ok.setLossType(DpoLossType.SIGMOID);
+        assertThatThrownBy(() -> ok.setEvalSteps(-1).build())
+                .hasMessageContaining("evalSteps").hasMessageContaining("-1");
+        assertThat(ok.setEvalSteps(0).build()).isNotNull();
         DpoConfig d = DpoConfig.defaults();
         assertThat(d.beta()).isEqualTo(0.1);
         assertThat(d.lossType()).isEqualTo(DpoLossType.SIGMOID);

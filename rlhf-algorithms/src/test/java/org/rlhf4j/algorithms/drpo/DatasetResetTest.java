@@ -121,7 +121,7 @@ class DatasetResetTest {
         assertThatThrownBy(() -> new DatasetReset(Double.NaN, 8)).hasMessageContaining("NaN");
         assertThatThrownBy(() -> new DatasetReset(0.5, 0)).hasMessageContaining("got 0");
         assertThatThrownBy(() -> DrpoConfig.references().withBetaMix(-0.1)).hasMessageContaining("-0.1");
-        assertThatThrownBy(() -> new DrpoConfig(DrpoConfig.references().ppo(), 0.5, null))
+        assertThatThrownBy(() -> DrpoConfig.builder().setBetaMix(0.5).setResetSource(null).build())
                 .hasMessageContaining("resetSource");
     }
 

@@ -89,10 +89,13 @@ class DrpoBehaviourTest {
     static Outcome run(double betaMix, long seed) throws Exception {
         List<Encoded.PromptOnly> rows = task(1, 100 + seed);
         // AdamW η 2e-3 decaying linearly to 0, 4 epochs × 2 minibatches, τ 1, no KL, λ 1, entropy bonus 0.05
-        PpoConfig ppo = new PpoConfig(seed,
-                new OptimizerConfig(2e-3, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                (long) BATCH * UPDATES, BATCH, 2, BATCH / 2, 4, M + 2, 1.0, 0.0, null, KlEstimator.K1, false, true, 1.0,
-                1.0, 0.2, 0.2, 0.1, 0.05, null, 0, 0);
+        PpoConfig ppo = PpoConfig.builder().setSeed(seed)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(2e-3)
+                        .setSchedule(OptimizerConfig.Schedule.LINEAR).setEps(1e-8).build())
+                .setTotalEpisodes((long) BATCH * UPDATES).setBatchSize(BATCH).setNumMiniBatches(2)
+                .setMicroBatchSize(BATCH / 2).setPpoEpochs(4).setResponseLength(M + 2).setTemperature(1.0).setKlCoef(0.0)
+                .setKlEstimator(KlEstimator.K1).setLambda(1.0).setEntCoef(0.05).setNoEosScore(null)
+                .setEvalSteps(0).setSaveSteps(0).build();
         List<Encoded.PromptOnly> eval = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             eval.addAll(rows);
@@ -109,7 +112,8 @@ class DrpoBehaviourTest {
                 r = t.train();
                 sampled = t.evaluate(eval, r.steps()).score();
             } else {
-                DrpoTrainer t = DrpoTrainer.builder().setConfig(new DrpoConfig(ppo, betaMix, ResetSource.REFERENCE_SUMMARY))
+                DrpoTrainer t = DrpoTrainer.builder().setConfig(DrpoConfig.builder().setPpo(ppo).setBetaMix(betaMix)
+                                .setResetSource(ResetSource.REFERENCE_SUMMARY).build())
                         .setPolicy(policy).setReference(ref).setCritic(critic).setReward(RewardSource.of(exact(rows)))
                         .setTokenizer(TOK).setPrompts(rows).build();
                 r = t.train();

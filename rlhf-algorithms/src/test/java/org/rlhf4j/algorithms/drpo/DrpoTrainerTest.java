@@ -71,9 +71,12 @@ class DrpoTrainerTest {
     };
 
     static PpoConfig ppo(long episodes) {
-        return new PpoConfig(3, new OptimizerConfig(2e-3, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
-                episodes, 16, 2, 8, 2, 8, 1.0, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0, -1.0,
-                0, 0);
+        return PpoConfig.builder().setSeed(3)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(2e-3)
+                        .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setTotalEpisodes(episodes).setBatchSize(16).setNumMiniBatches(2).setMicroBatchSize(8).setPpoEpochs(2)
+                .setResponseLength(8).setTemperature(1.0).setKlCoef(0.05).setKlEstimator(KlEstimator.K1)
+                .setNoEosScore(-1.0).setEvalSteps(0).setSaveSteps(0).build();
     }
 
     @Test
@@ -85,7 +88,7 @@ class DrpoTrainerTest {
             for (int i = 0; i < rows.size(); i++) {
                 forced.add(reset.prefix(rows.get(i), new SplittableRandom(100 + i)));
             }
-            GenerationConfig g = new GenerationConfig(8, 0, 1.0, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE, EOS, EOS, true);
+            GenerationConfig g = GenerationConfig.builder(8, EOS).setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
             Rollout r = Generator.generate(policy, rows.stream().map(p -> p.query().ids()).toList(), forced, g, 17);
             int sampledAfterPrefix = 0;
             for (int b = 0; b < rows.size(); b++) {
@@ -121,7 +124,8 @@ class DrpoTrainerTest {
                 Gpt2 policy = Gpt2.random(CFG, m, 1);
                 Gpt2 ref = policy.copy(m);
                 ScalarModel critic = ScalarModel.random(CFG, m, 2)) {
-            drpoRows = DrpoTrainer.builder().setConfig(new DrpoConfig(cfg, 0.0, ResetSource.REFERENCE_SUMMARY))
+            drpoRows = DrpoTrainer.builder().setConfig(DrpoConfig.builder().setPpo(cfg).setBetaMix(0.0)
+                            .setResetSource(ResetSource.REFERENCE_SUMMARY).build())
                     .setPolicy(policy).setReference(ref).setCritic(critic).setReward(RewardSource.of(COUNT))
                     .setTokenizer(TOK).setPrompts(prompts(32, 1)).build().train().history();
         }

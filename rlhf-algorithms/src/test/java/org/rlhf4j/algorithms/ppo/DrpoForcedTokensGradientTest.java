@@ -39,11 +39,7 @@ class DrpoForcedTokensGradientTest {
     }
 
     static PpoConfig cfg() {
-        PpoConfig c = PpoTrainerTest.config(8, 0.05, -1.0).withBatches(8, 8, 1, 8);
-        return new PpoConfig(c.seed(), c.optimizer(), c.totalEpisodes(), c.batchSize(), c.numMiniBatches(),
-                c.microBatchSize(), c.ppoEpochs(), T, c.temperature(), c.klCoef(), c.adaptiveKl(), c.klEstimator(),
-                c.whitenRewards(), c.whitenAdvantages(), c.gamma(), c.lambda(), c.clipRange(), c.clipRangeValue(), c.vfCoef(), c.entCoef(),
-                c.noEosScore(), c.evalEvery(), c.checkpointEvery());
+        return PpoTrainerTest.config(8, 0.05, -1.0).withBatches(8, 8, 1, 8).toBuilder().setResponseLength(T).build();
     }
 
     @Test

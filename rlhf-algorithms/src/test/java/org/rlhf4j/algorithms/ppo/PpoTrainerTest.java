@@ -68,9 +68,12 @@ class PpoTrainerTest {
     }
 
     static PpoConfig config(long episodes, double beta, Double noEosScore, double lr) {
-        return new PpoConfig(3, new OptimizerConfig(lr, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
-                episodes, 32, 2, 16, 4, 8, 1.0, beta, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
-                noEosScore, 0, 0);
+        return PpoConfig.builder().setSeed(3)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.CONSTANT)
+                        .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setTotalEpisodes(episodes).setBatchSize(32).setNumMiniBatches(2).setMicroBatchSize(16).setPpoEpochs(4)
+                .setResponseLength(8).setTemperature(1.0).setKlCoef(beta).setKlEstimator(KlEstimator.K1)
+                .setNoEosScore(noEosScore).setEvalSteps(0).setSaveSteps(0).build();
     }
 
     record Run(PpoTrainer.Result result, PpoTrainer.Evaluation before, PpoTrainer.Evaluation after) {}

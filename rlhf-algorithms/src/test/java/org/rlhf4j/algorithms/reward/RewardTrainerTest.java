@@ -43,8 +43,11 @@ class RewardTrainerTest {
     }
 
     static RewardConfig config(int batch, int micro, double epochs, double lr, double center) {
-        return new RewardConfig(3, new OptimizerConfig(lr, OptimizerConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8,
-                1.0, 0), batch, micro, epochs, center, 0, 0, true);
+        return RewardConfig.builder().setSeed(3)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.CONSTANT)
+                        .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setCenterRewardsCoefficient(center)
+                .setEvalSteps(0).setSaveSteps(0).setNormalizeOnReferences(true).build();
     }
 
     @Test

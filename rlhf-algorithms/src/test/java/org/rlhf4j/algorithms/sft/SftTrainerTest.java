@@ -50,8 +50,11 @@ class SftTrainerTest {
     }
 
     static SftConfig config(int batch, int micro, double epochs, double lr) {
-        return new SftConfig(7, new OptimizerConfig(lr, OptimizerConfig.Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 0),
-                batch, micro, epochs, 0, 0, 2, 16);
+        return SftConfig.builder().setSeed(7)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.LINEAR)
+                        .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setEvalSteps(0).setSaveSteps(0)
+                .setNumSamples(2).setSampleMaxTokens(16).build();
     }
 
     @Test
@@ -229,8 +232,10 @@ class SftTrainerTest {
     @Test
     void configRejectsBadValues() {
         OptimizerConfig o = OptimizerConfig.references(1e-4, OptimizerConfig.Schedule.COSINE);
-        assertThatThrownBy(() -> new SftConfig(1, o, 10, 4, 1, 0, 0, 0, 1)).hasMessageContaining("10").hasMessageContaining("4");
-        assertThatThrownBy(() -> new SftConfig(1, o, 8, 4, 0, 0, 0, 0, 1)).hasMessageContaining("epochs");
+        SftConfig.Builder b = SftConfig.builder().setOptimizer(o).setMicroBatchSize(4).setEpochs(1).setEvalSteps(0)
+                .setSaveSteps(0).setNumSamples(0).setSampleMaxTokens(1);
+        assertThatThrownBy(() -> b.setBatchSize(10).build()).hasMessageContaining("10").hasMessageContaining("4");
+        assertThatThrownBy(() -> b.setBatchSize(8).setEpochs(0).build()).hasMessageContaining("epochs");
         assertThat(SftConfig.references().totalSteps(116722)).isEqualTo(912);
         EncodedQuery q = new EncodedQuery("x", new int[] {1}, false);
         assertThatThrownBy(() -> SftTrainer.builder().setConfig(SftConfig.references()).build())

@@ -1,17 +1,19 @@
 package org.rlhf4j.core.generation;
 
 /**
- * Sampling settings (validated, immutable).
+ * Sampling settings (validated, immutable). Use a named factory ({@link #sampling(int, int)},
+ * {@link #greedy(int, int)}, {@link #rollout(int, int)}) or, for anything else, {@link #builder(int, int)}, whose defaults are given below.
  *
- * @param maxNewTokens maximum number of generated tokens (PPO TL;DR: 53)
- * @param minNewTokens EOS is suppressed before this many tokens (HF {@code min_new_tokens}; default 0)
- * @param temperature softmax temperature τ; 0 means greedy (PPO TL;DR: 0.7)
- * @param topK keep only the k most likely tokens; 0 = off (references: off)
- * @param topP nucleus sampling mass p in (0, 1]; 1 = off (references: 1)
- * @param eosMode what EOS does
- * @param eosTokenId the EOS id
- * @param padTokenId the id written at padding positions (never attended, never in a loss)
- * @param useKvCache incremental decoding with a KV cache (true) or full recomputation each step (benchmarks)
+ * @param maxNewTokens maximum number of generated tokens (PPO TL;DR: 53); a builder argument
+ * @param minNewTokens EOS is suppressed before this many tokens (HF {@code min_new_tokens}). Default 0.
+ * @param temperature softmax temperature τ; 0 means greedy (PPO TL;DR: 0.7). Default 1.
+ * @param topK keep only the k most likely tokens; 0 = off (references: off). Default 0.
+ * @param topP nucleus sampling mass p in (0, 1]; 1 = off (references: 1). Default 1.
+ * @param eosMode what EOS does. Default {@link EosMode#STOP}.
+ * @param eosTokenId the EOS id; a builder argument
+ * @param padTokenId the id written at padding positions (never attended, never in a loss). Default: the EOS id.
+ * @param useKvCache incremental decoding with a KV cache (true) or full recomputation each step (benchmarks).
+ *     Default true.
  */
 public record GenerationConfig(
         int maxNewTokens,
@@ -45,20 +47,61 @@ public record GenerationConfig(
         if (eosMode == null) {
             throw new IllegalArgumentException("eosMode must not be null");
         }
-        if (eosTokenId < 0 || padTokenId < 0) {
-            throw new IllegalArgumentException("token ids must be >= 0, got eos=" + eosTokenId + ", pad=" + padTokenId);
+        if (eosTokenId < 0) {
+            throw new IllegalArgumentException("eosTokenId must be >= 0, got " + eosTokenId);
+        }
+        if (padTokenId < 0) {
+            throw new IllegalArgumentException("padTokenId must be >= 0, got " + padTokenId);
         }
     }
 
     /**
-     * Sampling that stops at EOS: temperature 1, no top-k/top-p, KV cache on.
+     * Returns a builder with the defaults (see the class description).
+     *
+     * @param maxNewTokens maximum new tokens
+     * @param eosTokenId EOS id (also the padding id unless {@link Builder#setPadTokenId} is called)
+     * @return the builder
+     */
+    public static Builder builder(int maxNewTokens, int eosTokenId) {
+        return new Builder(maxNewTokens, eosTokenId);
+    }
+
+    /**
+     * Returns a builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        return new Builder(maxNewTokens, eosTokenId)
+                .setMinNewTokens(minNewTokens)
+                .setTemperature(temperature)
+                .setTopK(topK)
+                .setTopP(topP)
+                .setEosMode(eosMode)
+                .setPadTokenId(padTokenId)
+                .setUseKvCache(useKvCache);
+    }
+
+    /**
+     * Sampling that stops at EOS: temperature 1, no top-k/top-p, KV cache on (the builder's defaults).
      *
      * @param maxNewTokens maximum new tokens
      * @param eosTokenId EOS id (also used as padding)
      * @return the config
      */
     public static GenerationConfig sampling(int maxNewTokens, int eosTokenId) {
-        return new GenerationConfig(maxNewTokens, 0, 1.0, 0, 1.0, EosMode.STOP, eosTokenId, eosTokenId, true);
+        return builder(maxNewTokens, eosTokenId).build();
+    }
+
+    /**
+     * Greedy decoding (τ = 0) that stops at EOS, KV cache on.
+     *
+     * @param maxNewTokens maximum new tokens
+     * @param eosTokenId EOS id (also used as padding)
+     * @return the config
+     */
+    public static GenerationConfig greedy(int maxNewTokens, int eosTokenId) {
+        return builder(maxNewTokens, eosTokenId).setTemperature(0.0).build();
     }
 
     /**
@@ -70,8 +113,7 @@ public record GenerationConfig(
      * @return the config
      */
     public static GenerationConfig rollout(int length, int eosTokenId) {
-        return new GenerationConfig(
-                length, 0, 0.7, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE, eosTokenId, eosTokenId, true);
+        return builder(length, eosTokenId).setTemperature(0.7).setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
     }
 
     /**
@@ -90,7 +132,7 @@ public record GenerationConfig(
      * @return the copy
      */
     public GenerationConfig withTemperature(double t) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, t, topK, topP, eosMode, eosTokenId, padTokenId, useKvCache);
+        return toBuilder().setTemperature(t).build();
     }
 
     /**
@@ -101,17 +143,7 @@ public record GenerationConfig(
      * @return the copy
      */
     public GenerationConfig withTopKTopP(int k, double p) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, temperature, k, p, eosMode, eosTokenId, padTokenId, useKvCache);
-    }
-
-    /**
-     * Returns a copy with the given minimum number of new tokens.
-     *
-     * @param n min new tokens
-     * @return the copy
-     */
-    public GenerationConfig withMinNewTokens(int n) {
-        return new GenerationConfig(maxNewTokens, n, temperature, topK, topP, eosMode, eosTokenId, padTokenId, useKvCache);
+        return toBuilder().setTopK(k).setTopP(p).build();
     }
 
     /**
@@ -121,16 +153,135 @@ public record GenerationConfig(
      * @return the copy
      */
     public GenerationConfig withKvCache(boolean on) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, temperature, topK, topP, eosMode, eosTokenId, padTokenId, on);
+        return toBuilder().setUseKvCache(on).build();
     }
 
-    /**
-     * Returns a copy with another EOS mode.
-     *
-     * @param mode the mode
-     * @return the copy
-     */
-    public GenerationConfig withEosMode(EosMode mode) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, temperature, topK, topP, mode, eosTokenId, padTokenId, useKvCache);
+    /** Builder of {@link GenerationConfig}; each setter names a record component, documented there. */
+    public static final class Builder {
+        private int maxNewTokens;
+        private int minNewTokens = 0;
+        private double temperature = 1.0;
+        private int topK = 0;
+        private double topP = 1.0;
+        private EosMode eosMode = EosMode.STOP;
+        private int eosTokenId;
+        private int padTokenId;
+        private boolean useKvCache = true;
+
+        private Builder(int maxNewTokens, int eosTokenId) {
+            this.maxNewTokens = maxNewTokens;
+            this.eosTokenId = eosTokenId;
+            this.padTokenId = eosTokenId;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#maxNewTokens()}.
+         *
+         * @param v maximum new tokens
+         * @return this
+         */
+        public Builder setMaxNewTokens(int v) {
+            maxNewTokens = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#minNewTokens()}.
+         *
+         * @param v minimum new tokens
+         * @return this
+         */
+        public Builder setMinNewTokens(int v) {
+            minNewTokens = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#temperature()}.
+         *
+         * @param v τ (0: greedy)
+         * @return this
+         */
+        public Builder setTemperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#topK()}.
+         *
+         * @param v k (0: off)
+         * @return this
+         */
+        public Builder setTopK(int v) {
+            topK = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#topP()}.
+         *
+         * @param v p (1: off)
+         * @return this
+         */
+        public Builder setTopP(double v) {
+            topP = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#eosMode()}.
+         *
+         * @param v the mode
+         * @return this
+         */
+        public Builder setEosMode(EosMode v) {
+            eosMode = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#eosTokenId()}.
+         *
+         * @param v the EOS id (the padding id is not changed)
+         * @return this
+         */
+        public Builder setEosTokenId(int v) {
+            eosTokenId = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#padTokenId()}.
+         *
+         * @param v the padding id
+         * @return this
+         */
+        public Builder setPadTokenId(int v) {
+            padTokenId = v;
+            return this;
+        }
+
+        /**
+         * Sets {@link GenerationConfig#useKvCache()}.
+         *
+         * @param v whether to use the cache
+         * @return this
+         */
+        public Builder setUseKvCache(boolean v) {
+            useKvCache = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is out of range (the message names the field)
+         */
+        public GenerationConfig build() {
+            return new GenerationConfig(maxNewTokens, minNewTokens, temperature, topK, topP, eosMode, eosTokenId,
+                    padTokenId, useKvCache);
+        }
     }
 }

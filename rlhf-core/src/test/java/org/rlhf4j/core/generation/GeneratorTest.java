@@ -40,7 +40,7 @@ class GeneratorTest {
     }
 
     static GenerationConfig sampling(int n) {
-        return new GenerationConfig(n, 0, 1.0, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE, EOS, 0, true);
+        return GenerationConfig.builder(n, EOS).setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).setPadTokenId(0).build();
     }
 
     @Test
@@ -113,7 +113,7 @@ class GeneratorTest {
         for (int i = 0; i < 64; i++) {
             many.add(new int[] {4, 5});
         }
-        GenerationConfig cfg = new GenerationConfig(1, 0, 1.0, 3, 1.0, EosMode.STOP, EOS, 0, true);
+        GenerationConfig cfg = GenerationConfig.builder(1, EOS).setTopK(3).setPadTokenId(0).build();
         Rollout r = Generator.generate(model, many, null, cfg, 77);
         try (NDManager m = manager.newSubManager()) {
             NDArray ids = m.create(new long[] {4, 5}, new Shape(1, 2));
@@ -142,7 +142,7 @@ class GeneratorTest {
         for (int i = 0; i < n; i++) {
             many.add(new int[] {1});
         }
-        GenerationConfig cfg = new GenerationConfig(1, 0, 1.0, 0, 1.0, EosMode.STOP, EOS, 0, true);
+        GenerationConfig cfg = GenerationConfig.builder(1, EOS).setPadTokenId(0).build();
         Rollout r = Generator.generate(model, many, null, cfg, 123);
         double[] counts = new double[CFG.vocabSize()];
         for (int b = 0; b < n; b++) {
@@ -197,14 +197,15 @@ class GeneratorTest {
     void stopModeEndsSequencesAtEosAndMinNewTokensSuppressesIt() {
         // a model biased towards EOS: all prompts end immediately unless min tokens are required
         List<int[]> forced = List.of(new int[] {EOS}, new int[] {3, EOS}, new int[] {4, 5, 6});
-        GenerationConfig stop = new GenerationConfig(8, 0, 1.0, 0, 1.0, EosMode.STOP, EOS, 0, true);
+        GenerationConfig stop = GenerationConfig.builder(8, EOS).setPadTokenId(0).build();
         Rollout r = Generator.generate(model, prompts(), forced, stop, 8);
         assertThat(r.responseMask()[0][0]).isEqualTo(1);
         assertThat(r.length(0)).isEqualTo(1);
         assertThat(r.length(1)).isEqualTo(2);
         assertThat(r.hasEos(1, EOS)).isTrue();
         // min new tokens: EOS never sampled in the first 8 steps, even at high temperature
-        GenerationConfig min = new GenerationConfig(8, 8, 3.0, 0, 1.0, EosMode.STOP, EOS, 0, true);
+        GenerationConfig min =
+                GenerationConfig.builder(8, EOS).setMinNewTokens(8).setTemperature(3.0).setPadTokenId(0).build();
         List<int[]> many = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             many.add(new int[] {i % 29 + 1});
@@ -223,8 +224,11 @@ class GeneratorTest {
                 .hasMessageContaining("prompt 0 is empty");
         assertThatThrownBy(() -> Generator.generate(model, List.of(new int[60]), null, sampling(10), 0))
                 .hasMessageContaining("exceeds n_positions=64");
-        assertThatThrownBy(() -> new GenerationConfig(0, 0, 1, 0, 1, EosMode.STOP, 1, 0, true)).hasMessageContaining("maxNewTokens");
-        assertThatThrownBy(() -> new GenerationConfig(5, 0, 1, 0, 1.5, EosMode.STOP, 1, 0, true)).hasMessageContaining("topP");
-        assertThatThrownBy(() -> new GenerationConfig(5, 0, -1, 0, 1, EosMode.STOP, 1, 0, true)).hasMessageContaining("temperature");
+        assertThatThrownBy(() -> GenerationConfig.builder(0, 1).setPadTokenId(0).build())
+                .hasMessageContaining("maxNewTokens");
+        assertThatThrownBy(() -> GenerationConfig.builder(5, 1).setTopP(1.5).setPadTokenId(0).build())
+                .hasMessageContaining("topP");
+        assertThatThrownBy(() -> GenerationConfig.builder(5, 1).setTemperature(-1).setPadTokenId(0).build())
+                .hasMessageContaining("temperature");
     }
 }

@@ -156,8 +156,8 @@ class GptNeoXInvariantsTest {
     @Test
     void kvCacheAndRecomputationGenerateTheSameTokens() {
         List<int[]> prompts = List.of(new int[] {1, 2, 3, 4, 5}, new int[] {7, 8}, new int[] {9, 10, 11});
-        GenerationConfig cfg = new GenerationConfig(10, 0, 1.0, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE,
-                CFG.eosTokenId(), 0, true);
+        GenerationConfig cfg = GenerationConfig.builder(10, CFG.eosTokenId())
+                .setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).setPadTokenId(0).build();
         Rollout cached = Generator.generate(model, prompts, null, cfg, 5);
         Rollout full = Generator.generate(model, prompts, null, cfg.withKvCache(false), 5);
         assertThat(cached.responseIds()).isDeepEqualTo(full.responseIds());

@@ -10,7 +10,6 @@ import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.model.Gpt2;
@@ -162,8 +161,7 @@ public final class Benchmarks {
                 }
                 prompts.add(p);
             }
-            GenerationConfig cfg = new GenerationConfig(newTokens, 0, 0.7, 0, 1.0,
-                    EosMode.FIXED_LENGTH_THEN_TRUNCATE, c.eosTokenId(), c.eosTokenId(), kvCache);
+            GenerationConfig cfg = GenerationConfig.rollout(newTokens, c.eosTokenId()).withKvCache(kvCache);
             List<Double> times = new ArrayList<>();
             for (int i = 0; i < reps + warmup; i++) {
                 long t0 = System.nanoTime();

@@ -84,16 +84,21 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
         DpoConfig base = p.dpo();
         int batch = train.batchSize != null ? train.batchSize : base.batchSize();
         DpoLossType type = loss != null ? lossType(loss) : base.lossType();
-        DpoConfig cfg = new DpoConfig(
-                train.seed != null ? train.seed : base.seed(),
-                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(),
-                beta != null ? beta : base.beta(),
-                type,
-                labelSmoothing != null ? labelSmoothing : base.labelSmoothing(),
-                batch,
-                train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch),
-                train.epochs != null ? train.epochs : base.epochs(),
-                base.evalEvery(), base.checkpointEvery(), !noPrecompute && base.precomputeReferenceLogprobs());
+        DpoConfig cfg = base.toBuilder()
+                .setSeed(train.seed != null ? train.seed : base.seed())
+                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
+                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
+                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setBeta(beta != null ? beta : base.beta())
+                .setLossType(type)
+                .setLabelSmoothing(labelSmoothing != null ? labelSmoothing : base.labelSmoothing())
+                .setBatchSize(batch)
+                .setMicroBatchSize(
+                        train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch))
+                .setEpochs(train.epochs != null ? train.epochs : base.epochs())
+                .setPrecomputeReferenceLogprobs(!noPrecompute && base.precomputeReferenceLogprobs())
+                .build();
         Path init = model;
         if (init == null && Files.exists(Path.of("runs", "sft", "model", "config.json"))) {
             init = Path.of("runs", "sft", "model");

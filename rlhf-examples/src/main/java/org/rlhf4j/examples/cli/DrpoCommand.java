@@ -57,7 +57,7 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             case "preferred" -> ResetSource.PREFERRED_RESPONSE;
             default -> throw new IllegalArgumentException("unknown --reset-source '" + resetSource + "' (reference, preferred)");
         };
-        DrpoConfig cfg = new DrpoConfig(ppo, betaMix, source);
+        DrpoConfig cfg = DrpoConfig.builder().setPpo(ppo).setBetaMix(betaMix).setResetSource(source).build();
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("drpo");
         try (RlOptions.Models models = rl.load(train, ppo.seed())) {

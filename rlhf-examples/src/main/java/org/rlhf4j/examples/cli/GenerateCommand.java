@@ -5,7 +5,6 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
@@ -64,8 +63,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--prompt encodes to no tokens");
             }
             int eos = model.config().eosTokenId();
-            GenerationConfig cfg = new GenerationConfig(
-                    maxNewTokens, minNewTokens, temperature, topK, topP, EosMode.STOP, eos, eos, true);
+            GenerationConfig cfg = GenerationConfig.builder(maxNewTokens, eos).setMinNewTokens(minNewTokens)
+                    .setTemperature(temperature).setTopK(topK).setTopP(topP).build();
             List<int[]> prompts = new ArrayList<>();
             for (int i = 0; i < numSamples; i++) {
                 prompts.add(ids);

@@ -63,14 +63,18 @@ public final class RewardCommand implements Callable<Integer>, ResultCommand {
         Presets p = train.preset();
         RewardConfig base = p.reward();
         int batch = train.batchSize != null ? train.batchSize : base.batchSize();
-        RewardConfig cfg = new RewardConfig(
-                train.seed != null ? train.seed : base.seed(),
-                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(),
-                batch,
-                train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch),
-                train.epochs != null ? train.epochs : base.epochs(),
-                center != null ? center : base.centerRewardsCoefficient(),
-                base.evalEvery(), base.checkpointEvery(), base.normalizeOnReferences());
+        RewardConfig cfg = base.toBuilder()
+                .setSeed(train.seed != null ? train.seed : base.seed())
+                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
+                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
+                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setBatchSize(batch)
+                .setMicroBatchSize(
+                        train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch))
+                .setEpochs(train.epochs != null ? train.epochs : base.epochs())
+                .setCenterRewardsCoefficient(center != null ? center : base.centerRewardsCoefficient())
+                .build();
         Path init = model;
         if (init == null && Path.of("runs", "sft", "model", "config.json").toFile().exists()) {
             init = Path.of("runs", "sft", "model");

@@ -48,14 +48,20 @@ public final class RlOptions {
         int micro = train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch / miniBatches);
         long total = episodes != null ? episodes
                 : train.epochs != null ? Math.round(train.epochs * base.totalEpisodes()) : base.totalEpisodes();
-        return new PpoConfig(train.seed != null ? train.seed : base.seed(),
-                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(), total, batch,
-                miniBatches, micro, base.ppoEpochs(), base.responseLength(), base.temperature(),
-                klCoef != null ? klCoef : base.klCoef(),
-                targetKl != null ? new AdaptiveKl(targetKl, 10000) : base.adaptiveKl(),
-                klEstimator != null ? parseKlEstimator(klEstimator) : base.klEstimator(),
-                base.whitenRewards(), base.whitenAdvantages(), base.gamma(), base.lambda(), base.clipRange(), base.clipRangeValue(), base.vfCoef(),
-                base.entCoef(), base.noEosScore(), base.evalEvery(), base.checkpointEvery());
+        return base.toBuilder()
+                .setSeed(train.seed != null ? train.seed : base.seed())
+                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
+                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
+                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setTotalEpisodes(total)
+                .setBatchSize(batch)
+                .setNumMiniBatches(miniBatches)
+                .setMicroBatchSize(micro)
+                .setKlCoef(klCoef != null ? klCoef : base.klCoef())
+                .setAdaptiveKl(targetKl != null ? new AdaptiveKl(targetKl, 10000) : base.adaptiveKl())
+                .setKlEstimator(klEstimator != null ? parseKlEstimator(klEstimator) : base.klEstimator())
+                .build();
     }
 
     private static KlEstimator parseKlEstimator(String name) {

@@ -51,14 +51,17 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
     public Integer call() throws Exception {
         Presets p = train.preset();
         SftConfig base = p.sft();
-        SftConfig cfg = new SftConfig(
-                train.seed != null ? train.seed : base.seed(),
-                train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer(),
-                train.batchSize != null ? train.batchSize : base.batchSize(),
-                train.microBatchSize != null ? train.microBatchSize
-                        : Math.min(base.microBatchSize(), train.batchSize != null ? train.batchSize : base.batchSize()),
-                train.epochs != null ? train.epochs : base.epochs(),
-                base.evalEvery(), base.checkpointEvery(), base.numSamples(), base.sampleMaxTokens());
+        SftConfig cfg = base.toBuilder()
+                .setSeed(train.seed != null ? train.seed : base.seed())
+                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
+                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
+                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setBatchSize(train.batchSize != null ? train.batchSize : base.batchSize())
+                .setMicroBatchSize(train.microBatchSize != null ? train.microBatchSize
+                        : Math.min(base.microBatchSize(), train.batchSize != null ? train.batchSize : base.batchSize()))
+                .setEpochs(train.epochs != null ? train.epochs : base.epochs())
+                .build();
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("sft");
         p.checkModel(model);

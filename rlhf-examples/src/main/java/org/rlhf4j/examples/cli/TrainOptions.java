@@ -95,6 +95,46 @@ public final class TrainOptions {
     private static final Set<String> NOT_SETTINGS = Set.of("config", "resume", "overwrite", "help", "version");
 
     /**
+     * Returns {@code --save-steps}, else the preset's.
+     *
+     * @param preset the preset's value
+     * @return the value
+     */
+    public int saveSteps(int preset) {
+        return saveSteps != null ? saveSteps : preset;
+    }
+
+    /**
+     * Returns {@code --save-total-limit}, else the preset's.
+     *
+     * @param preset the preset's value
+     * @return the value
+     */
+    public int saveTotalLimit(int preset) {
+        return saveTotalLimit != null ? saveTotalLimit : preset;
+    }
+
+    /**
+     * Returns {@code --eval-steps}, else the preset's.
+     *
+     * @param preset the preset's value
+     * @return the value
+     */
+    public int evalSteps(int preset) {
+        return evalSteps != null ? evalSteps : preset;
+    }
+
+    /**
+     * Returns {@code --logging-steps}, else the preset's.
+     *
+     * @param preset the preset's value
+     * @return the value
+     */
+    public int loggingSteps(int preset) {
+        return loggingSteps != null ? loggingSteps : preset;
+    }
+
+    /**
      * Returns what to do with a run already in the run directory.
      *
      * @return overwrite, resume or (default) continue only when the settings are the same

@@ -217,10 +217,31 @@ public final class ResetExplorationDemo {
         int responseLength = o.answerLength + 2;
         List<Encoded.PromptOnly> prompts = task(o);
         Gpt2Config cfg = Gpt2Config.of(o.vocab, 32, 64, 2, 4);
-        PpoConfig ppo = new PpoConfig(o.seed,
-                new OptimizerConfig(o.lr, o.schedule, 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 3),
-                (long) o.updates * o.batch, o.batch, 2, o.batch / 2, o.ppoEpochs, responseLength, o.temperature, o.klCoef, null,
-                KlEstimator.K1, false, o.whitenAdvantages, 1.0, o.lambda, o.clipRange, 0.2, 0.1, o.entCoef, null, 0, 0);
+        PpoConfig ppo = PpoConfig.builder()
+                .setSeed(o.seed)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(o.lr).setSchedule(o.schedule).setEps(1e-8).build())
+                .setTotalEpisodes((long) o.updates * o.batch)
+                .setBatchSize(o.batch)
+                .setNumMiniBatches(2)
+                .setMicroBatchSize(o.batch / 2)
+                .setPpoEpochs(o.ppoEpochs)
+                .setResponseLength(responseLength)
+                .setTemperature(o.temperature)
+                .setKlCoef(o.klCoef)
+                .setAdaptiveKl(null)
+                .setKlEstimator(KlEstimator.K1)
+                .setWhitenRewards(false)
+                .setWhitenAdvantages(o.whitenAdvantages)
+                .setGamma(1.0)
+                .setLambda(o.lambda)
+                .setClipRange(o.clipRange)
+                .setClipRangeValue(0.2)
+                .setVfCoef(0.1)
+                .setEntCoef(o.entCoef)
+                .setNoEosScore(null)
+                .setEvalSteps(0)
+                .setSaveSteps(0)
+                .build();
         Tokenizer tok = new TokenTokenizer(o.vocab, eos);
         AlgorithmResult p = o.skipPpo ? null : train(o, cfg, ppo, Double.NaN, prompts, tok);
         AlgorithmResult d = train(o, cfg, ppo, o.betaMix, prompts, tok);
@@ -326,8 +347,8 @@ public final class ResetExplorationDemo {
     static double greedySuccess(CausalLm policy, List<Encoded.PromptOnly> prompts, int k, int responseLength, int eos) {
         List<int[]> queries = prompts.stream().map(p -> p.query().ids()).toList();
         List<int[]> forced = prompts.stream().map(p -> Arrays.copyOf(p.reference(), k)).toList();
-        GenerationConfig g = new GenerationConfig(responseLength, 0, 0.0, 0, 1.0, EosMode.FIXED_LENGTH_THEN_TRUNCATE,
-                eos, eos, true);
+        GenerationConfig g = GenerationConfig.greedy(responseLength, eos).toBuilder()
+                .setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
         Rollout r = Generator.generate(policy, queries, k == 0 ? null : forced, g, 0);
         int solved = 0;
         for (int b = 0; b < prompts.size(); b++) {
@@ -380,7 +401,8 @@ public final class ResetExplorationDemo {
                 sampled = t.evaluate(repeat(evalSet, 8), r.steps());
             } else {
                 DrpoTrainer t = DrpoTrainer.builder()
-                        .setConfig(new DrpoConfig(ppo, betaMix, ResetSource.REFERENCE_SUMMARY)).setPolicy(policy)
+                        .setConfig(DrpoConfig.builder().setPpo(ppo).setBetaMix(betaMix)
+                                .setResetSource(ResetSource.REFERENCE_SUMMARY).build()).setPolicy(policy)
                         .setReference(ref).setCritic(critic).setReward(RewardSource.of(reward)).setTokenizer(tok)
                         .setPrompts(prompts).optProgress(listener).build();
                 r = t.train();
