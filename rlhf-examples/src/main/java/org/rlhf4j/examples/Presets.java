@@ -15,6 +15,7 @@ import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.model.GptNeoXConfig;
 import org.rlhf4j.core.model.ModelConfig;
+import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TaskConfig;
 
 /**
@@ -66,7 +67,7 @@ public record Presets(
                     Gpt2Config.GPT2_EOS, Map.of()),
             null,
             null,
-            ExampleData.BUNDLED,
+            DataSource.BUNDLED,
             TaskConfig.builder().setMaxQueryTokens(128).build(),
             // η 3e-3 cosine after 5 warm-up updates, batch 8, 8 epochs
             SftConfig.builder()
@@ -100,14 +101,14 @@ public record Presets(
 
     /** The references' settings on Pythia (GPU, full data, HF GPT-NeoX checkpoints). */
     public static final Presets PYTHIA = new Presets(
-            "pythia", null, GptNeoXConfig.MODEL_TYPE, "EleutherAI/pythia-1b-deduped", ExampleData.FULL,
+            "pythia", null, GptNeoXConfig.MODEL_TYPE, "EleutherAI/pythia-1b-deduped", DataSource.FULL,
             TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(), PpoConfig.references(),
             // DR-PO paper (Chang et al. 2024), TL;DR DPO baseline: β = 0.05
             DpoConfig.builder().setBeta(0.05).build());
 
     /** The references' hyperparameters on GPT-2 checkpoints (GPU, full data). */
     public static final Presets GPT2 = new Presets(
-            "gpt2", null, Gpt2Config.MODEL_TYPE, "gpt2-medium", ExampleData.FULL, TaskConfig.DEFAULT,
+            "gpt2", null, Gpt2Config.MODEL_TYPE, "gpt2-medium", DataSource.FULL, TaskConfig.DEFAULT,
             SftConfig.references(), RewardConfig.references(), PpoConfig.references(), DpoConfig.defaults());
 
     /** The preset names {@link #named(String)} accepts. */

@@ -18,7 +18,7 @@ import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.GptNeoXConfig;
-import org.rlhf4j.datasets.TldrData;
+import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TaskConfig;
 import org.rlhf4j.examples.cli.Rlhf4jCli;
 
@@ -39,7 +39,7 @@ class PresetsTest {
     void fullPresetsCarryTheReferencesSettings() {
         for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA}) {
             assertThat(p.scratchModel()).isNull();
-            assertThat(p.data()).isEqualTo(ExampleData.FULL);
+            assertThat(p.data()).isEqualTo(DataSource.FULL);
             assertThat(p.task()).isEqualTo(TaskConfig.DEFAULT);
             assertThat(p.ppo()).isEqualTo(PpoConfig.references());
         }
@@ -48,7 +48,7 @@ class PresetsTest {
         // the DR-PO paper's DPO baseline used β = 0.05; TRL's default is 0.1
         assertThat(Presets.PYTHIA.dpo().beta()).isEqualTo(0.05);
         assertThat(Presets.GPT2.dpo()).isEqualTo(DpoConfig.defaults());
-        assertThat(Presets.TINY.data()).isEqualTo(ExampleData.BUNDLED);
+        assertThat(Presets.TINY.data()).isEqualTo(DataSource.BUNDLED);
         assertThat(Presets.TINY.modelType()).isNull();
     }
 
@@ -117,17 +117,5 @@ class PresetsTest {
         assertThatThrownBy(() -> Rlhf4jCli.runExample("dpo", "--preset", "gpt2", "--out", dir.toString()))
                 .hasMessageContaining("--preset gpt2 needs --model")
                 .hasMessageContaining("gpt2-medium");
-    }
-
-    @Test
-    void fullDataWithoutADownloadSaysWhatToRun(@TempDir Path cache) {
-        TldrData empty = TldrData.open(cache);
-        assertThatThrownBy(() -> ExampleData.requireDownloaded(empty, false))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("--data full needs the downloaded TL;DR SFT files")
-                .hasMessageContaining("./rlhf4j data download tldr --what sft");
-        assertThatThrownBy(() -> ExampleData.requireDownloaded(empty, true))
-                .hasMessageContaining("comparison batches")
-                .hasMessageContaining("--what comparisons");
     }
 }

@@ -6,6 +6,8 @@
  * {@link org.rlhf4j.algorithms.eval.PolicyEvaluator} (RM score, KL to a reference policy, length, ROUGE, win rate),
  * 95 % Wilson intervals ({@link org.rlhf4j.algorithms.eval.Interval}), and what a report must say about them
  * ({@link org.rlhf4j.algorithms.eval.EvaluationChecks}: a judge at chance, broken outputs as
- * {@link org.rlhf4j.algorithms.eval.PolicyFlag}s, warnings, a ranking that presents neither as a result).
+ * {@link org.rlhf4j.algorithms.eval.PolicyFlag}s, warnings, a ranking that presents neither as a result); the human
+ * comparisons a judge is checked against ({@link org.rlhf4j.algorithms.eval.HumanComparisons}) and summary files
+ * ({@link org.rlhf4j.algorithms.eval.SummaryFiles}).
  */
 package org.rlhf4j.algorithms.eval;

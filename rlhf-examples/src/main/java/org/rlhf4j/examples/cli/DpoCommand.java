@@ -2,9 +2,7 @@ package org.rlhf4j.examples.cli;
 
 import ai.djl.ndarray.NDManager;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,7 +19,6 @@ import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
-import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Plots;
 import org.rlhf4j.examples.Presets;
 import picocli.CommandLine.Command;
@@ -34,15 +31,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "dpo", mixinStandardHelpOptions = true,
         description = "DPO (and cDPO, IPO, hinge, robust) on comparisons against the frozen SFT model. Writes OUT/model, "
                 + "metrics.jsonl, eval.jsonl, plots/.")
-public final class DpoCommand implements Callable<Integer>, ResultCommand {
+public final class DpoCommand implements Callable<Integer>, StageCommand {
 
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "The SFT checkpoint: initial policy and, unless --reference is given, the frozen reference. "
-                    + "Default with --preset tiny: runs/sft/model if it exists, else a from-scratch GPT-2.")
+            description = "The SFT checkpoint (e.g. runs/sft/model): initial policy and, unless --reference is given, the "
+                    + "frozen reference. Without it (--preset tiny only): a from-scratch GPT-2.")
     Path model;
 
     @Option(names = "--reference", paramLabel = "DIR", description = "Reference policy directory (default: --model).")
@@ -71,11 +68,18 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
         throw new IllegalArgumentException("unknown --loss '" + name + "' (sigmoid, ipo, hinge, robust)");
     }
 
-    private Object result;
+    private StageResult.Dpo stageResult;
+
+    private Map<String, Object> result;
 
     @Override
     public Object result() {
         return result;
+    }
+
+    @Override
+    public StageResult stageResult() {
+        return stageResult;
     }
 
     @Override
@@ -100,15 +104,13 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
                 .setPrecomputeReferenceLogprobs(!noPrecompute && base.precomputeReferenceLogprobs())
                 .build();
         Path init = model;
-        if (init == null && Files.exists(Path.of("runs", "sft", "model", "config.json"))) {
-            init = Path.of("runs", "sft", "model");
-        }
         PrintWriter err = spec.commandLine().getErr();
         if (init == null) {
             if (p.scratchModel() == null) {
                 throw new IllegalArgumentException(p.needsModel("the SFT checkpoint"));
             }
-            err.println("dpo: no --model and no runs/sft/model: starting from an untrained GPT-2 (run `rlhf4j sft` first)");
+            err.println("dpo: no --model: starting from an untrained GPT-2 (give --model with the SFT checkpoint, e.g. "
+                    + "runs/sft/model after `rlhf4j sft`)");
         }
         p.checkModel(init);
         RunDir run = train.runDir("dpo");
@@ -117,12 +119,12 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
                 CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
                 CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.Pair> trainPairs = ExampleData.pairs(task, train.data(), "train");
-            List<Encoded.Pair> evalPairs = ExampleData.pairs(task, train.evalData(), "valid1");
+            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").rows();
+            List<Encoded.Pair> evalPairs = train.evalData().pairs(task, "valid1").rows();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))
-                    .optDataId(ExampleData.dataId(train.data(), "comparisons"))
+                    .optDataId(train.data().dataId("comparisons"))
                     .optExistingRun(train.existingRun()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
@@ -130,23 +132,9 @@ public final class DpoCommand implements Callable<Integer>, ResultCommand {
             DpoTrainer.Evaluation before = trainer.evaluate(0);
             DpoTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "dpo");
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("stage", "dpo");
-            summary.put("model", run.model().toString());
-            summary.put("steps", r.steps());
-            summary.put("train_pairs", trainPairs.size());
-            summary.put("eval_pairs", evalPairs.size());
-            summary.put("eval_loss_before", before.loss());
-            if (!r.evaluations().isEmpty()) {
-                DpoTrainer.Evaluation last = r.evaluations().get(r.evaluations().size() - 1);
-                summary.put("eval_loss", last.loss());
-                summary.put("eval_accuracy", last.accuracy());
-                summary.put("eval_margin", last.margin());
-                summary.put("eval_rewards_chosen", last.rewardChosen());
-                summary.put("eval_rewards_rejected", last.rewardRejected());
-            }
-            result = summary;
-            spec.commandLine().getOut().println(Json.compact(summary));
+            stageResult = StageResult.Dpo.of(run.model().toString(), r, before, trainPairs.size(), evalPairs.size());
+            result = stageResult.toMap();
+            spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }

@@ -3,19 +3,20 @@ package org.rlhf4j.examples.cli;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.drpo.DrpoConfig;
 import org.rlhf4j.algorithms.drpo.DrpoTrainer;
 import org.rlhf4j.algorithms.drpo.ResetSource;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
+import org.rlhf4j.algorithms.ppo.PpoModels;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
-import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Plots;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j drpo}: DR-PO — PPO whose rollouts reset to prefixes of the offline data. */
 @Command(name = "drpo", mixinStandardHelpOptions = true,
         description = "DR-PO: PPO with dataset resets to prefixes of the human references (same options as ppo).")
-public final class DrpoCommand implements Callable<Integer>, ResultCommand {
+public final class DrpoCommand implements Callable<Integer>, StageCommand {
 
     @Spec CommandSpec spec;
 
@@ -42,11 +43,18 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             description = "Reset to the human reference summary, or to the preferred response of comparisons. Default: ${DEFAULT-VALUE}.")
     String resetSource;
 
-    private Object result;
+    private StageResult.Ppo stageResult;
+
+    private Map<String, Object> result;
 
     @Override
     public Object result() {
         return result;
+    }
+
+    @Override
+    public StageResult stageResult() {
+        return stageResult;
     }
 
     @Override
@@ -59,20 +67,20 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
         };
         DrpoConfig cfg = DrpoConfig.builder().setPpo(ppo).setBetaMix(betaMix).setResetSource(source).build();
         PrintWriter err = spec.commandLine().getErr();
+        rl.requireModels();
         RunDir run = train.runDir("drpo");
-        try (RlOptions.Models models = rl.load(train, ppo.seed())) {
+        try (PpoModels models = rl.load(train, ppo.seed())) {
             Tokenizer tok = models.tokenizer();
             TldrTask task = new TldrTask(tok, train.task());
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
-                    ? DrpoTrainer.preferredResponsePrompts(task, ExampleData.preferencePairs(train.data(), "train"))
-                    : ExampleData.prompts(task, train.data(), "train");
-            List<Encoded.PromptOnly> evalPrompts = ExampleData.prompts(task,
-                    train.evalData(), "valid");
+                    ? DrpoTrainer.preferredResponsePrompts(task, train.data().pairRows("train"))
+                    : train.data().prompts(task, "train").rows();
+            List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
                     .setReference(models.reference()).setCritic(models.critic())
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
-                    .optDataId(ExampleData.dataId(train.data(), "prompts"))
+                    .optDataId(train.data().dataId("prompts"))
                     .optExistingRun(train.existingRun()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(rl.model)
@@ -80,11 +88,10 @@ public final class DrpoCommand implements Callable<Integer>, ResultCommand {
             PpoTrainer.Evaluation before = trainer.evaluate(evalPrompts, 0);
             PpoTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "drpo");
-            var summary = PpoCommand.summary("drpo", run, r, before, prompts.size(), evalPrompts.size());
-            summary.put("beta_mix", betaMix);
-            summary.put("reset_source", source.name());
-            result = summary;
-            spec.commandLine().getOut().println(Json.compact(summary));
+            stageResult = StageResult.Ppo.of("drpo", run.model().toString(), r, before, prompts.size(),
+                    evalPrompts.size(), betaMix, source.name());
+            result = stageResult.toMap();
+            spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }

@@ -1,28 +1,23 @@
 package org.rlhf4j.examples.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.HumanComparisons;
 import org.rlhf4j.algorithms.eval.Judge;
-import org.rlhf4j.algorithms.eval.Judgement;
 import org.rlhf4j.algorithms.eval.JudgeTemplate;
 import org.rlhf4j.algorithms.eval.LlmJudge;
-import org.rlhf4j.algorithms.eval.Matchup;
 import org.rlhf4j.algorithms.eval.PolicyEvaluation;
 import org.rlhf4j.algorithms.eval.PolicyEvaluator;
 import org.rlhf4j.algorithms.eval.RewardModelJudge;
+import org.rlhf4j.algorithms.eval.SummaryFiles;
 import org.rlhf4j.algorithms.eval.WinRate;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
@@ -32,16 +27,9 @@ import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.BundledTldr;
-import org.rlhf4j.datasets.Comparison;
-import org.rlhf4j.datasets.DataFormat;
-import org.rlhf4j.datasets.DataRow;
 import org.rlhf4j.datasets.PromptRow;
-import org.rlhf4j.datasets.SftExample;
-import org.rlhf4j.datasets.TldrPost;
-import org.rlhf4j.datasets.io.JsonlReader;
-import org.rlhf4j.datasets.task.EncodedQuery;
+import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TaskConfig;
-import org.rlhf4j.datasets.task.TaskLimitException;
 import org.rlhf4j.datasets.task.TldrTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -108,11 +96,12 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
                     + " stalls mid-answer times out too). Default: ${DEFAULT-VALUE}.")
     double timeoutSeconds;
 
-    @Option(names = "--data", defaultValue = "bundled", paramLabel = "bundled|FILE",
-            description = "Prompts with reference summaries: the bundled sample or a JSON Lines file. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--data", defaultValue = "bundled", paramLabel = "bundled|full|FILE",
+            description = "Prompts with reference summaries: the bundled sample, the full downloaded TL;DR data or a JSON"
+                    + " Lines file (openai-tldr, sft or prompts format). Default: ${DEFAULT-VALUE}.")
     String data;
 
-    @Option(names = "--split", defaultValue = "test", description = "Bundled split (train, valid, test). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--split", defaultValue = "test", description = "Split of bundled or full (train, valid, test). Default: ${DEFAULT-VALUE}.")
     String split;
 
     @Option(names = "--limit", description = "Evaluate only the first N prompts (and N comparisons).")
@@ -213,7 +202,7 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
                         : RewardModelJudge.builder().setModel(rm).setTokenizer(tok).optMicroBatchSize(batchSize).build();
                 out.put("judge", judge.describe());
                 if (policy != null || summaries != null) {
-                    out.put("data", data + (data.equals("bundled") ? ":" + split : ""));
+                    out.put("data", DataSource.parse(data).label(split));
                     out.put("evaluation", evaluate(task, pol, ref, rm, judge));
                 }
                 if (humanAgreement) {
@@ -263,26 +252,15 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         if (pol != null) {
             b.setPolicy(pol).optName(name != null ? name : String.valueOf(policy.getFileName()));
         } else {
-            b.setSummaries(readSummaries(summaries)).optName(name != null ? name : String.valueOf(summaries.getFileName()));
+            b.setSummaries(SummaryFiles.read(summaries)).optName(name != null ? name : String.valueOf(summaries.getFileName()));
         }
         if (!against.equals("reference")) {
             Path f = Path.of(against);
-            b.optOpponent(String.valueOf(f.getFileName()), readSummaries(f));
+            b.optOpponent(String.valueOf(f.getFileName()), SummaryFiles.read(f));
         }
         PolicyEvaluation e = b.build().evaluate();
         if (saveSummaries != null) {
-            if (saveSummaries.getParent() != null) {
-                Files.createDirectories(saveSummaries.getParent());
-            }
-            try (BufferedWriter w = Files.newBufferedWriter(saveSummaries, StandardCharsets.UTF_8)) {
-                for (PolicyEvaluation.Summary s : e.summaries()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("id", s.id());
-                    row.put("summary", s.summary());
-                    w.write(Json.compact(row));
-                    w.newLine();
-                }
-            }
+            SummaryFiles.write(saveSummaries, e.summaries());
         }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("name", e.name());
@@ -306,99 +284,15 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     }
 
     private WinRate.HumanAgreement humanAgreement(TldrTask task, Judge judge, int maxPositions) {
-        List<Matchup> ms = new ArrayList<>();
-        List<Integer> choices = new ArrayList<>();
-        List<Integer> confidences = new ArrayList<>();
-        Map<String, Integer> skipped = new TreeMap<>();
-        for (Comparison c : BundledTldr.comparisons()) {
-            if (limit != null && ms.size() >= limit) {
-                break;
-            }
-            if (c.kind() != Comparison.Kind.TLDR) {
-                skipped.merge("cnndm", 1, Integer::sum);
-                continue;
-            }
-            EncodedQuery q;
-            try {
-                q = task.encodeQuery(c.prompt());
-            } catch (TaskLimitException e) {
-                skipped.merge("query_too_long", 1, Integer::sum);
-                continue;
-            }
-            String a = c.summaries().get(0).text();
-            String b = c.summaries().get(1).text();
-            int longest = Math.max(tokens(task, a), tokens(task, b));
-            if (q.length() + longest > maxPositions) {
-                skipped.merge("too_long_for_the_model", 1, Integer::sum);
-                continue;
-            }
-            ms.add(new Matchup(c.id(), Matchup.postText(c.prompt()), q.ids(), a, b));
-            choices.add(c.choice());
-            confidences.add(c.confidence());
+        HumanComparisons h = HumanComparisons.of(BundledTldr.comparisons(), task, maxPositions,
+                limit != null ? limit : Integer.MAX_VALUE);
+        if (!h.skipped().isEmpty()) {
+            spec.commandLine().getErr().println("human agreement: skipped comparisons by reason: " + h.skipped());
         }
-        if (ms.isEmpty()) {
-            throw new IllegalArgumentException("no bundled comparison fits; skipped by reason: " + skipped);
-        }
-        if (!skipped.isEmpty()) {
-            spec.commandLine().getErr().println("human agreement: skipped comparisons by reason: " + skipped);
-        }
-        List<Judgement> js = judge.judgeAll(ms);
-        return WinRate.humanAgreement(js, choices.stream().mapToInt(Integer::intValue).toArray(),
-                confidences.toArray(new Integer[0]));
-    }
-
-    private static int tokens(TldrTask task, String summary) {
-        return task.tokenizer().encode(" " + summary.strip()).length + 1;
+        return h.agreement(judge);
     }
 
     private List<PromptRow> prompts() throws IOException {
-        if (data.equals("bundled")) {
-            return BundledTldr.prompts(split);
-        }
-        List<PromptRow> rows = new ArrayList<>();
-        for (DataRow r : JsonlReader.builder().setFormat(DataFormat.AUTO).build().readAll(Path.of(data))) {
-            if (r instanceof TldrPost p) {
-                rows.add(p.toSft().toPromptRow());
-            } else if (r instanceof SftExample s) {
-                rows.add(s.toPromptRow());
-            } else if (r instanceof PromptRow p) {
-                rows.add(p);
-            } else {
-                throw new IllegalArgumentException(data + ": expected prompts with reference summaries (openai-tldr, sft"
-                        + " or prompts format), got " + r.getClass().getSimpleName());
-            }
-        }
-        return rows;
-    }
-
-    /**
-     * Reads a summaries file: JSON Lines of {@code {"id": ..., "summary": ...}}.
-     *
-     * @param file the file
-     * @return summary per id
-     * @throws IOException when unreadable, or a line is malformed (the error names file and line)
-     */
-    static Map<String, String> readSummaries(Path file) throws IOException {
-        Map<String, String> out = new LinkedHashMap<>();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
-            }
-            JsonNode n;
-            try {
-                n = Json.MAPPER.readTree(lines.get(i));
-            } catch (IOException e) {
-                throw new IOException(file + ":" + (i + 1) + ": not JSON: "
-                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
-            }
-            if (n == null || !n.path("id").isValueNode() || n.path("id").isNull() || !n.path("summary").isTextual()) {
-                throw new IOException(file + ":" + (i + 1) + ": expected {\"id\": ..., \"summary\": \"...\"}");
-            }
-            if (out.put(n.get("id").asText(), n.get("summary").asText()) != null) {
-                throw new IOException(file + ":" + (i + 1) + ": duplicate id '" + n.get("id").asText() + "'");
-            }
-        }
-        return out;
+        return DataSource.parse(data).promptRows(split);
     }
 }

@@ -1,6 +1,5 @@
 package org.rlhf4j.examples.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -94,7 +93,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
-        Map<String, JsonNode> summaries = new LinkedHashMap<>();
+        Map<String, StageResult> summaries = new LinkedHashMap<>();
         Map<String, Double> seconds = new LinkedHashMap<>();
         for (Stage stage : stages()) {
             long s0 = System.nanoTime();
@@ -105,10 +104,11 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         PipelineEvaluation.Result evaluation = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err);
         List<PipelineEvaluation.Row> table = evaluation.rows();
         seconds.put("evaluation", (System.nanoTime() - e0) / 1e9);
-        EvaluationChecks.JudgeAccuracy rmAccuracy = heldoutAccuracy(summaries.get("reward"));
+        EvaluationChecks.JudgeAccuracy rmAccuracy = summaries.get("reward") instanceof StageResult.Reward rm
+                ? rm.heldoutAccuracy() : null;
         EvaluationChecks.Assessment assessment = EvaluationChecks.assess(rmAccuracy,
                 table.stream().map(PipelineEvaluation.Row::full).toList());
-        Map<String, Object> data = dataSizes(summaries, evaluation, rmAccuracy);
+        Map<String, Object> data = dataSizes(summaries, evaluation);
         List<String> caveats = PipelineReport.caveats(preset, evaluation, data, assessment);
         Path report = reportDir != null ? reportDir
                 : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -121,7 +121,9 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         result.put("data", data);
         result.put("reward_model", rewardModel(rmAccuracy, evaluation));
         result.put("ranking", assessment.ranking());
-        result.put("stages", summaries);
+        Map<String, Object> stageMaps = new LinkedHashMap<>();
+        summaries.forEach((name, s) -> stageMaps.put(name, s.toMap()));
+        result.put("stages", stageMaps);
         result.put("evaluation", table);
         result.put("stage_seconds", seconds);
         result.put("total_seconds", (System.nanoTime() - t0) / 1e9);
@@ -141,53 +143,22 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
     }
 
     /**
-     * Reads the reward model's pooled held-out accuracy from the reward stage's summary: its {@code heldout} entry,
-     * or for a summary written before that entry existed, the sets of {@link RewardCommand#HELDOUT_SETS} in
-     * {@code eval}.
+     * Returns the train and eval rows of every stage, from the stage results (null where a summary written by an
+     * older version lacks the count; the reward model's eval rows are its pooled held-out pairs), and the prompts of
+     * the final evaluation.
      *
-     * @param reward the reward stage's summary, or null
-     * @return the accuracy, or null when the summary has no held-out pair
-     */
-    static EvaluationChecks.JudgeAccuracy heldoutAccuracy(JsonNode reward) {
-        if (reward == null) {
-            return null;
-        }
-        JsonNode h = reward.path("heldout");
-        if (h.path("pairs").asInt() > 0) {
-            return new EvaluationChecks.JudgeAccuracy("reward model", h.path("correct").asInt(), h.path("pairs").asInt());
-        }
-        int correct = 0;
-        int pairs = 0;
-        for (String set : RewardCommand.HELDOUT_SETS) {
-            JsonNode e = reward.path("eval").path(set);
-            if (e.has("pairs")) {
-                correct += (int) Math.round(e.path("accuracy").asDouble() * e.path("pairs").asInt());
-                pairs += e.path("pairs").asInt();
-            }
-        }
-        return pairs == 0 ? null : new EvaluationChecks.JudgeAccuracy("reward model", correct, pairs);
-    }
-
-    /**
-     * Returns the train and eval rows of every stage, from the stage summaries (null where a summary written by an
-     * older version lacks the count), and the prompts of the final evaluation.
-     *
-     * @param summaries stage summaries
+     * @param summaries stage results
      * @param evaluation the evaluation
-     * @param rmAccuracy the reward model's held-out accuracy (its pairs are the reward stage's eval rows), or null
      * @return stage to {@code {unit, train, eval}}
      */
-    static Map<String, Object> dataSizes(Map<String, JsonNode> summaries, PipelineEvaluation.Result evaluation,
-            EvaluationChecks.JudgeAccuracy rmAccuracy) {
+    static Map<String, Object> dataSizes(Map<String, StageResult> summaries, PipelineEvaluation.Result evaluation) {
         Map<String, Object> data = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : summaries.entrySet()) {
-            JsonNode s = e.getValue();
-            String unit = s.has("train_samples") ? "samples" : s.has("train_pairs") ? "pairs" : "prompts";
+        for (Map.Entry<String, StageResult> e : summaries.entrySet()) {
+            StageResult s = e.getValue();
             Map<String, Object> d = new LinkedHashMap<>();
-            d.put("unit", unit);
-            d.put("train", intOrNull(s.path("train_" + unit)));
-            d.put("eval", e.getKey().equals("reward") ? (rmAccuracy == null ? null : (Object) rmAccuracy.pairs())
-                    : intOrNull(s.path("eval_" + unit)));
+            d.put("unit", s.unit());
+            d.put("train", s.trainRows());
+            d.put("eval", s.evalRows());
             data.put(e.getKey(), d);
         }
         Map<String, Object> ev = new LinkedHashMap<>();
@@ -196,10 +167,6 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         ev.put("evaluated", evaluation.rows().isEmpty() ? 0 : evaluation.rows().get(0).full().prompts());
         data.put("evaluation", ev);
         return data;
-    }
-
-    private static Integer intOrNull(JsonNode n) {
-        return n.isNumber() ? n.asInt() : null;
     }
 
     private static Map<String, Object> modelSize(PipelineEvaluation.Result e) {
@@ -232,30 +199,28 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         return stages().stream().map(Stage::name).filter(n -> !n.equals("reward")).toList();
     }
 
-    private JsonNode runStage(Stage stage, PrintWriter err) throws Exception {
+    private StageResult runStage(Stage stage, PrintWriter err) throws Exception {
         Path dir = out.resolve(stage.name());
         Path summaryFile = dir.resolve("summary.json");
         if (force) {
             new RunDir(dir).delete();
         } else if (Files.exists(summaryFile)) {
             err.println("pipeline: " + stage.name() + " already finished (" + summaryFile + "), skipped; --force re-runs it");
-            return Json.MAPPER.readTree(Files.readString(summaryFile));
+            return StageResult.read(stage.name(), Json.MAPPER.readTree(Files.readString(summaryFile)));
         }
         List<String> args = new ArrayList<>(stage.args());
         args.addAll(List.of("--preset", preset, "--out", dir.toString(), "--device", device));
         err.println("pipeline: " + stage.name() + ": rlhf4j " + String.join(" ", args));
         CommandLine cl = Rlhf4jCli.commandLine();
-        StringWriter captured = new StringWriter();
-        cl.setOut(new PrintWriter(captured));
+        cl.setOut(new PrintWriter(new StringWriter())); // the stage's JSON line; its typed result is read below
         cl.setErr(err);
         int code = cl.execute(args.toArray(String[]::new));
         if (code != 0) {
             throw new IllegalStateException("stage '" + stage.name() + "' failed with exit code " + code
                     + "; fix the error above and re-run (finished stages are kept)");
         }
-        String[] lines = captured.toString().trim().split("\n");
-        JsonNode summary = Json.MAPPER.readTree(lines[lines.length - 1]);
-        Files.writeString(summaryFile, Json.pretty(summary) + "\n", StandardCharsets.UTF_8);
+        StageResult summary = ((StageCommand) cl.getSubcommands().get(stage.args().get(0)).getCommand()).stageResult();
+        Files.writeString(summaryFile, Json.pretty(summary.toMap()) + "\n", StandardCharsets.UTF_8);
         return summary;
     }
 }

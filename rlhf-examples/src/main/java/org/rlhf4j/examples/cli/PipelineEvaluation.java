@@ -17,10 +17,9 @@ import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
-import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.PromptRow;
+import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TldrTask;
-import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Presets;
 
 /**
@@ -72,8 +71,7 @@ final class PipelineEvaluation {
         Presets p = Presets.named(preset);
         Path sft = stagesRoot.resolve("sft").resolve("model");
         // held-out prompts of the preset's data: the bundled valid split, or the downloaded one for gpt2 / pythia
-        List<PromptRow> prompts = ExampleData.FULL.equals(p.data()) ? ExampleData.full(false).prompts("valid")
-                : BundledTldr.prompts("valid");
+        List<PromptRow> prompts = DataSource.parse(p.data()).builtIn().promptRows("valid");
         prompts = prompts.subList(0, Math.min(limit, prompts.size()));
         List<Row> rows = new ArrayList<>();
         ModelConfig cfg;

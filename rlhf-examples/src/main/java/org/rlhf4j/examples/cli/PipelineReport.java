@@ -18,6 +18,7 @@ import org.rlhf4j.algorithms.eval.EvaluationChecks;
 import org.rlhf4j.algorithms.eval.Interval;
 import org.rlhf4j.algorithms.eval.PolicyFlag;
 import org.rlhf4j.core.checkpoint.Provenance;
+import org.rlhf4j.core.io.Json;
 import org.rlhf4j.examples.Plots;
 
 /** The pipeline's Markdown report (caveats, warnings, table with intervals and flags, plots) and console table. */
@@ -33,7 +34,7 @@ final class PipelineReport {
      * @param report the report directory
      * @param stagesRoot where the stages ran
      * @param stages stage names in order
-     * @param summaries stage summaries
+     * @param summaries stage results
      * @param seconds wall-clock seconds per stage (0 when skipped as finished)
      * @param evaluation the evaluation
      * @param data train/eval sizes per stage ({@link PipelineCommand#dataSizes})
@@ -41,7 +42,7 @@ final class PipelineReport {
      * @param assessment flags, warnings, ranking
      * @throws IOException on failure
      */
-    static void write(Path report, Path stagesRoot, List<String> stages, Map<String, JsonNode> summaries,
+    static void write(Path report, Path stagesRoot, List<String> stages, Map<String, StageResult> summaries,
             Map<String, Double> seconds, PipelineEvaluation.Result evaluation, Map<String, Object> data,
             List<String> caveats, EvaluationChecks.Assessment assessment) throws IOException {
         List<PipelineEvaluation.Row> table = evaluation.rows();
@@ -127,7 +128,8 @@ final class PipelineReport {
         for (String s : stages) {
             md.append("| ").append(s).append(" | ")
                     .append(String.format(Locale.ROOT, "%.0f", seconds.getOrDefault(s, 0.0))).append(" | ")
-                    .append(flat(summaries.get(s))).append(" |\n");
+                    .append(flat(summaries.containsKey(s) ? Json.MAPPER.valueToTree(summaries.get(s).toMap()) : null))
+                    .append(" |\n");
         }
         md.append("\n(A stage that was already finished is reused and shows its time of this run, near 0.)\n");
         for (String s : stages) {
@@ -247,10 +249,10 @@ final class PipelineReport {
      * held-out implicit-reward accuracy.
      *
      * @param table evaluation rows
-     * @param summaries stage summaries
+     * @param summaries stage results
      * @return the table text
      */
-    static String table(List<PipelineEvaluation.Row> table, Map<String, JsonNode> summaries) {
+    static String table(List<PipelineEvaluation.Row> table, Map<String, StageResult> summaries) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-7s %9s %9s %8s %-13s %8s %7s %5s  %-26s %s%n",
                 "policy", "RM score", "KL(SFT)", "win rate", "95% CI", "length", "EOS", "R-1", "flags", "sample"));
         for (PipelineEvaluation.Row r : table) {
@@ -266,10 +268,10 @@ final class PipelineReport {
             sb.append(String.format(Locale.ROOT, "reference RM score %.3f, mean length %.1f%n",
                     table.get(0).referenceRmScore(), table.get(0).referenceMeanLength()));
         }
-        JsonNode dpo = summaries.get("dpo");
-        if (dpo != null && dpo.has("eval_accuracy")) {
+        if (summaries.get("dpo") instanceof StageResult.Dpo dpo && dpo.evalAccuracy() != null) {
             sb.append(String.format(Locale.ROOT, "dpo held-out implicit-reward accuracy %.3f (margin %.4f, %d pairs)%n",
-                    dpo.get("eval_accuracy").asDouble(), dpo.path("eval_margin").asDouble(), dpo.path("eval_pairs").asInt()));
+                    dpo.evalAccuracy(), dpo.evalMargin() == null ? 0.0 : dpo.evalMargin(),
+                    dpo.evalPairs() == null ? 0 : dpo.evalPairs()));
         }
         return sb.toString().stripTrailing();
     }

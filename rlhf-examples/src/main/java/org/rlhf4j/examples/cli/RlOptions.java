@@ -1,26 +1,22 @@
 package org.rlhf4j.examples.cli;
 
-import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.rlhf4j.algorithms.ppo.AdaptiveKl;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
-import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.model.CausalLm;
-import org.rlhf4j.core.model.ScalarModel;
-import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.algorithms.ppo.PpoModels;
 import picocli.CommandLine.Option;
 
 /** Options and model loading shared by the online RL commands ({@code ppo}, {@code drpo}). */
 public final class RlOptions {
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "runs/sft/model",
-            description = "Initial policy and frozen reference (the SFT checkpoint). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Initial policy and frozen reference: the SFT checkpoint, e.g. runs/sft/model (required).")
     Path model;
 
-    @Option(names = "--reward-model", paramLabel = "DIR", defaultValue = "runs/reward/model",
-            description = "Reward model (also the critic's initialisation). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--reward-model", paramLabel = "DIR",
+            description = "Reward model, also the critic's initialisation, e.g. runs/reward/model (required).")
     Path rewardModel;
 
     @Option(names = "--episodes", description = "Total episodes (default: the preset's).")
@@ -73,43 +69,32 @@ public final class RlOptions {
     }
 
     /**
-     * The four models of online RLHF and their tokenizer, closed together.
+     * Fails, naming the option, when {@code --model} or {@code --reward-model} is missing (checked after the other
+     * options, so a bad value is reported first; nothing is written before).
      *
-     * @param tokenizer the SFT checkpoint's tokenizer
-     * @param manager owns every model
-     * @param policy the policy (trained)
-     * @param reference the frozen reference (a second load of the SFT checkpoint)
-     * @param rewardModel the frozen reward model
-     * @param critic the critic (a copy of the reward model, trained)
+     * @throws IllegalArgumentException when one is missing
      */
-    record Models(Tokenizer tokenizer, NDManager manager, CausalLm policy, CausalLm reference, ScalarModel rewardModel,
-            ScalarModel critic) implements AutoCloseable {
-        @Override
-        public void close() {
-            tokenizer.close();
-            manager.close();
+    void requireModels() {
+        if (model == null) {
+            throw new IllegalArgumentException("--model DIR is required: the SFT checkpoint (e.g. runs/sft/model)");
+        }
+        if (rewardModel == null) {
+            throw new IllegalArgumentException("--reward-model DIR is required: the reward model (e.g. "
+                    + "runs/reward/model)");
         }
     }
 
     /**
-     * Loads the policy, reference, reward model and critic.
+     * Loads the policy, reference, reward model and critic ({@link PpoModels#load}).
      *
      * @param train the shared training options (device)
      * @param seed seed of a reward-model head, should the directory lack one
      * @return the models
      * @throws IOException when a directory is missing or malformed
      */
-    Models load(TrainOptions train, long seed) throws IOException {
+    PpoModels load(TrainOptions train, long seed) throws IOException {
+        requireModels();
         train.preset().checkModel(model);
-        Tokenizer tok = Checkpoint.tokenizerFor(model);
-        NDManager m = NDManager.newBaseManager(train.device());
-        try {
-            ScalarModel rm = ScalarModel.load(rewardModel, m, seed);
-            return new Models(tok, m, CausalLm.load(model, m), CausalLm.load(model, m), rm, rm.copy(m));
-        } catch (IOException | RuntimeException e) {
-            m.close();
-            tok.close();
-            throw e;
-        }
+        return PpoModels.load(model, rewardModel, train.device(), seed);
     }
 }

@@ -3,7 +3,6 @@ package org.rlhf4j.examples.cli;
 import ai.djl.ndarray.NDManager;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,9 +15,9 @@ import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.source.TldrVocabulary;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
-import org.rlhf4j.examples.ExampleData;
 import org.rlhf4j.examples.Plots;
 import org.rlhf4j.examples.Presets;
 import picocli.CommandLine.Command;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Spec;
 /** {@code rlhf4j sft}: supervised fine-tuning on TL;DR (or a user's SFT data). */
 @Command(name = "sft", mixinStandardHelpOptions = true,
         description = "Supervised fine-tuning. Writes OUT/model (the next stage's --model), metrics.jsonl, samples.jsonl, plots/.")
-public final class SftCommand implements Callable<Integer>, ResultCommand {
+public final class SftCommand implements Callable<Integer>, StageCommand {
 
     @Spec CommandSpec spec;
 
@@ -40,11 +39,18 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
             description = "HF model directory to start from (default with --preset tiny: a from-scratch GPT-2).")
     Path model;
 
-    private Object result;
+    private StageResult.Sft stageResult;
+
+    private Map<String, Object> result;
 
     @Override
     public Object result() {
         return result;
+    }
+
+    @Override
+    public StageResult stageResult() {
+        return stageResult;
     }
 
     @Override
@@ -69,33 +75,22 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = new TldrTask(tok, train.task());
-            List<Encoded.Sft> trainData = ExampleData.sft(task, train.data(), "train");
-            List<Encoded.Sft> evalData = ExampleData.sft(task, train.evalData(), "valid");
+            List<Encoded.Sft> trainData = train.data().sft(task, "train").rows();
+            List<Encoded.Sft> evalData = train.evalData().sft(task, "valid").rows();
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(ExampleData.dataId(train.data(), "sft")).optExistingRun(train.existingRun()).optCommandOptions(train.options())
-                    .optCommand("rlhf4j " + String.join(" ",
+                    .optDataId(train.data().dataId("sft")).optExistingRun(train.existingRun())
+                    .optCommandOptions(train.options()).optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(model)
                     .build();
             SftTrainer.Evaluation before = trainer.evaluate(0);
             SftTrainer.Result r = trainer.train();
             Plots.plotAll(run.metrics(), run.plots(), "sft");
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("stage", "sft");
-            summary.put("model", run.model().toString());
-            summary.put("steps", r.steps());
-            summary.put("train_samples", trainData.size());
-            summary.put("eval_samples", evalData.size());
-            summary.put("eval_loss_before", before.loss());
-            if (!r.evaluations().isEmpty()) {
-                SftTrainer.Evaluation last = r.evaluations().get(r.evaluations().size() - 1);
-                summary.put("eval_loss", last.loss());
-                summary.put("eval_perplexity", last.perplexity());
-            }
-            result = summary;
-            spec.commandLine().getOut().println(Json.compact(summary));
+            stageResult = StageResult.Sft.of(run.model().toString(), r, before, trainData.size(), evalData.size());
+            result = stageResult.toMap();
+            spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }
@@ -120,6 +115,6 @@ public final class SftCommand implements Callable<Integer>, ResultCommand {
         if (p.scratchModel() == null) {
             throw new IllegalArgumentException(p.needsModel("the model to fine-tune"));
         }
-        return ExampleData.compactVocabulary(Gpt2Tokenizers.bundled(), train.task(), train.data());
+        return TldrVocabulary.compact(Gpt2Tokenizers.bundled(), train.task(), train.data());
     }
 }

@@ -3,13 +3,13 @@ package org.rlhf4j.examples.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.rlhf4j.algorithms.common.RunDir;
-import org.rlhf4j.examples.ExampleData;
-import org.rlhf4j.examples.Presets;
+import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TaskConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.rlhf4j.algorithms.common.ExistingRun;
+import org.rlhf4j.examples.Presets;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -35,23 +35,20 @@ public final class TrainOptions {
     /**
      * Returns the training data source: {@code --data}, else the preset's.
      *
-     * @return {@link ExampleData#BUNDLED}, {@link ExampleData#FULL} or a file
+     * @return the bundled samples, the full downloaded data or a file
      */
-    public String data() {
-        return data != null ? data : preset().data();
+    public DataSource data() {
+        return DataSource.parse(data != null ? data : preset().data());
     }
 
     /**
      * Returns the held-out data source: {@code --eval-data}, else the validation split of {@link #data()} when that
      * is bundled or full, else the bundled one.
      *
-     * @return {@link ExampleData#BUNDLED}, {@link ExampleData#FULL} or a file
+     * @return the bundled samples, the full downloaded data or a file
      */
-    public String evalData() {
-        if (evalData != null) {
-            return evalData;
-        }
-        return ExampleData.FULL.equals(data()) ? ExampleData.FULL : ExampleData.BUNDLED;
+    public DataSource evalData() {
+        return evalData != null ? DataSource.parse(evalData) : data().builtIn();
     }
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>). Its model/ is the checkpoint.")

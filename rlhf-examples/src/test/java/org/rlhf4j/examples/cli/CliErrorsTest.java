@@ -23,6 +23,19 @@ class CliErrorsTest {
     }
 
     @Test
+    void onlineRlNeedsItsCheckpointsNamedNotFoundInTheCurrentDirectory(@TempDir Path dir) {
+        for (String cmd : new String[] {"ppo", "drpo"}) {
+            Path out = dir.resolve(cmd);
+            CliSmokeTest.Run r = CliSmokeTest.run(cmd, "--episodes", "1", "--out", out.toString());
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err().strip()).isEqualTo("error: --model DIR is required: the SFT checkpoint (e.g. runs/sft/model)");
+            r = CliSmokeTest.run(cmd, "--model", dir.toString(), "--episodes", "1", "--out", out.toString());
+            assertThat(r.err().strip()).startsWith("error: --reward-model DIR is required");
+            assertThat(out).as("nothing written before the check").doesNotExist();
+        }
+    }
+
+    @Test
     void enumOptionsAreCaseInsensitiveAndListTheirValues() {
         CliSmokeTest.Run r = CliSmokeTest.run("demo", "reset-exploration", "--schedule", "foo");
         assertThat(r.code()).isEqualTo(2);

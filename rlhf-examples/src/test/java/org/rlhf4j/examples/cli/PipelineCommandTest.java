@@ -23,16 +23,19 @@ class PipelineCommandTest {
     void readsTheRewardModelsHeldOutAccuracyFromItsSummary() throws Exception {
         JsonNode current = Json.MAPPER.readTree("{\"eval\":{\"valid1\":{\"accuracy\":0.5,\"pairs\":50}},"
                 + "\"heldout\":{\"sets\":[\"valid1\",\"valid2\"],\"correct\":50,\"pairs\":97}}");
-        assertThat(PipelineCommand.heldoutAccuracy(current))
-                .isEqualTo(new EvaluationChecks.JudgeAccuracy("reward model", 50, 97));
+        assertThat(heldoutAccuracy(current)).isEqualTo(new EvaluationChecks.JudgeAccuracy("reward model", 50, 97));
         // a summary written before "heldout" existed: valid1 27/50 + valid2 23/47 pooled; confidence sets left out
         JsonNode older = Json.MAPPER.readTree("{\"eval\":{\"valid1\":{\"accuracy\":0.54,\"pairs\":50},"
                 + "\"valid2\":{\"accuracy\":0.48936170212765956,\"pairs\":47},"
                 + "\"confidence1\":{\"accuracy\":0.375,\"pairs\":24}}}");
-        assertThat(PipelineCommand.heldoutAccuracy(older))
-                .isEqualTo(new EvaluationChecks.JudgeAccuracy("reward model", 50, 97));
-        assertThat(PipelineCommand.heldoutAccuracy(Json.MAPPER.readTree("{\"eval\":{}}"))).isNull();
-        assertThat(PipelineCommand.heldoutAccuracy(null)).isNull();
+        assertThat(heldoutAccuracy(older)).isEqualTo(new EvaluationChecks.JudgeAccuracy("reward model", 50, 97));
+        assertThat(StageResult.read("reward", older).evalRows()).isEqualTo(97);
+        assertThat(heldoutAccuracy(Json.MAPPER.readTree("{\"eval\":{}}"))).isNull();
+        assertThat(StageResult.read("reward", Json.MAPPER.readTree("{\"eval\":{}}")).evalRows()).isNull();
+    }
+
+    private static EvaluationChecks.JudgeAccuracy heldoutAccuracy(JsonNode summary) throws Exception {
+        return ((StageResult.Reward) StageResult.read("reward", summary)).heldoutAccuracy();
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.rlhf4j.examples;
+package org.rlhf4j.datasets.source;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,17 +15,20 @@ import org.rlhf4j.datasets.BundledTldr;
 import org.rlhf4j.datasets.Comparison;
 import org.rlhf4j.datasets.PreferencePair;
 import org.rlhf4j.datasets.SftExample;
+import org.rlhf4j.datasets.task.TaskConfig;
 import org.rlhf4j.datasets.task.TldrTask;
 
 /** The tiny preset's compact tokenizer.json tokenizes all of its training text exactly as GPT-2 does. */
-class CompactVocabularyDataTest {
+class TldrVocabularyTest {
+
+    /** The tiny preset's token limits. */
+    static final TaskConfig TINY = TaskConfig.builder().setMaxQueryTokens(128).build();
 
     @Test
     void everyBundledTextTokenizesAsGpt2Renumbered() throws Exception {
         try (HfTokenizer gpt2 = Gpt2Tokenizers.bundled();
-                HfTokenizer compact = ExampleData.compactVocabulary(
-                        Gpt2Tokenizers.bundled(), Presets.TINY.task(), ExampleData.BUNDLED)) {
-            TldrTask task = new TldrTask(gpt2, Presets.TINY.task());
+                HfTokenizer compact = TldrVocabulary.compact(Gpt2Tokenizers.bundled(), TINY, new DataSource.Bundled())) {
+            TldrTask task = new TldrTask(gpt2, TINY);
             List<String> texts = new ArrayList<>();
             for (String split : BundledTldr.SFT_SPLITS) {
                 for (SftExample e : BundledTldr.sft(split)) {
