@@ -169,7 +169,10 @@ public final class SftTrainer {
             Evaluation e = SftTrainer.this.evaluate(done);
             evals.add(e);
             logs.samples(samples(done));
-            return Map.of("eval/loss", e.loss(), "eval/perplexity", e.perplexity());
+            Map<String, Double> row = new LinkedHashMap<>();
+            row.put("eval/loss", e.loss());
+            row.put("eval/perplexity", e.perplexity());
+            return row;
         }
 
         @Override

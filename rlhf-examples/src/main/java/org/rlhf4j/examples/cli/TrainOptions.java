@@ -54,9 +54,12 @@ public final class TrainOptions {
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>). Its model/ is the checkpoint.")
     Path out;
 
-    @Option(names = {"--overwrite", "--force"},
+    @Option(names = "--overwrite",
             description = "Start fresh: delete the run already in the run directory (under its owner lock).")
     boolean overwrite;
+
+    @Option(names = "--force", hidden = true, description = "Old name of --overwrite.")
+    boolean force;
 
     @Option(names = "--resume",
             description = "Continue the run in the run directory from its latest checkpoint although some settings "
@@ -89,7 +92,7 @@ public final class TrainOptions {
     CommandSpec mixee;
 
     /** Options that say how to run, not what: left out of {@link #options()}. */
-    private static final Set<String> NOT_SETTINGS = Set.of("config", "resume", "overwrite", "help", "version");
+    private static final Set<String> NOT_SETTINGS = Set.of("config", "resume", "overwrite", "force", "help", "version");
 
     /**
      * Returns {@code --save-steps}, else the preset's.
@@ -137,10 +140,11 @@ public final class TrainOptions {
      * @return overwrite, resume or (default) continue only when the settings are the same
      */
     public ExistingRun existingRun() {
-        if (overwrite && resume) {
+        boolean fresh = overwrite || force;
+        if (fresh && resume) {
             throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         }
-        return overwrite ? ExistingRun.OVERWRITE : resume ? ExistingRun.RESUME : ExistingRun.CONTINUE_IF_SAME;
+        return fresh ? ExistingRun.OVERWRITE : resume ? ExistingRun.RESUME : ExistingRun.CONTINUE_IF_SAME;
     }
 
     /**

@@ -23,8 +23,12 @@ class KillAndResumeTest {
 
     /** 25 updates of 2 samples (1 epoch of the 50 bundled rows); checkpoints at 10 and 20. */
     private static String[] sft(Path out, String... more) {
+        return sftSaving(out, 10, more);
+    }
+
+    private static String[] sftSaving(Path out, int saveSteps, String... more) {
         List<String> a = new ArrayList<>(List.of("sft", "--out", out.toString(), "--epochs", "1", "--batch-size", "2",
-                "--micro-batch-size", "2", "--save-steps", "10", "--device", "cpu"));
+                "--micro-batch-size", "2", "--save-steps", Integer.toString(saveSteps), "--device", "cpu"));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
     }
@@ -75,6 +79,9 @@ class KillAndResumeTest {
         // only schedules may differ on --resume
         assertThatThrownBy(() -> Rlhf4jCli.runExample(sft(b, "--lr", "0.001", "--resume")))
                 .hasMessageContaining("cannot --resume").hasMessageContaining("--lr");
-        Rlhf4jCli.runExample(sft(b, "--save-steps", "5", "--resume"));
+        // a finished run re-run with another checkpoint schedule: accepted with --resume, nothing to do
+        assertThatThrownBy(() -> Rlhf4jCli.runExample(sftSaving(b, 5))).hasMessageContaining("--resume");
+        Rlhf4jCli.runExample(sftSaving(b, 5, "--resume"));
+        assertThat(Files.readAllLines(b.resolve("metrics.jsonl"))).hasSize(25);
     }
 }
