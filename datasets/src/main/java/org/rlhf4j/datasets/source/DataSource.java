@@ -1,13 +1,9 @@
 package org.rlhf4j.datasets.source;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import org.rlhf4j.core.io.Hashes;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -426,17 +422,7 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
 
         @Override
         public String dataId(String what) throws IOException {
-            try (InputStream in = Files.newInputStream(path)) {
-                MessageDigest md = MessageDigest.getInstance("SHA-256");
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    md.update(buf, 0, n);
-                }
-                return "file:" + path.toAbsolutePath() + " sha256=" + HexFormat.of().formatHex(md.digest());
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
+            return "file:" + path.toAbsolutePath() + " sha256=" + Hashes.sha256(path);
         }
 
         @Override
