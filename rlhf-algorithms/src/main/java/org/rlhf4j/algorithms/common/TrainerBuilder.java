@@ -1,17 +1,23 @@
 package org.rlhf4j.algorithms.common;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.MetricsSink;
 
 /**
- * The optional settings every trainer builder shares: run directory, metrics, progress, provenance strings and an
- * early stop. Trainer builders extend it ({@code B} is the concrete builder, so chained calls keep their type).
+ * The settings every trainer builder shares: the tokenizer (required) and the optional run directory, metrics,
+ * progress, provenance strings and early stop. Trainer builders extend it ({@code B} is the concrete builder, so
+ * chained calls keep their type) and check their required values with {@link #required(String, Object)}.
  *
  * @param <B> the concrete builder type
  */
 public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
 
+    /** The tokenizer (required). */
+    protected Tokenizer tokenizer;
     /** Run directory (checkpoints, metrics; resume), or null. */
     protected RunDir runDir;
     /** Additional metrics sink, or null. */
@@ -40,6 +46,17 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
      * @return this
      */
     protected abstract B self();
+
+    /**
+     * Sets the tokenizer (its EOS id ends and pads sequences; it decodes samples and is saved with checkpoints).
+     *
+     * @param t the tokenizer
+     * @return this
+     */
+    public B setTokenizer(Tokenizer t) {
+        this.tokenizer = t;
+        return self();
+    }
 
     /**
      * Sets the run directory (checkpoints, metrics, samples; a directory with a checkpoint is resumed).
@@ -148,6 +165,15 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     }
 
     /**
+     * Returns the tokenizer, or null when not set.
+     *
+     * @return the tokenizer
+     */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /**
      * Returns the command-line options, or null.
      *
      * @return name to value
@@ -182,6 +208,81 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected void checkCommon() {
         if (stopAfter < 0) {
             throw new IllegalArgumentException("stopAfter must be >= 0, got " + stopAfter);
+        }
+    }
+
+    /**
+     * Copies the settings this class holds (tokenizer, run directory, metrics, progress, provenance, early stop,
+     * existing-run mode) to another builder: for a trainer whose builder configures the trainer it runs.
+     *
+     * @param other the builder to configure
+     * @param <T> its type
+     * @return {@code other}
+     */
+    protected final <T extends TrainerBuilder<T>> T copySettingsTo(T other) {
+        other.tokenizer = tokenizer;
+        other.runDir = runDir;
+        other.metrics = metrics;
+        other.progress = progress;
+        other.dataId = dataId;
+        other.command = command;
+        other.initialModel = initialModel;
+        other.stopAfter = stopAfter;
+        other.commandOptions = commandOptions;
+        other.existingRun = existingRun;
+        return other;
+    }
+
+    /**
+     * Starts the check of a builder's required values, e.g.
+     * {@code required("config", config).and("tokenizer", tokenizer).check()}.
+     *
+     * @param name the value's name in the error message
+     * @param value the value, null when not set
+     * @return the check, to add the other required values to
+     */
+    protected static Required required(String name, Object value) {
+        return new Required().and(name, value);
+    }
+
+    /** The required values of a builder, checked together so that one message names every missing one. */
+    protected static final class Required {
+        private final List<String> names = new ArrayList<>();
+        private final List<String> missing = new ArrayList<>();
+
+        private Required() {}
+
+        /**
+         * Adds a required value.
+         *
+         * @param name the value's name in the error message
+         * @param value the value, null when not set
+         * @return this
+         */
+        public Required and(String name, Object value) {
+            names.add(name);
+            if (value == null) {
+                missing.add(name);
+            }
+            return this;
+        }
+
+        /**
+         * Checks that every value is set.
+         *
+         * @throws IllegalArgumentException when one is not, e.g. {@code config, policy, tokenizer and train data are
+         *     required; missing: policy, tokenizer}
+         */
+        public void check() {
+            if (!missing.isEmpty()) {
+                throw new IllegalArgumentException(listed(names) + (names.size() == 1 ? " is" : " are")
+                        + " required; missing: " + String.join(", ", missing));
+            }
+        }
+
+        private static String listed(List<String> names) {
+            int last = names.size() - 1;
+            return last == 0 ? names.get(0) : String.join(", ", names.subList(0, last)) + " and " + names.get(last);
         }
     }
 

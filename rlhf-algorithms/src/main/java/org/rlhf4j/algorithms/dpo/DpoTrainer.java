@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.Checkpoints;
+import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.TrainingLoop;
@@ -194,13 +195,13 @@ public final class DpoTrainer {
 
     private DpoTrainer(Builder b) {
         this.config = b.config;
-        this.policy = b.policy;
-        this.reference = b.reference;
-        this.tokenizer = b.tokenizer;
+        this.policy = b.policy();
+        this.reference = b.reference();
+        this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
         this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
         this.common = b;
-        this.padId = b.tokenizer.eosTokenId();
+        this.padId = tokenizer.eosTokenId();
     }
 
     /**
@@ -541,11 +542,8 @@ public final class DpoTrainer {
     }
 
     /** Builder of {@link DpoTrainer}: {@code setX} for required values, {@code optX} for optional ones. */
-    public static final class Builder extends TrainerBuilder<Builder> {
+    public static final class Builder extends PolicyReferenceBuilder<Builder> {
         private DpoConfig config;
-        private CausalLm policy;
-        private CausalLm reference;
-        private Tokenizer tokenizer;
         private List<Encoded.Pair> train;
         private List<Encoded.Pair> eval;
 
@@ -564,40 +562,6 @@ public final class DpoTrainer {
          */
         public Builder setConfig(DpoConfig c) {
             this.config = c;
-            return this;
-        }
-
-        /**
-         * Sets the policy to train (updated in place; usually initialised from the SFT model).
-         *
-         * @param p the policy
-         * @return this
-         */
-        public Builder setPolicy(CausalLm p) {
-            this.policy = p;
-            return this;
-        }
-
-        /**
-         * Sets the frozen reference policy π_ref (usually the SFT model): a separate model object that is never
-         * updated; its gradient tracking is switched off.
-         *
-         * @param r the reference
-         * @return this
-         */
-        public Builder setReference(CausalLm r) {
-            this.reference = r;
-            return this;
-        }
-
-        /**
-         * Sets the tokenizer (its EOS id pads batches; it is saved with checkpoints).
-         *
-         * @param t the tokenizer
-         * @return this
-         */
-        public Builder setTokenizer(Tokenizer t) {
-            this.tokenizer = t;
             return this;
         }
 
@@ -623,31 +587,22 @@ public final class DpoTrainer {
             return this;
         }
 
-
-
-
-
-
-
         /**
          * Builds the trainer.
          *
          * @return the trainer
-         * @throws IllegalArgumentException when a required value is missing, the policy and the reference are the
-         *     same object or have different vocabularies, or a batch of these pairs could exceed the models' maximum positions
+         * @throws IllegalArgumentException when a required value is missing (the message names it), the training data
+         *     is empty, the policy and the reference are the same object or have different vocabularies, or a batch of
+         *     these pairs could exceed the models' maximum positions
          */
         public DpoTrainer build() {
-            if (config == null || policy == null || reference == null || tokenizer == null || train == null) {
-                throw new IllegalArgumentException("config, policy, reference, tokenizer and train data are required");
-            }
+            required("config", config).and("policy", policy).and("reference", reference).and("tokenizer", tokenizer)
+                    .and("train data", train).check();
             if (train.isEmpty()) {
                 throw new IllegalArgumentException("training data is empty");
             }
             checkCommon();
-            if (reference == policy || reference.weights() == policy.weights()) {
-                throw new IllegalArgumentException("the reference must be a separate frozen copy of the policy "
-                        + "(e.g. CausalLm.copy or a second CausalLm.load), not the policy itself");
-            }
+            checkSeparateReference();
             if (reference.config().vocabSize() != policy.config().vocabSize()) {
                 throw new IllegalArgumentException("reference vocabulary (" + reference.config().vocabSize()
                         + ") differs from the policy's (" + policy.config().vocabSize() + ")");

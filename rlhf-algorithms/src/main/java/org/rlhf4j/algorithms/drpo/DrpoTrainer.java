@@ -3,12 +3,10 @@ package org.rlhf4j.algorithms.drpo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
-import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
-import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.PreferencePair;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
@@ -125,13 +123,10 @@ public final class DrpoTrainer {
     }
 
     /** Builder of {@link DrpoTrainer}; the settings not named here are PPO's (see {@link PpoTrainer.Builder}). */
-    public static final class Builder extends TrainerBuilder<Builder> {
+    public static final class Builder extends PolicyReferenceBuilder<Builder> {
         private DrpoConfig config;
-        private CausalLm policy;
-        private CausalLm reference;
         private ScalarModel critic;
         private RewardSource reward;
-        private Tokenizer tokenizer;
         private List<Encoded.PromptOnly> prompts;
         private List<Encoded.PromptOnly> evalPrompts;
 
@@ -150,28 +145,6 @@ public final class DrpoTrainer {
          */
         public Builder setConfig(DrpoConfig c) {
             this.config = c;
-            return this;
-        }
-
-        /**
-         * Sets the policy (trained in place; usually the SFT model).
-         *
-         * @param p policy
-         * @return this
-         */
-        public Builder setPolicy(CausalLm p) {
-            this.policy = p;
-            return this;
-        }
-
-        /**
-         * Sets the frozen reference policy π_ref (a separate copy of the SFT model).
-         *
-         * @param r reference
-         * @return this
-         */
-        public Builder setReference(CausalLm r) {
-            this.reference = r;
             return this;
         }
 
@@ -198,17 +171,6 @@ public final class DrpoTrainer {
         }
 
         /**
-         * Sets the tokenizer.
-         *
-         * @param t tokenizer
-         * @return this
-         */
-        public Builder setTokenizer(Tokenizer t) {
-            this.tokenizer = t;
-            return this;
-        }
-
-        /**
          * Sets the training prompts; when β_mix &gt; 0 every row must carry its reset response as
          * {@link Encoded.PromptOnly#reference()}.
          *
@@ -231,12 +193,6 @@ public final class DrpoTrainer {
             return this;
         }
 
-
-
-
-
-
-
         /**
          * Validates and builds the trainer (a {@link PpoTrainer} with a {@link DatasetReset}).
          *
@@ -258,12 +214,9 @@ public final class DrpoTrainer {
                 }
             }
             DatasetReset reset = new DatasetReset(config.betaMix(), config.ppo().responseLength());
-            PpoTrainer.Builder b = PpoTrainer.builder().setConfig(config.ppo()).setPolicy(policy)
-                    .setReference(reference).setCritic(critic).setReward(reward).setTokenizer(tokenizer)
-                    .setPrompts(prompts).optEvalPrompts(evalPrompts).optReset(reset).optAlgorithm(ALGORITHM)
-                    .optProvenanceConfig(config).optRunDir(runDir).optMetrics(metrics).optProgress(progress)
-                    .optDataId(dataId).optCommand(command).optStopAfter(stopAfter).optExistingRun(existingRun)
-                    .optInitialModel(initialModel).optCommandOptions(commandOptions);
+            PpoTrainer.Builder b = copySettingsTo(PpoTrainer.builder()).setConfig(config.ppo()).setPolicy(policy)
+                    .setReference(reference).setCritic(critic).setReward(reward).setPrompts(prompts)
+                    .optEvalPrompts(evalPrompts).optReset(reset).optAlgorithm(ALGORITHM).optProvenanceConfig(config);
             return new DrpoTrainer(this, reset, b.build());
         }
     }

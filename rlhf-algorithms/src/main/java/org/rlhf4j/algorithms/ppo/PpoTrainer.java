@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.Checkpoints;
+import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.common.TrainingLoop;
@@ -112,14 +113,14 @@ public final class PpoTrainer {
     private PpoTrainer(Builder b) {
         this.config = b.config;
         this.algorithm = b.algorithm;
-        this.policy = b.policy;
+        this.policy = b.policy();
         this.critic = b.critic;
-        this.tokenizer = b.tokenizer;
+        this.tokenizer = b.tokenizer();
         this.prompts = List.copyOf(b.prompts);
         this.evalPrompts = b.evalPrompts == null ? List.of() : List.copyOf(b.evalPrompts);
         this.reset = b.reset == null ? ResetStrategy.NONE : b.reset;
         this.common = b;
-        this.collector = new RolloutCollector(b.config, b.policy, b.reference, b.critic, b.reward, b.tokenizer, reset);
+        this.collector = new RolloutCollector(b.config, policy, b.reference(), b.critic, b.reward, tokenizer, reset);
         this.provenanceConfig = b.provenanceConfig == null ? b.config : b.provenanceConfig;
         this.beta = b.config.klCoef();
     }
@@ -525,14 +526,11 @@ public final class PpoTrainer {
     }
 
     /** Builder of {@link PpoTrainer}. */
-    public static final class Builder extends TrainerBuilder<Builder> {
+    public static final class Builder extends PolicyReferenceBuilder<Builder> {
         private PpoConfig config;
         private String algorithm = "ppo";
-        private CausalLm policy;
-        private CausalLm reference;
         private ScalarModel critic;
         private RewardSource reward;
-        private Tokenizer tokenizer;
         private List<Encoded.PromptOnly> prompts;
         private List<Encoded.PromptOnly> evalPrompts;
         private ResetStrategy reset;
@@ -557,28 +555,6 @@ public final class PpoTrainer {
         }
 
         /**
-         * Sets the policy (trained in place; usually the SFT model).
-         *
-         * @param p policy
-         * @return this
-         */
-        public Builder setPolicy(CausalLm p) {
-            this.policy = p;
-            return this;
-        }
-
-        /**
-         * Sets the frozen reference policy π_ref (usually a copy of the SFT model).
-         *
-         * @param r reference
-         * @return this
-         */
-        public Builder setReference(CausalLm r) {
-            this.reference = r;
-            return this;
-        }
-
-        /**
          * Sets the critic (trained in place; the references initialise it from the reward model).
          *
          * @param c critic
@@ -597,17 +573,6 @@ public final class PpoTrainer {
          */
         public Builder setReward(RewardSource r) {
             this.reward = r;
-            return this;
-        }
-
-        /**
-         * Sets the tokenizer.
-         *
-         * @param t tokenizer
-         * @return this
-         */
-        public Builder setTokenizer(Tokenizer t) {
-            this.tokenizer = t;
             return this;
         }
 
@@ -666,29 +631,20 @@ public final class PpoTrainer {
             return this;
         }
 
-
-
-
-
-
-
         /**
          * Builds the trainer.
          *
          * @return the trainer
+         * @throws IllegalArgumentException when a required value is missing (the message names it), there are no
+         *     training prompts, or the reference is the policy itself
          */
         public PpoTrainer build() {
-            if (config == null || policy == null || reference == null || critic == null || reward == null
-                    || tokenizer == null || prompts == null) {
-                throw new IllegalArgumentException(
-                        "config, policy, reference, critic, reward, tokenizer and prompts are required");
-            }
+            required("config", config).and("policy", policy).and("reference", reference).and("critic", critic)
+                    .and("reward", reward).and("tokenizer", tokenizer).and("prompts", prompts).check();
             if (prompts.isEmpty()) {
                 throw new IllegalArgumentException("no training prompts");
             }
-            if (policy == reference) {
-                throw new IllegalArgumentException("the reference must be a separate (frozen) copy of the policy");
-            }
+            checkSeparateReference();
             checkCommon();
             return new PpoTrainer(this);
         }

@@ -95,7 +95,7 @@ public final class RewardTrainer {
     private RewardTrainer(Builder b) {
         this.config = b.config;
         this.model = b.model;
-        this.tokenizer = b.tokenizer;
+        this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
         this.margins = b.margins == null ? null : b.margins.clone();
         this.evalSets = b.evalSets == null ? Map.of() : new LinkedHashMap<>(b.evalSets);
@@ -399,7 +399,6 @@ public final class RewardTrainer {
     public static final class Builder extends TrainerBuilder<Builder> {
         private RewardConfig config;
         private ScalarModel model;
-        private Tokenizer tokenizer;
         private List<Encoded.Pair> train;
         private double[] margins;
         private Map<String, List<Encoded.Pair>> evalSets;
@@ -431,17 +430,6 @@ public final class RewardTrainer {
          */
         public Builder setModel(ScalarModel m) {
             this.model = m;
-            return this;
-        }
-
-        /**
-         * Sets the tokenizer.
-         *
-         * @param t tokenizer
-         * @return this
-         */
-        public Builder setTokenizer(Tokenizer t) {
-            this.tokenizer = t;
             return this;
         }
 
@@ -489,21 +477,15 @@ public final class RewardTrainer {
             return this;
         }
 
-
-
-
-
-
-
         /**
          * Builds the trainer.
          *
          * @return the trainer
+         * @throws IllegalArgumentException when a required value is missing (the message names it), the training data
+         *     is empty, or the margins do not match the training pairs
          */
         public RewardTrainer build() {
-            if (config == null || model == null || tokenizer == null || train == null) {
-                throw new IllegalArgumentException("config, model, tokenizer and train data are required");
-            }
+            required("config", config).and("model", model).and("tokenizer", tokenizer).and("train data", train).check();
             if (train.isEmpty()) {
                 throw new IllegalArgumentException("training data is empty");
             }

@@ -78,7 +78,7 @@ public final class SftTrainer {
     private SftTrainer(Builder b) {
         this.config = b.config;
         this.policy = b.policy;
-        this.tokenizer = b.tokenizer;
+        this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
         this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
         this.common = b;
@@ -278,7 +278,6 @@ public final class SftTrainer {
     public static final class Builder extends TrainerBuilder<Builder> {
         private SftConfig config;
         private CausalLm policy;
-        private Tokenizer tokenizer;
         private List<Encoded.Sft> train;
         private List<Encoded.Sft> eval;
 
@@ -312,17 +311,6 @@ public final class SftTrainer {
         }
 
         /**
-         * Sets the tokenizer (saved with checkpoints, used for samples).
-         *
-         * @param t the tokenizer
-         * @return this
-         */
-        public Builder setTokenizer(Tokenizer t) {
-            this.tokenizer = t;
-            return this;
-        }
-
-        /**
          * Sets the training samples.
          *
          * @param data encoded samples
@@ -344,21 +332,16 @@ public final class SftTrainer {
             return this;
         }
 
-
-
-
-
-
-
         /**
          * Builds the trainer.
          *
          * @return the trainer
+         * @throws IllegalArgumentException when a required value is missing (the message names it) or the training
+         *     data is empty
          */
         public SftTrainer build() {
-            if (config == null || policy == null || tokenizer == null || train == null) {
-                throw new IllegalArgumentException("config, policy, tokenizer and train data are required");
-            }
+            required("config", config).and("policy", policy).and("tokenizer", tokenizer).and("train data", train)
+                    .check();
             if (train.isEmpty()) {
                 throw new IllegalArgumentException("training data is empty");
             }

@@ -297,7 +297,7 @@ class DpoTrainerTest {
             assertThatThrownBy(() -> trainer(d, shortCtx, shortCtx.copy(m)).build()).hasMessageContaining("n_positions=12")
                     .hasMessageContaining("14");
             assertThatThrownBy(() -> DpoTrainer.builder().setConfig(d).setPolicy(policy).build())
-                    .hasMessageContaining("required");
+                    .hasMessageContaining("required").hasMessageEndingWith("missing: reference, tokenizer, train data");
         }
     }
 }

@@ -239,7 +239,7 @@ class SftTrainerTest {
         assertThat(SftConfig.references().totalSteps(116722)).isEqualTo(912);
         EncodedQuery q = new EncodedQuery("x", new int[] {1}, false);
         assertThatThrownBy(() -> SftTrainer.builder().setConfig(SftConfig.references()).build())
-                .hasMessageContaining("required");
+                .hasMessageContaining("required").hasMessageEndingWith("missing: policy, tokenizer, train data");
         assertThat(q.length()).isEqualTo(1);
     }
 }
