@@ -15,6 +15,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.OptimizerConfig.Schedule;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
 import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.drpo.DrpoConfig;
@@ -28,7 +29,8 @@ import org.rlhf4j.core.io.Json;
 
 /**
  * The trainer configs' builders: the defaults are the values the positional {@code references()} /
- * {@code defaults()} passed before the builders existed (written out field by field, in record order),
+ * {@code defaults()} passed before the builders existed (written out field by field, in record order; the four
+ * schedule fields, once flat in every config, are now its {@link TrainingSchedule}),
  * {@code toBuilder()} round-trips, the constructor's errors name the field and the bad value, and Jackson still
  * serialises exactly the record components (provenance).
  */
@@ -102,10 +104,28 @@ class ConfigBuildersTest {
                 entry("vfCoef", 0.1),
                 entry("entCoef", 0.0),
                 entry("noEosScore", -1.0),
-                entry("evalSteps", 100),
-                entry("saveSteps", 100),
-                entry("saveTotalLimit", 2),
-                entry("loggingSteps", 1));
+                entry("schedule", new TrainingSchedule(100, 100, 2, 1)));
+    }
+
+    /** A non-default schedule: (evalSteps 7, saveSteps 11, saveTotalLimit 0, loggingSteps 5). */
+    static final TrainingSchedule SCHEDULE = new TrainingSchedule(7, 11, 0, 5);
+
+    @Test
+    void trainingSchedule() {
+        TrainingSchedule d = TrainingSchedule.builder().build();
+        assertThat(components(d)).containsExactly(entry("evalSteps", 100), entry("saveSteps", 100),
+                entry("saveTotalLimit", 2), entry("loggingSteps", 1));
+        assertThat(TrainingSchedule.of(200, 0)).isEqualTo(new TrainingSchedule(200, 0, 2, 1));
+        TrainingSchedule c = d.toBuilder().setEvalSteps(7).setSaveSteps(11).setSaveTotalLimit(0).setLoggingSteps(5)
+                .build();
+        assertThat(c).isEqualTo(SCHEDULE);
+        assertThat(c.toBuilder().build()).isEqualTo(c).isNotSameAs(c);
+        serialisesItsComponents(c);
+
+        rejects(() -> d.toBuilder().setEvalSteps(-1).build(), "evalSteps", "-1");
+        rejects(() -> d.toBuilder().setSaveSteps(-2).build(), "saveSteps", "-2");
+        rejects(() -> d.toBuilder().setSaveTotalLimit(-3).build(), "saveTotalLimit", "-3");
+        rejects(() -> d.toBuilder().setLoggingSteps(0).build(), "loggingSteps", "0");
     }
 
     @Test
@@ -142,23 +162,20 @@ class ConfigBuildersTest {
         m.remove("optimizer");
         // positional before: (1, references(3e-6, COSINE), 128, 16, 1.0, 200, 200, 4, 53)
         assertThat(m).containsExactly(entry("seed", 1L), entry("batchSize", 128), entry("microBatchSize", 16),
-                entry("epochs", 1.0), entry("evalSteps", 200), entry("saveSteps", 200), entry("saveTotalLimit", 2),
-                entry("loggingSteps", 1), entry("numSamples", 4), entry("sampleMaxTokens", 53));
+                entry("epochs", 1.0), entry("schedule", new TrainingSchedule(200, 200, 2, 1)), entry("numSamples", 4),
+                entry("sampleMaxTokens", 53));
         SftConfig c = d.toBuilder().setSeed(9).setOptimizer(OptimizerConfig.references(1e-4, Schedule.LINEAR))
-                .setBatchSize(12).setMicroBatchSize(3).setEpochs(2.5).setEvalSteps(7).setSaveSteps(11)
-                .setSaveTotalLimit(0).setLoggingSteps(5).setNumSamples(0).setSampleMaxTokens(9).build();
+                .setBatchSize(12).setMicroBatchSize(3).setEpochs(2.5).setSchedule(SCHEDULE)
+                .setNumSamples(0).setSampleMaxTokens(9).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
         assertThat(components(c).values()).containsExactly(9L, OptimizerConfig.references(1e-4, Schedule.LINEAR), 12, 3,
-                2.5, 7, 11, 0, 5, 0, 9);
+                2.5, SCHEDULE, 0, 9);
         serialisesItsComponents(c);
 
         rejects(() -> d.toBuilder().setOptimizer(null).build(), "optimizer", "null");
         rejects(() -> d.toBuilder().setBatchSize(20).setMicroBatchSize(8).build(), "batchSize", "20");
         rejects(() -> d.toBuilder().setEpochs(0).build(), "epochs", "0.0");
-        rejects(() -> d.toBuilder().setEvalSteps(-1).build(), "evalSteps", "-1");
-        rejects(() -> d.toBuilder().setSaveSteps(-2).build(), "saveSteps", "-2");
-        rejects(() -> d.toBuilder().setSaveTotalLimit(-3).build(), "saveTotalLimit", "-3");
-        rejects(() -> d.toBuilder().setLoggingSteps(0).build(), "loggingSteps", "0");
+        rejects(() -> d.toBuilder().setSchedule(null).build(), "schedule", "null");
         rejects(() -> d.toBuilder().setNumSamples(-4).build(), "numSamples", "-4");
         rejects(() -> d.toBuilder().setSampleMaxTokens(0).build(), "sampleMaxTokens", "0");
     }
@@ -172,26 +189,21 @@ class ConfigBuildersTest {
         m.remove("optimizer");
         // positional before: (1, references(3e-6, COSINE), 64, 8, 1.0, 0.0, 200, 200, true)
         assertThat(m).containsExactly(entry("seed", 1L), entry("batchSize", 64), entry("microBatchSize", 8),
-                entry("epochs", 1.0), entry("centerRewardsCoefficient", 0.0), entry("evalSteps", 200),
-                entry("saveSteps", 200), entry("saveTotalLimit", 2), entry("loggingSteps", 1),
-                entry("normalizeOnReferences", true));
+                entry("epochs", 1.0), entry("centerRewardsCoefficient", 0.0),
+                entry("schedule", new TrainingSchedule(200, 200, 2, 1)), entry("normalizeOnReferences", true));
         RewardConfig c = d.toBuilder().setSeed(9).setOptimizer(OptimizerConfig.references(1e-4, Schedule.LINEAR))
                 .setBatchSize(12).setMicroBatchSize(3).setEpochs(2.5).setCenterRewardsCoefficient(0.01)
-                .setEvalSteps(7).setSaveSteps(11).setSaveTotalLimit(0).setLoggingSteps(5)
-                .setNormalizeOnReferences(false).build();
+                .setSchedule(SCHEDULE).setNormalizeOnReferences(false).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
         assertThat(components(c).values()).containsExactly(9L, OptimizerConfig.references(1e-4, Schedule.LINEAR), 12, 3,
-                2.5, 0.01, 7, 11, 0, 5, false);
+                2.5, 0.01, SCHEDULE, false);
         serialisesItsComponents(c);
 
         rejects(() -> d.toBuilder().setOptimizer(null).build(), "optimizer", "null");
         rejects(() -> d.toBuilder().setBatchSize(20).setMicroBatchSize(8).build(), "batchSize", "20");
         rejects(() -> d.toBuilder().setEpochs(-1).build(), "epochs", "-1.0");
         rejects(() -> d.toBuilder().setCenterRewardsCoefficient(-0.5).build(), "centerRewardsCoefficient", "-0.5");
-        rejects(() -> d.toBuilder().setEvalSteps(-1).build(), "evalSteps", "-1");
-        rejects(() -> d.toBuilder().setSaveSteps(-2).build(), "saveSteps", "-2");
-        rejects(() -> d.toBuilder().setSaveTotalLimit(-3).build(), "saveTotalLimit", "-3");
-        rejects(() -> d.toBuilder().setLoggingSteps(0).build(), "loggingSteps", "0");
+        rejects(() -> d.toBuilder().setSchedule(null).build(), "schedule", "null");
     }
 
     @Test
@@ -204,15 +216,14 @@ class ConfigBuildersTest {
         // positional before: (1, references(1e-6, LINEAR), 0.1, SIGMOID, 0.0, 64, 8, 1.0, 100, 100, true)
         assertThat(m).containsExactly(entry("seed", 1L), entry("beta", 0.1), entry("lossType", DpoLossType.SIGMOID),
                 entry("labelSmoothing", 0.0), entry("batchSize", 64), entry("microBatchSize", 8), entry("epochs", 1.0),
-                entry("evalSteps", 100), entry("saveSteps", 100), entry("saveTotalLimit", 2), entry("loggingSteps", 1),
-                entry("precomputeReferenceLogprobs", true));
+                entry("schedule", new TrainingSchedule(100, 100, 2, 1)), entry("precomputeReferenceLogprobs", true));
         DpoConfig c = d.toBuilder().setSeed(9).setOptimizer(OptimizerConfig.references(1e-4, Schedule.COSINE))
                 .setBeta(0.05).setLossType(DpoLossType.ROBUST).setLabelSmoothing(0.1).setBatchSize(12)
-                .setMicroBatchSize(3).setEpochs(2.5).setEvalSteps(7).setSaveSteps(11).setSaveTotalLimit(0)
-                .setLoggingSteps(5).setPrecomputeReferenceLogprobs(false).build();
+                .setMicroBatchSize(3).setEpochs(2.5).setSchedule(SCHEDULE)
+                .setPrecomputeReferenceLogprobs(false).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
         assertThat(components(c).values()).containsExactly(9L, OptimizerConfig.references(1e-4, Schedule.COSINE), 0.05,
-                DpoLossType.ROBUST, 0.1, 12, 3, 2.5, 7, 11, 0, 5, false);
+                DpoLossType.ROBUST, 0.1, 12, 3, 2.5, SCHEDULE, false);
         serialisesItsComponents(c);
         // the convenience copies change only their fields
         assertThat(d.withBatch(4, 2)).isEqualTo(d.toBuilder().setBatchSize(4).setMicroBatchSize(2).build());
@@ -229,10 +240,7 @@ class ConfigBuildersTest {
         rejects(() -> d.toBuilder().setLabelSmoothing(0.7).build(), "labelSmoothing", "0.7");
         rejects(() -> d.toBuilder().setBatchSize(20).setMicroBatchSize(8).build(), "batchSize", "20");
         rejects(() -> d.toBuilder().setEpochs(0).build(), "epochs", "0.0");
-        rejects(() -> d.toBuilder().setEvalSteps(-1).build(), "evalSteps", "-1");
-        rejects(() -> d.toBuilder().setSaveSteps(-2).build(), "saveSteps", "-2");
-        rejects(() -> d.toBuilder().setSaveTotalLimit(-3).build(), "saveTotalLimit", "-3");
-        rejects(() -> d.toBuilder().setLoggingSteps(0).build(), "loggingSteps", "0");
+        rejects(() -> d.toBuilder().setSchedule(null).build(), "schedule", "null");
     }
 
     @Test
@@ -246,11 +254,11 @@ class ConfigBuildersTest {
                 .setResponseLength(8).setTemperature(1.0).setKlCoef(0.1).setAdaptiveKl(kl)
                 .setKlEstimator(KlEstimator.K3).setWhitenRewards(true).setWhitenAdvantages(false).setGamma(0.99)
                 .setLambda(1.0).setClipRange(0.1).setClipRangeValue(0.3).setVfCoef(0.5).setEntCoef(0.01)
-                .setNoEosScore(null).setEvalSteps(7).setSaveSteps(11).setSaveTotalLimit(0).setLoggingSteps(5).build();
+                .setNoEosScore(null).setSchedule(SCHEDULE).build();
         assertThat(c.toBuilder().build()).isEqualTo(c);
         assertThat(components(c).values()).containsExactly(9L, OptimizerConfig.references(1e-4, Schedule.COSINE), 240L,
-                16, 2, 4, 2, 8, 1.0, 0.1, kl, KlEstimator.K3, true, false, 0.99, 1.0, 0.1, 0.3, 0.5, 0.01, null, 7,
-                11, 0, 5);
+                16, 2, 4, 2, 8, 1.0, 0.1, kl, KlEstimator.K3, true, false, 0.99, 1.0, 0.1, 0.3, 0.5, 0.01, null,
+                SCHEDULE);
         serialisesItsComponents(c);
         assertThat(d.withBatches(64, 16, 4, 2)).isEqualTo(d.toBuilder().setTotalEpisodes(64).setBatchSize(16)
                 .setNumMiniBatches(4).setMicroBatchSize(2).build());
@@ -260,10 +268,7 @@ class ConfigBuildersTest {
         rejects(() -> d.toBuilder().setMicroBatchSize(48).build(), "microBatchSize", "48");
         rejects(() -> d.toBuilder().setTemperature(0).build(), "temperature", "0.0");
         rejects(() -> d.toBuilder().setKlCoef(-1).build(), "klCoef", "-1.0");
-        rejects(() -> d.toBuilder().setEvalSteps(-1).build(), "evalSteps", "-1");
-        rejects(() -> d.toBuilder().setSaveSteps(-2).build(), "saveSteps", "-2");
-        rejects(() -> d.toBuilder().setSaveTotalLimit(-3).build(), "saveTotalLimit", "-3");
-        rejects(() -> d.toBuilder().setLoggingSteps(0).build(), "loggingSteps", "0");
+        rejects(() -> d.toBuilder().setSchedule(null).build(), "schedule", "null");
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
 import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
@@ -74,21 +75,21 @@ public record Presets(
                     .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3)
                             .setSchedule(OptimizerConfig.Schedule.COSINE).setWarmupSteps(5).setEps(1e-8).build())
                     .setBatchSize(8).setMicroBatchSize(8).setEpochs(8.0)
-                    .setEvalSteps(10).setSaveSteps(50).setNumSamples(3)
+                    .setSchedule(TrainingSchedule.of(10, 50)).setNumSamples(3)
                     .build(),
             // η 3e-4 cosine after 2 warm-up updates, batch 8, 3 epochs
             RewardConfig.builder()
                     .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-4)
                             .setSchedule(OptimizerConfig.Schedule.COSINE).setWarmupSteps(2).setEps(1e-8).build())
                     .setBatchSize(8).setMicroBatchSize(8).setEpochs(3.0)
-                    .setEvalSteps(5).setSaveSteps(50)
+                    .setSchedule(TrainingSchedule.of(5, 50))
                     .build(),
             // 15 updates of 16 episodes; the references' per-episode details (53 tokens, τ 0.7, β 0.05, k1, γ 1,
             // λ 0.95, clip 0.2, c_vf 0.1, score −1 without EOS), a from-scratch-sized learning rate
             PpoConfig.builder()
                     .setOptimizer(OptimizerConfig.references(1e-4, OptimizerConfig.Schedule.LINEAR))
                     .setTotalEpisodes(240).setBatchSize(16).setNumMiniBatches(2).setMicroBatchSize(8)
-                    .setEvalSteps(0).setSaveSteps(5)
+                    .setSchedule(TrainingSchedule.of(0, 5))
                     .build(),
             // η 1e-4 constant, β 0.1, batch 8, 3 epochs
             DpoConfig.builder()
@@ -96,7 +97,7 @@ public record Presets(
                             .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).build())
                     .setBeta(0.1).setLossType(DpoLossType.SIGMOID)
                     .setBatchSize(8).setMicroBatchSize(8).setEpochs(3.0)
-                    .setEvalSteps(5).setSaveSteps(50)
+                    .setSchedule(TrainingSchedule.of(5, 50))
                     .build());
 
     /** The references' settings on Pythia (GPU, full data, HF GPT-NeoX checkpoints). */

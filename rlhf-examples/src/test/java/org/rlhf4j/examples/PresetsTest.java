@@ -72,8 +72,8 @@ class PresetsTest {
 
     @Test
     void tinyConfigsKeepTheirValuesAndCheckpointAFewTimes() {
-        // the former positional values (optimizer flattened in place), plus the schedule fields: saveSteps 50
-        // (5 for PPO) instead of 0, saveTotalLimit 2, loggingSteps 1
+        // the former positional values (optimizer and schedule flattened in place), plus the schedule fields:
+        // saveSteps 50 (5 for PPO) instead of 0, saveTotalLimit 2, loggingSteps 1
         assertThat(values(Presets.TINY.sft())).containsExactly(1L,
                 3e-3, Schedule.COSINE, 5L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
                 8, 8, 8.0, 10, 50, 2, 1, 3, 53);

@@ -10,8 +10,9 @@ public enum ExistingRun {
      */
     CONTINUE_IF_SAME,
     /**
-     * Continue the saved run; only settings that cannot change the trajectory ({@link RunConfig#TRAJECTORY_NEUTRAL}:
-     * evaluation, logging and checkpoint schedules) may differ. The CLI's {@code --resume}.
+     * Continue the saved run; only settings that cannot change the trajectory ({@link RunConfig#isTrajectoryNeutral}:
+     * the config's {@link TrainingSchedule} of evaluations, logging and checkpoints, and sample counts) may differ.
+     * The CLI's {@code --resume}.
      */
     RESUME,
     /** Delete the run directory and start fresh. The CLI's {@code --overwrite}. */

@@ -37,12 +37,44 @@ public record RunConfig(String algorithm, long seed, JsonNode config, String dat
 
     /**
      * Config fields that cannot change a run's trajectory (what it logs, evaluates and keeps on disk, not what it
-     * trains): with {@link ExistingRun#RESUME} only these may differ from the saved run.
+     * trains): with {@link ExistingRun#RESUME} only these may differ from the saved run. They are the
+     * {@link TrainingSchedule} of a config ({@code config.schedule.*}; {@code config.ppo.schedule.*} for DR-PO, whose
+     * config nests its PPO settings under {@code ppo}) and the SFT sample counts. {@link #isTrajectoryNeutral} also
+     * accepts the four schedule names directly under a config root ({@code config} or {@code config.ppo}), and the
+     * whole {@code schedule} object there, so that configs without a schedule record and {@code run_config.json}
+     * files written before it (flat {@code config.evalSteps} …) resume the same way.
      */
     public static final Set<String> TRAJECTORY_NEUTRAL = Set.of(
-            "config.evalSteps", "config.saveSteps", "config.saveTotalLimit", "config.loggingSteps",
-            "config.numSamples", "config.sampleMaxTokens", "config.ppo.evalSteps", "config.ppo.saveSteps",
-            "config.ppo.saveTotalLimit", "config.ppo.loggingSteps");
+            "config.schedule.evalSteps", "config.schedule.saveSteps", "config.schedule.saveTotalLimit",
+            "config.schedule.loggingSteps", "config.ppo.schedule.evalSteps", "config.ppo.schedule.saveSteps",
+            "config.ppo.schedule.saveTotalLimit", "config.ppo.schedule.loggingSteps", "config.numSamples",
+            "config.sampleMaxTokens");
+
+    /** The component names of {@link TrainingSchedule}. */
+    private static final Set<String> SCHEDULE_FIELDS =
+            Set.of("evalSteps", "saveSteps", "saveTotalLimit", "loggingSteps");
+
+    /**
+     * Returns whether a config field cannot change the trajectory: one of {@link #TRAJECTORY_NEUTRAL}, or, directly
+     * under a config root ({@code config} or {@code config.ppo}), one of the four schedule names or the whole
+     * {@code schedule} object (present on one side only).
+     *
+     * @param field dotted path, e.g. {@code config.schedule.evalSteps}
+     * @return true when the field may differ on {@link ExistingRun#RESUME}
+     */
+    public static boolean isTrajectoryNeutral(String field) {
+        if (TRAJECTORY_NEUTRAL.contains(field)) {
+            return true;
+        }
+        int dot = field.lastIndexOf('.');
+        if (dot < 0) {
+            return false;
+        }
+        String parent = field.substring(0, dot);
+        String name = field.substring(dot + 1);
+        return (parent.equals("config") || parent.equals("config.ppo"))
+                && (SCHEDULE_FIELDS.contains(name) || name.equals("schedule"));
+    }
 
     /** Validates. */
     public RunConfig {
@@ -96,10 +128,10 @@ public record RunConfig(String algorithm, long seed, JsonNode config, String dat
         /**
          * Returns whether the field cannot change the trajectory.
          *
-         * @return true for {@link #TRAJECTORY_NEUTRAL} fields
+         * @return {@link #isTrajectoryNeutral}(field)
          */
         public boolean trajectoryNeutral() {
-            return TRAJECTORY_NEUTRAL.contains(field);
+            return isTrajectoryNeutral(field);
         }
 
         @Override

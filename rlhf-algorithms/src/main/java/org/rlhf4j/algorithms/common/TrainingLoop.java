@@ -83,6 +83,20 @@ public final class TrainingLoop {
                         + evalSteps + ", " + saveSteps + ", " + saveTotalLimit);
             }
         }
+
+        /**
+         * Returns the schedule of a run of a trainer config's {@link TrainingSchedule}.
+         *
+         * @param totalSteps updates in the whole run
+         * @param batchSize samples per update, B
+         * @param datasetSize training samples, N
+         * @param s the config's evaluation, checkpoint and logging periods
+         * @return the schedule
+         */
+        public static Schedule of(long totalSteps, int batchSize, int datasetSize, TrainingSchedule s) {
+            return new Schedule(totalSteps, batchSize, datasetSize, s.loggingSteps(), s.evalSteps(), s.saveSteps(),
+                    s.saveTotalLimit());
+        }
     }
 
     /** What a trainer supplies to the loop. */

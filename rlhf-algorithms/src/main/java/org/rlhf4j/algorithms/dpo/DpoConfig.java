@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.dpo;
 
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 
 /**
  * DPO settings (validated, immutable). Build one with {@link #builder()}; the defaults ({@link #defaults()}) follow
@@ -20,11 +21,8 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param microBatchSize pairs per forward/backward (2× as many rows: chosen and rejected run in one batched forward);
  *     B must be a multiple (gradient accumulation). Default 8.
  * @param epochs passes over the training pairs (may be fractional); the run has ⌈epochs·N/B⌉ updates. Default 1.
- * @param evalSteps evaluate on the held-out pairs every n updates (0: only at the end). Default 100.
- * @param saveSteps write a checkpoint every n updates (0: only at the end). Default 100.
- * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all). Default 2.
- * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
- *     logged. Default 1.
+ * @param schedule when to evaluate, checkpoint and log; cannot change the trajectory (see {@link TrainingSchedule}).
+ *     Default: evaluation and checkpoint every 100 updates, 2 checkpoints kept, metrics every update.
  * @param precomputeReferenceLogprobs compute log π_ref of every train and eval response once before training and
  *     cache it (TRL {@code precompute_ref_log_probs}; saves one reference forward per step) instead of running the
  *     reference on every micro-batch. Both give the same loss. Default true.
@@ -38,10 +36,7 @@ public record DpoConfig(
         int batchSize,
         int microBatchSize,
         double epochs,
-        int evalSteps,
-        int saveSteps,
-        int saveTotalLimit,
-        int loggingSteps,
+        TrainingSchedule schedule,
         boolean precomputeReferenceLogprobs) {
 
     /** Validates. */
@@ -60,17 +55,8 @@ public record DpoConfig(
         if (!(epochs > 0) || Double.isInfinite(epochs)) {
             throw new IllegalArgumentException("epochs must be > 0 and finite, got " + epochs);
         }
-        if (evalSteps < 0) {
-            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
-        }
-        if (saveSteps < 0) {
-            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
-        }
-        if (saveTotalLimit < 0) {
-            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
-        }
-        if (loggingSteps < 1) {
-            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must not be null");
         }
     }
 
@@ -98,10 +84,7 @@ public record DpoConfig(
                 .setBatchSize(batchSize)
                 .setMicroBatchSize(microBatchSize)
                 .setEpochs(epochs)
-                .setEvalSteps(evalSteps)
-                .setSaveSteps(saveSteps)
-                .setSaveTotalLimit(saveTotalLimit)
-                .setLoggingSteps(loggingSteps)
+                .setSchedule(schedule)
                 .setPrecomputeReferenceLogprobs(precomputeReferenceLogprobs);
     }
 
@@ -187,10 +170,7 @@ public record DpoConfig(
         private int batchSize = 64;
         private int microBatchSize = 8;
         private double epochs = 1.0;
-        private int evalSteps = 100;
-        private int saveSteps = 100;
-        private int saveTotalLimit = 2;
-        private int loggingSteps = 1;
+        private TrainingSchedule schedule = TrainingSchedule.builder().build();
         private boolean precomputeReferenceLogprobs = true;
 
         private Builder() {}
@@ -284,46 +264,13 @@ public record DpoConfig(
         }
 
         /**
-         * Sets {@link DpoConfig#evalSteps()}.
+         * Sets {@link DpoConfig#schedule()}.
          *
-         * @param v updates between evaluations (0: at the end)
+         * @param v when to evaluate, checkpoint and log
          * @return this
          */
-        public Builder setEvalSteps(int v) {
-            evalSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link DpoConfig#saveSteps()}.
-         *
-         * @param v updates between checkpoints (0: at the end)
-         * @return this
-         */
-        public Builder setSaveSteps(int v) {
-            saveSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link DpoConfig#saveTotalLimit()}.
-         *
-         * @param v checkpoints kept (0: all)
-         * @return this
-         */
-        public Builder setSaveTotalLimit(int v) {
-            saveTotalLimit = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link DpoConfig#loggingSteps()}.
-         *
-         * @param v updates between logged rows
-         * @return this
-         */
-        public Builder setLoggingSteps(int v) {
-            loggingSteps = v;
+        public Builder setSchedule(TrainingSchedule v) {
+            schedule = v;
             return this;
         }
 
@@ -346,7 +293,7 @@ public record DpoConfig(
          */
         public DpoConfig build() {
             return new DpoConfig(seed, optimizer, beta, lossType, labelSmoothing, batchSize, microBatchSize, epochs,
-                    evalSteps, saveSteps, saveTotalLimit, loggingSteps, precomputeReferenceLogprobs);
+                    schedule, precomputeReferenceLogprobs);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.ppo;
 
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 
 /**
  * PPO settings (validated, immutable). Build one with {@link #builder()}; the defaults ({@link #references()})
@@ -33,11 +34,8 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param vfCoef value-loss coefficient c_vf (0.1)
  * @param entCoef entropy bonus c_ent (0: none)
  * @param noEosScore score given to responses that contain no EOS (−1.0; null leaves the score unchanged)
- * @param evalSteps evaluate every n updates (0: only at the end) (100)
- * @param saveSteps write a checkpoint every n updates (0: only at the end) (100)
- * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all) (2)
- * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
- *     logged (1)
+ * @param schedule when to evaluate, checkpoint and log; cannot change the trajectory (see {@link TrainingSchedule}).
+ *     (evaluation and checkpoint every 100 updates, 2 checkpoints kept, metrics every update)
  */
 public record PpoConfig(
         long seed,
@@ -61,10 +59,7 @@ public record PpoConfig(
         double vfCoef,
         double entCoef,
         Double noEosScore,
-        int evalSteps,
-        int saveSteps,
-        int saveTotalLimit,
-        int loggingSteps) {
+        TrainingSchedule schedule) {
 
     /** Validates; the batch-size family must divide exactly. */
     public PpoConfig {
@@ -102,17 +97,8 @@ public record PpoConfig(
         if (!(vfCoef >= 0) || !(entCoef >= 0)) {
             throw new IllegalArgumentException("vfCoef and entCoef must be >= 0, got " + vfCoef + ", " + entCoef);
         }
-        if (evalSteps < 0) {
-            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
-        }
-        if (saveSteps < 0) {
-            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
-        }
-        if (saveTotalLimit < 0) {
-            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
-        }
-        if (loggingSteps < 1) {
-            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must not be null");
         }
     }
 
@@ -153,10 +139,7 @@ public record PpoConfig(
                 .setVfCoef(vfCoef)
                 .setEntCoef(entCoef)
                 .setNoEosScore(noEosScore)
-                .setEvalSteps(evalSteps)
-                .setSaveSteps(saveSteps)
-                .setSaveTotalLimit(saveTotalLimit)
-                .setLoggingSteps(loggingSteps);
+                .setSchedule(schedule);
     }
 
     /**
@@ -223,10 +206,7 @@ public record PpoConfig(
         private double vfCoef = 0.1;
         private double entCoef = 0.0;
         private Double noEosScore = -1.0;
-        private int evalSteps = 100;
-        private int saveSteps = 100;
-        private int saveTotalLimit = 2;
-        private int loggingSteps = 1;
+        private TrainingSchedule schedule = TrainingSchedule.builder().build();
 
         private Builder() {}
 
@@ -462,46 +442,13 @@ public record PpoConfig(
         }
 
         /**
-         * Sets {@link PpoConfig#evalSteps()}.
+         * Sets {@link PpoConfig#schedule()}.
          *
-         * @param v updates between evaluations (0: at the end)
+         * @param v when to evaluate, checkpoint and log
          * @return this
          */
-        public Builder setEvalSteps(int v) {
-            evalSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link PpoConfig#saveSteps()}.
-         *
-         * @param v updates between checkpoints (0: at the end)
-         * @return this
-         */
-        public Builder setSaveSteps(int v) {
-            saveSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link PpoConfig#saveTotalLimit()}.
-         *
-         * @param v checkpoints kept (0: all)
-         * @return this
-         */
-        public Builder setSaveTotalLimit(int v) {
-            saveTotalLimit = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link PpoConfig#loggingSteps()}.
-         *
-         * @param v updates between logged rows
-         * @return this
-         */
-        public Builder setLoggingSteps(int v) {
-            loggingSteps = v;
+        public Builder setSchedule(TrainingSchedule v) {
+            schedule = v;
             return this;
         }
 
@@ -514,8 +461,7 @@ public record PpoConfig(
         public PpoConfig build() {
             return new PpoConfig(seed, optimizer, totalEpisodes, batchSize, numMiniBatches, microBatchSize, ppoEpochs,
                     responseLength, temperature, klCoef, adaptiveKl, klEstimator, whitenRewards, whitenAdvantages, gamma,
-                    lambda, clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, evalSteps, saveSteps, saveTotalLimit,
-                    loggingSteps);
+                    lambda, clipRange, clipRangeValue, vfCoef, entCoef, noEosScore, schedule);
         }
     }
 }

@@ -157,8 +157,8 @@ public final class PpoTrainer {
             Updater policyUpdater = config.optimizer().newUpdater("policy", policyOpt, optimizerSteps);
             Updater criticUpdater = config.optimizer().newUpdater("critic", criticOpt, optimizerSteps);
             Trainee trainee = new Trainee(policyOpt, criticOpt, policyUpdater, criticUpdater);
-            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), prompts.size(),
-                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Schedule schedule =
+                    TrainingLoop.Schedule.of(total, config.batchSize(), prompts.size(), config.schedule());
             TrainingLoop.Outcome o = new TrainingLoop(algorithm, config.seed(), provenanceConfig, schedule, trainee,
                     common).run();
             return new Result(o.startStep(), o.steps(), o.rows(), List.copyOf(trainee.evals), beta);

@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.reward;
 
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 
 /**
  * Reward-model training settings (validated, immutable). Build one with {@link #builder()}; the defaults
@@ -15,11 +16,8 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param epochs passes over the comparisons. Default 1.
  * @param centerRewardsCoefficient TRL {@code center_rewards_coefficient} c: adds c·mean((r_w + r_l)²) to the loss
  *     (Eisenstein et al. 2023); 0 disables. Default 0.
- * @param evalSteps evaluate every n updates (0: only at the end). Default 200.
- * @param saveSteps write a checkpoint every n updates (0: only at the end). Default 200.
- * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all). Default 2.
- * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
- *     logged. Default 1.
+ * @param schedule when to evaluate, checkpoint and log; cannot change the trajectory (see {@link TrainingSchedule}).
+ *     Default: evaluation and checkpoint every 200 updates, 2 checkpoints kept, metrics every update.
  * @param normalizeOnReferences after training, set the head bias so that reference summaries score 0 on average
  *     (N+ details). Default true.
  */
@@ -30,10 +28,7 @@ public record RewardConfig(
         int microBatchSize,
         double epochs,
         double centerRewardsCoefficient,
-        int evalSteps,
-        int saveSteps,
-        int saveTotalLimit,
-        int loggingSteps,
+        TrainingSchedule schedule,
         boolean normalizeOnReferences) {
 
     /** Validates. */
@@ -51,17 +46,8 @@ public record RewardConfig(
         if (!(centerRewardsCoefficient >= 0)) {
             throw new IllegalArgumentException("centerRewardsCoefficient must be >= 0, got " + centerRewardsCoefficient);
         }
-        if (evalSteps < 0) {
-            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
-        }
-        if (saveSteps < 0) {
-            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
-        }
-        if (saveTotalLimit < 0) {
-            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
-        }
-        if (loggingSteps < 1) {
-            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must not be null");
         }
     }
 
@@ -87,10 +73,7 @@ public record RewardConfig(
                 .setMicroBatchSize(microBatchSize)
                 .setEpochs(epochs)
                 .setCenterRewardsCoefficient(centerRewardsCoefficient)
-                .setEvalSteps(evalSteps)
-                .setSaveSteps(saveSteps)
-                .setSaveTotalLimit(saveTotalLimit)
-                .setLoggingSteps(loggingSteps)
+                .setSchedule(schedule)
                 .setNormalizeOnReferences(normalizeOnReferences);
     }
 
@@ -121,10 +104,7 @@ public record RewardConfig(
         private int microBatchSize = 8;
         private double epochs = 1.0;
         private double centerRewardsCoefficient = 0.0;
-        private int evalSteps = 200;
-        private int saveSteps = 200;
-        private int saveTotalLimit = 2;
-        private int loggingSteps = 1;
+        private TrainingSchedule schedule = TrainingSchedule.of(200, 200);
         private boolean normalizeOnReferences = true;
 
         private Builder() {}
@@ -196,46 +176,13 @@ public record RewardConfig(
         }
 
         /**
-         * Sets {@link RewardConfig#evalSteps()}.
+         * Sets {@link RewardConfig#schedule()}.
          *
-         * @param v updates between evaluations (0: at the end)
+         * @param v when to evaluate, checkpoint and log
          * @return this
          */
-        public Builder setEvalSteps(int v) {
-            evalSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link RewardConfig#saveSteps()}.
-         *
-         * @param v updates between checkpoints (0: at the end)
-         * @return this
-         */
-        public Builder setSaveSteps(int v) {
-            saveSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link RewardConfig#saveTotalLimit()}.
-         *
-         * @param v checkpoints kept (0: all)
-         * @return this
-         */
-        public Builder setSaveTotalLimit(int v) {
-            saveTotalLimit = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link RewardConfig#loggingSteps()}.
-         *
-         * @param v updates between logged rows
-         * @return this
-         */
-        public Builder setLoggingSteps(int v) {
-            loggingSteps = v;
+        public Builder setSchedule(TrainingSchedule v) {
+            schedule = v;
             return this;
         }
 
@@ -258,7 +205,7 @@ public record RewardConfig(
          */
         public RewardConfig build() {
             return new RewardConfig(seed, optimizer, batchSize, microBatchSize, epochs, centerRewardsCoefficient,
-                    evalSteps, saveSteps, saveTotalLimit, loggingSteps, normalizeOnReferences);
+                    schedule, normalizeOnReferences);
         }
     }
 }

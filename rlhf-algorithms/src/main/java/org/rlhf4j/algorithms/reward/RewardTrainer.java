@@ -131,8 +131,8 @@ public final class RewardTrainer {
         try (AdamW optimizer = config.optimizer().newOptimizer(model.weights())) {
             Updater updater = config.optimizer().newUpdater("reward model", optimizer, total);
             Trainee trainee = new Trainee(optimizer, updater);
-            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), train.size(),
-                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Schedule schedule =
+                    TrainingLoop.Schedule.of(total, config.batchSize(), train.size(), config.schedule());
             TrainingLoop.Outcome o = new TrainingLoop(ALGORITHM, config.seed(), config, schedule, trainee, common)
                     .run();
             List<Double> losses = o.rows().stream().map(r -> r.get("train/loss")).toList();

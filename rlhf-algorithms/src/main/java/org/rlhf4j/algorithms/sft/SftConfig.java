@@ -1,6 +1,7 @@
 package org.rlhf4j.algorithms.sft;
 
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 
 /**
  * Supervised fine-tuning settings (validated, immutable). Build one with {@link #builder()}; the defaults
@@ -12,11 +13,8 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
  * @param batchSize sequences per optimizer update, B. Default 128.
  * @param microBatchSize sequences per forward/backward; B must be a multiple (gradient accumulation). Default 16.
  * @param epochs passes over the training data (may be fractional); the run has ⌈epochs·N/B⌉ updates. Default 1.
- * @param evalSteps evaluate every n updates (0: only at the end). Default 200.
- * @param saveSteps write a checkpoint every n updates (0: only at the end). Default 200.
- * @param saveTotalLimit how many {@code checkpoint-<step>} directories to keep (0: all). Default 2.
- * @param loggingSteps log metrics every n updates (&gt;= 1); the last update and evaluation updates are always
- *     logged. Default 1.
+ * @param schedule when to evaluate, checkpoint and log; cannot change the trajectory (see {@link TrainingSchedule}).
+ *     Default: evaluation and checkpoint every 200 updates, 2 checkpoints kept, metrics every update.
  * @param numSamples greedy sample summaries written at each evaluation. Default 4.
  * @param sampleMaxTokens maximum tokens of a sample summary. Default 53.
  */
@@ -26,10 +24,7 @@ public record SftConfig(
         int batchSize,
         int microBatchSize,
         double epochs,
-        int evalSteps,
-        int saveSteps,
-        int saveTotalLimit,
-        int loggingSteps,
+        TrainingSchedule schedule,
         int numSamples,
         int sampleMaxTokens) {
 
@@ -45,17 +40,8 @@ public record SftConfig(
         if (!(epochs > 0) || Double.isInfinite(epochs)) {
             throw new IllegalArgumentException("epochs must be > 0, got " + epochs);
         }
-        if (evalSteps < 0) {
-            throw new IllegalArgumentException("evalSteps must be >= 0 (0: only at the end), got " + evalSteps);
-        }
-        if (saveSteps < 0) {
-            throw new IllegalArgumentException("saveSteps must be >= 0 (0: only at the end), got " + saveSteps);
-        }
-        if (saveTotalLimit < 0) {
-            throw new IllegalArgumentException("saveTotalLimit must be >= 0 (0: keep all), got " + saveTotalLimit);
-        }
-        if (loggingSteps < 1) {
-            throw new IllegalArgumentException("loggingSteps must be >= 1, got " + loggingSteps);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must not be null");
         }
         if (numSamples < 0) {
             throw new IllegalArgumentException("numSamples must be >= 0, got " + numSamples);
@@ -86,10 +72,7 @@ public record SftConfig(
                 .setBatchSize(batchSize)
                 .setMicroBatchSize(microBatchSize)
                 .setEpochs(epochs)
-                .setEvalSteps(evalSteps)
-                .setSaveSteps(saveSteps)
-                .setSaveTotalLimit(saveTotalLimit)
-                .setLoggingSteps(loggingSteps)
+                .setSchedule(schedule)
                 .setNumSamples(numSamples)
                 .setSampleMaxTokens(sampleMaxTokens);
     }
@@ -120,10 +103,7 @@ public record SftConfig(
         private int batchSize = 128;
         private int microBatchSize = 16;
         private double epochs = 1.0;
-        private int evalSteps = 200;
-        private int saveSteps = 200;
-        private int saveTotalLimit = 2;
-        private int loggingSteps = 1;
+        private TrainingSchedule schedule = TrainingSchedule.of(200, 200);
         private int numSamples = 4;
         private int sampleMaxTokens = 53;
 
@@ -185,46 +165,13 @@ public record SftConfig(
         }
 
         /**
-         * Sets {@link SftConfig#evalSteps()}.
+         * Sets {@link SftConfig#schedule()}.
          *
-         * @param v updates between evaluations (0: at the end)
+         * @param v when to evaluate, checkpoint and log
          * @return this
          */
-        public Builder setEvalSteps(int v) {
-            evalSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link SftConfig#saveSteps()}.
-         *
-         * @param v updates between checkpoints (0: at the end)
-         * @return this
-         */
-        public Builder setSaveSteps(int v) {
-            saveSteps = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link SftConfig#saveTotalLimit()}.
-         *
-         * @param v checkpoints kept (0: all)
-         * @return this
-         */
-        public Builder setSaveTotalLimit(int v) {
-            saveTotalLimit = v;
-            return this;
-        }
-
-        /**
-         * Sets {@link SftConfig#loggingSteps()}.
-         *
-         * @param v updates between logged rows
-         * @return this
-         */
-        public Builder setLoggingSteps(int v) {
-            loggingSteps = v;
+        public Builder setSchedule(TrainingSchedule v) {
+            schedule = v;
             return this;
         }
 
@@ -257,8 +204,8 @@ public record SftConfig(
          * @throws IllegalArgumentException when a value is out of range (the message names the field)
          */
         public SftConfig build() {
-            return new SftConfig(seed, optimizer, batchSize, microBatchSize, epochs, evalSteps, saveSteps,
-                    saveTotalLimit, loggingSteps, numSamples, sampleMaxTokens);
+            return new SftConfig(seed, optimizer, batchSize, microBatchSize, epochs, schedule, numSamples,
+                    sampleMaxTokens);
         }
     }
 }

@@ -112,8 +112,8 @@ public final class SftTrainer {
         try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             Updater updater = config.optimizer().newUpdater("policy", optimizer, total);
             List<Evaluation> evals = new ArrayList<>();
-            TrainingLoop.Schedule schedule = new TrainingLoop.Schedule(total, config.batchSize(), train.size(),
-                    config.loggingSteps(), config.evalSteps(), config.saveSteps(), config.saveTotalLimit());
+            TrainingLoop.Schedule schedule =
+                    TrainingLoop.Schedule.of(total, config.batchSize(), train.size(), config.schedule());
             TrainingLoop.Outcome o = new TrainingLoop(ALGORITHM, config.seed(), config, schedule,
                     new Trainee(optimizer, updater, evals), common).run();
             List<Double> losses = o.rows().stream().map(r -> r.get("train/loss")).toList();

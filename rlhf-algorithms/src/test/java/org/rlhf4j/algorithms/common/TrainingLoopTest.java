@@ -187,6 +187,31 @@ class TrainingLoopTest {
     }
 
     @Test
+    void theScheduleIsTrajectoryNeutralNestedOrFlatAndNothingElse() {
+        record Nested(double lr, TrainingSchedule schedule) {}
+        record Drpo(Nested ppo, double betaMix) {}
+        RunConfig saved = RunConfig.of("ppo", 7, new Drpo(new Nested(0.1, TrainingSchedule.of(4, 3)), 1.0), null, null);
+        RunConfig current = RunConfig.of("ppo", 7, new Drpo(new Nested(0.1, new TrainingSchedule(5, 2, 0, 2)), 1.0),
+                null, null);
+        assertThat(current.differences(saved)).extracting(RunConfig.Difference::field).containsExactly(
+                "config.ppo.schedule.evalSteps", "config.ppo.schedule.saveSteps", "config.ppo.schedule.saveTotalLimit",
+                "config.ppo.schedule.loggingSteps");
+        assertThat(current.differences(saved)).allMatch(RunConfig.Difference::trajectoryNeutral);
+        assertThat(TrainingLoop.Schedule.of(10, 4, 13, new TrainingSchedule(5, 2, 0, 3)))
+                .isEqualTo(new TrainingLoop.Schedule(10, 4, 13, 3, 5, 2, 0));
+        // flat names at a config root (FakeConfig, run_config.json from before TrainingSchedule), the whole schedule
+        // where only one side has it; elsewhere the same names are not neutral
+        for (String f : new String[] {"config.schedule.evalSteps", "config.loggingSteps", "config.ppo.saveSteps",
+                "config.schedule", "config.ppo.schedule", "config.numSamples", "config.sampleMaxTokens"}) {
+            assertThat(RunConfig.isTrajectoryNeutral(f)).as(f).isTrue();
+        }
+        for (String f : new String[] {"config.lr", "config.optimizer.warmupSteps", "config.optimizer.schedule",
+                "config.reward.evalSteps", "evalSteps", "seed", "config.ppo.numSamples"}) {
+            assertThat(RunConfig.isTrajectoryNeutral(f)).as(f).isFalse();
+        }
+    }
+
+    @Test
     void loggingStepsThinTheMetricsButKeepEvaluationsAndTheEnd(@TempDir Path tmp) throws Exception {
         FakeConfig cfg = new FakeConfig(7, 0.1, 4, 0, 0, 3);
         MetricsSink.InMemory sink = MetricsSink.inMemory();

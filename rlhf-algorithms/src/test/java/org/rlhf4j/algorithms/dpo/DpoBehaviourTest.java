@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.algorithms.sft.SftTrainer;
 import org.rlhf4j.core.generation.GenerationConfig;
@@ -62,7 +63,7 @@ class DpoBehaviourTest {
                     .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3)
                             .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0)
                             .build())
-                    .setBatchSize(16).setMicroBatchSize(16).setEpochs(4).setEvalSteps(0).setSaveSteps(0)
+                    .setBatchSize(16).setMicroBatchSize(16).setEpochs(4).setSchedule(TrainingSchedule.of(0, 0))
                     .setNumSamples(0).setSampleMaxTokens(1).build();
             SftTrainer.builder().setConfig(sft).setPolicy(reference).setTokenizer(new Toy.ToyTokenizer())
                     .setTrainData(both).build().train();
@@ -75,7 +76,7 @@ class DpoBehaviourTest {
                                 .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8)
                                 .setMaxConsecutiveNonFinite(0).build())
                         .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
-                        .setBatchSize(16).setMicroBatchSize(8).setEpochs(6).setEvalSteps(0).setSaveSteps(0)
+                        .setBatchSize(16).setMicroBatchSize(8).setEpochs(6).setSchedule(TrainingSchedule.of(0, 0))
                         .setPrecomputeReferenceLogprobs(true).build();
                 DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)
                         .setTokenizer(new Toy.ToyTokenizer()).setTrainData(train).optEvalData(heldOut).build();

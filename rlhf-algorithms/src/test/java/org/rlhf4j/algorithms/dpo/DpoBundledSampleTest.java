@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
@@ -66,7 +67,7 @@ class DpoBundledSampleTest {
                             .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0)
                             .build())
                     .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
-                    .setBatchSize(8).setMicroBatchSize(4).setEpochs(4).setEvalSteps(0).setSaveSteps(0)
+                    .setBatchSize(8).setMicroBatchSize(4).setEpochs(4).setSchedule(TrainingSchedule.of(0, 0))
                     .setPrecomputeReferenceLogprobs(true).build(); // 8 updates
             MetricsSink.InMemory sink = MetricsSink.inMemory();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(reference)

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
@@ -38,7 +39,7 @@ class DpoTrainerTest {
                 .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.LINEAR)
                         .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
                 .setBeta(0.1).setLossType(DpoLossType.SIGMOID).setLabelSmoothing(0.0)
-                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setEvalSteps(0).setSaveSteps(0)
+                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setSchedule(TrainingSchedule.of(0, 0))
                 .setPrecomputeReferenceLogprobs(true).build();
     }
 
@@ -164,7 +165,8 @@ class DpoTrainerTest {
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 reference = Gpt2.random(Toy.MODEL, m, 3);
                 Gpt2 policy = reference.copy(m)) {
-            trainer(config(8, 4, 1, 1e-2).toBuilder().setEvalSteps(1).setSaveSteps(0).build(), policy, reference).optMetrics(sink).build().train();
+            trainer(config(8, 4, 1, 1e-2).toBuilder().setSchedule(TrainingSchedule.of(1, 0)).build(), policy, reference)
+                    .optMetrics(sink).build().train();
         }
         List<Map<String, Double>> rows = sink.rows();
         assertThat(rows).hasSize(3);
@@ -192,7 +194,8 @@ class DpoTrainerTest {
 
     @Test
     void resumingReproducesTheUninterruptedTrajectory(@TempDir Path dir) throws Exception {
-        DpoConfig cfg = config(4, 2, 1, 3e-3).toBuilder().setEvalSteps(2).setSaveSteps(0).build(); // 6 updates, 24 pairs
+        // 6 updates, 24 pairs
+        DpoConfig cfg = config(4, 2, 1, 3e-3).toBuilder().setSchedule(TrainingSchedule.of(2, 0)).build();
         List<Double> uninterrupted;
         try (NDManager m = NDManager.newBaseManager();
                 Gpt2 reference = Gpt2.random(Toy.MODEL, m, 21);
@@ -262,7 +265,8 @@ class DpoTrainerTest {
 
     @Test
     void configAndBuilderRejectBadValues() {
-        DpoConfig.Builder ok = DpoConfig.builder().setBatchSize(8).setMicroBatchSize(4).setEvalSteps(0).setSaveSteps(0);
+        DpoConfig.Builder ok =
+                DpoConfig.builder().setBatchSize(8).setMicroBatchSize(4).setSchedule(TrainingSchedule.of(0, 0));
         assertThatThrownBy(() -> ok.setBatchSize(10).build())
                 .hasMessageContaining("10").hasMessageContaining("4");
         ok.setBatchSize(8);
@@ -278,9 +282,9 @@ class DpoTrainerTest {
         assertThatThrownBy(() -> ok.setLossType(null).build())
                 .hasMessageContaining("lossType");
         ok.setLossType(DpoLossType.SIGMOID);
-        assertThatThrownBy(() -> ok.setEvalSteps(-1).build())
+        assertThatThrownBy(() -> ok.setSchedule(TrainingSchedule.of(-1, 0)).build())
                 .hasMessageContaining("evalSteps").hasMessageContaining("-1");
-        assertThat(ok.setEvalSteps(0).build()).isNotNull();
+        assertThat(ok.setSchedule(TrainingSchedule.of(0, 0)).build()).isNotNull();
         DpoConfig d = DpoConfig.defaults();
         assertThat(d.beta()).isEqualTo(0.1);
         assertThat(d.lossType()).isEqualTo(DpoLossType.SIGMOID);

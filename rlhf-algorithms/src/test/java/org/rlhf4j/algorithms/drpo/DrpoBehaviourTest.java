@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
@@ -95,7 +96,7 @@ class DrpoBehaviourTest {
                 .setTotalEpisodes((long) BATCH * UPDATES).setBatchSize(BATCH).setNumMiniBatches(2)
                 .setMicroBatchSize(BATCH / 2).setPpoEpochs(4).setResponseLength(M + 2).setTemperature(1.0).setKlCoef(0.0)
                 .setKlEstimator(KlEstimator.K1).setLambda(1.0).setEntCoef(0.05).setNoEosScore(null)
-                .setEvalSteps(0).setSaveSteps(0).build();
+                .setSchedule(TrainingSchedule.of(0, 0)).build();
         List<Encoded.PromptOnly> eval = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             eval.addAll(rows);

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
@@ -76,7 +77,7 @@ class DrpoTrainerTest {
                         .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
                 .setTotalEpisodes(episodes).setBatchSize(16).setNumMiniBatches(2).setMicroBatchSize(8).setPpoEpochs(2)
                 .setResponseLength(8).setTemperature(1.0).setKlCoef(0.05).setKlEstimator(KlEstimator.K1)
-                .setNoEosScore(-1.0).setEvalSteps(0).setSaveSteps(0).build();
+                .setNoEosScore(-1.0).setSchedule(TrainingSchedule.of(0, 0)).build();
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
@@ -73,7 +74,7 @@ class PpoTrainerTest {
                         .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
                 .setTotalEpisodes(episodes).setBatchSize(32).setNumMiniBatches(2).setMicroBatchSize(16).setPpoEpochs(4)
                 .setResponseLength(8).setTemperature(1.0).setKlCoef(beta).setKlEstimator(KlEstimator.K1)
-                .setNoEosScore(noEosScore).setEvalSteps(0).setSaveSteps(0).build();
+                .setNoEosScore(noEosScore).setSchedule(TrainingSchedule.of(0, 0)).build();
     }
 
     record Run(PpoTrainer.Result result, PpoTrainer.Evaluation before, PpoTrainer.Evaluation after) {}

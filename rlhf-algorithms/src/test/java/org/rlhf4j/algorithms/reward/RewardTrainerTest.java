@@ -20,6 +20,7 @@ import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
@@ -47,7 +48,7 @@ class RewardTrainerTest {
                 .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.CONSTANT)
                         .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
                 .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setCenterRewardsCoefficient(center)
-                .setEvalSteps(0).setSaveSteps(0).setNormalizeOnReferences(true).build();
+                .setSchedule(TrainingSchedule.of(0, 0)).setNormalizeOnReferences(true).build();
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
@@ -53,7 +54,7 @@ class SftTrainerTest {
         return SftConfig.builder().setSeed(7)
                 .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.LINEAR)
                         .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
-                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setEvalSteps(0).setSaveSteps(0)
+                .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setSchedule(TrainingSchedule.of(0, 0))
                 .setNumSamples(2).setSampleMaxTokens(16).build();
     }
 
@@ -232,8 +233,8 @@ class SftTrainerTest {
     @Test
     void configRejectsBadValues() {
         OptimizerConfig o = OptimizerConfig.references(1e-4, OptimizerConfig.Schedule.COSINE);
-        SftConfig.Builder b = SftConfig.builder().setOptimizer(o).setMicroBatchSize(4).setEpochs(1).setEvalSteps(0)
-                .setSaveSteps(0).setNumSamples(0).setSampleMaxTokens(1);
+        SftConfig.Builder b = SftConfig.builder().setOptimizer(o).setMicroBatchSize(4).setEpochs(1)
+                .setSchedule(TrainingSchedule.of(0, 0)).setNumSamples(0).setSampleMaxTokens(1);
         assertThatThrownBy(() -> b.setBatchSize(10).build()).hasMessageContaining("10").hasMessageContaining("4");
         assertThatThrownBy(() -> b.setBatchSize(8).setEpochs(0).build()).hasMessageContaining("epochs");
         assertThat(SftConfig.references().totalSteps(116722)).isEqualTo(912);

@@ -90,9 +90,7 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
         DpoLossType type = loss != null ? lossType(loss) : base.lossType();
         DpoConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
-                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
-                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
-                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setSchedule(train.schedule(base.schedule()))
                 .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
                 .setBeta(beta != null ? beta : base.beta())
                 .setLossType(type)

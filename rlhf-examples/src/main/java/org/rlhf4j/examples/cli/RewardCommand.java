@@ -63,9 +63,7 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
         int batch = train.batchSize != null ? train.batchSize : base.batchSize();
         RewardConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
-                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
-                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
-                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setSchedule(train.schedule(base.schedule()))
                 .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
                 .setBatchSize(batch)
                 .setMicroBatchSize(

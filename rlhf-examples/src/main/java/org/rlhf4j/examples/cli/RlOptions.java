@@ -46,9 +46,7 @@ public final class RlOptions {
                 : train.epochs != null ? Math.round(train.epochs * base.totalEpisodes()) : base.totalEpisodes();
         return base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
-                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
-                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
-                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setSchedule(train.schedule(base.schedule()))
                 .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
                 .setTotalEpisodes(total)
                 .setBatchSize(batch)

@@ -59,9 +59,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
         SftConfig base = p.sft();
         SftConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
-                .setEvalSteps(train.evalSteps(base.evalSteps())).setSaveSteps(train.saveSteps(base.saveSteps()))
-                .setSaveTotalLimit(train.saveTotalLimit(base.saveTotalLimit()))
-                .setLoggingSteps(train.loggingSteps(base.loggingSteps()))
+                .setSchedule(train.schedule(base.schedule()))
                 .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
                 .setBatchSize(train.batchSize != null ? train.batchSize : base.batchSize())
                 .setMicroBatchSize(train.microBatchSize != null ? train.microBatchSize

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.rlhf4j.algorithms.common.ExistingRun;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.examples.Presets;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -95,43 +96,19 @@ public final class TrainOptions {
     private static final Set<String> NOT_SETTINGS = Set.of("config", "resume", "overwrite", "force", "help", "version");
 
     /**
-     * Returns {@code --save-steps}, else the preset's.
+     * Returns the preset's schedule with {@code --eval-steps}, {@code --save-steps}, {@code --save-total-limit} and
+     * {@code --logging-steps} where given.
      *
-     * @param preset the preset's value
-     * @return the value
+     * @param preset the preset's schedule
+     * @return the schedule
      */
-    public int saveSteps(int preset) {
-        return saveSteps != null ? saveSteps : preset;
-    }
-
-    /**
-     * Returns {@code --save-total-limit}, else the preset's.
-     *
-     * @param preset the preset's value
-     * @return the value
-     */
-    public int saveTotalLimit(int preset) {
-        return saveTotalLimit != null ? saveTotalLimit : preset;
-    }
-
-    /**
-     * Returns {@code --eval-steps}, else the preset's.
-     *
-     * @param preset the preset's value
-     * @return the value
-     */
-    public int evalSteps(int preset) {
-        return evalSteps != null ? evalSteps : preset;
-    }
-
-    /**
-     * Returns {@code --logging-steps}, else the preset's.
-     *
-     * @param preset the preset's value
-     * @return the value
-     */
-    public int loggingSteps(int preset) {
-        return loggingSteps != null ? loggingSteps : preset;
+    public TrainingSchedule schedule(TrainingSchedule preset) {
+        return preset.toBuilder()
+                .setEvalSteps(evalSteps != null ? evalSteps : preset.evalSteps())
+                .setSaveSteps(saveSteps != null ? saveSteps : preset.saveSteps())
+                .setSaveTotalLimit(saveTotalLimit != null ? saveTotalLimit : preset.saveTotalLimit())
+                .setLoggingSteps(loggingSteps != null ? loggingSteps : preset.loggingSteps())
+                .build();
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.ProgressListener;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.drpo.DrpoConfig;
 import org.rlhf4j.algorithms.drpo.DrpoTrainer;
 import org.rlhf4j.algorithms.drpo.ResetSource;
@@ -239,8 +240,7 @@ public final class ResetExplorationDemo {
                 .setVfCoef(0.1)
                 .setEntCoef(o.entCoef)
                 .setNoEosScore(null)
-                .setEvalSteps(0)
-                .setSaveSteps(0)
+                .setSchedule(TrainingSchedule.of(0, 0))
                 .build();
         Tokenizer tok = new TokenTokenizer(o.vocab, eos);
         AlgorithmResult p = o.skipPpo ? null : train(o, cfg, ppo, Double.NaN, prompts, tok);

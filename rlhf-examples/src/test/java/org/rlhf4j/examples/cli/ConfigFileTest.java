@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.algorithms.common.RunConfig;
+import org.rlhf4j.algorithms.common.TrainingSchedule;
 import picocli.CommandLine;
 
 /** {@code --config FILE}: YAML/JSON defaults, flags override, unknown keys named, a run repeated from its directory. */
@@ -32,7 +33,7 @@ class ConfigFileTest {
         assertThat(t.epochs).isEqualTo(2.0);
         assertThat(t.lr).isEqualTo(0.001); // the flag wins
         assertThat(t.batchSize).isEqualTo(4); // batch_size == batch-size
-        assertThat(t.saveSteps(50)).isEqualTo(7);
+        assertThat(t.schedule(TrainingSchedule.of(10, 50))).isEqualTo(TrainingSchedule.of(10, 7)); // the rest: the preset's
         assertThat(t.preset).isEqualTo("tiny"); // annotated defaults stay
         assertThat(t.options()).containsEntry("epochs", 2.0).containsEntry("lr", 0.001).containsEntry("batch-size", 4);
     }
