@@ -21,13 +21,13 @@ import org.rlhf4j.core.checkpoint.TrainerState;
  */
 class KillAndResumeTest {
 
-    /** 25 updates of 2 samples (1 epoch of the 50 bundled rows); checkpoints at 10 and 20. */
+    /** 13 updates of 2 samples (half an epoch of the 50 bundled rows); checkpoints at 5 and 10. */
     private static String[] sft(Path out, String... more) {
-        return sftSaving(out, 10, more);
+        return sftSaving(out, 5, more);
     }
 
     private static String[] sftSaving(Path out, int saveSteps, String... more) {
-        List<String> a = new ArrayList<>(List.of("sft", "--out", out.toString(), "--epochs", "1", "--batch-size", "2",
+        List<String> a = new ArrayList<>(List.of("sft", "--out", out.toString(), "--epochs", "0.5", "--batch-size", "2",
                 "--micro-batch-size", "2", "--save-steps", Integer.toString(saveSteps), "--device", "cpu"));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
@@ -38,10 +38,10 @@ class KillAndResumeTest {
         Path a = dir.resolve("a");
         Rlhf4jCli.runExample(sft(a));
         RunDir ra = new RunDir(a);
-        assertThat(ra.checkpoints()).extracting(RunDir::stepOf).containsExactly(10L, 20L);
-        assertThat(TrainerState.read(ra.model()).step()).isEqualTo(25);
+        assertThat(ra.checkpoints()).extracting(RunDir::stepOf).containsExactly(5L, 10L);
+        assertThat(TrainerState.read(ra.model()).step()).isEqualTo(13);
 
-        // the same run in a child JVM, killed with SIGKILL as soon as checkpoint-10 is complete
+        // the same run in a child JVM, killed with SIGKILL as soon as checkpoint-5 is complete
         Path b = dir.resolve("b");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -51,7 +51,7 @@ class KillAndResumeTest {
         cmd.addAll(List.of(sft(b)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile())
                 .start();
-        Path first = b.resolve("checkpoint-10");
+        Path first = b.resolve("checkpoint-5");
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
         while (!Files.exists(first.resolve("trainer_state.json")) && p.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -61,7 +61,7 @@ class KillAndResumeTest {
         assertThat(first).as("child log:%n%s", Files.readString(dir.resolve("child.log"))).exists();
         RunDir rb = new RunDir(b);
         long killedAt = rb.latestCheckpoint() == null ? 0 : TrainerState.read(rb.latestCheckpoint()).step();
-        assertThat(killedAt).isBetween(10L, 24L);
+        assertThat(killedAt).isBetween(5L, 12L);
 
         // the re-run continues from the latest checkpoint and ends where the uninterrupted run ended
         Rlhf4jCli.runExample(sft(b));
@@ -80,8 +80,8 @@ class KillAndResumeTest {
         assertThatThrownBy(() -> Rlhf4jCli.runExample(sft(b, "--lr", "0.001", "--resume")))
                 .hasMessageContaining("cannot --resume").hasMessageContaining("--lr");
         // a finished run re-run with another checkpoint schedule: accepted with --resume, nothing to do
-        assertThatThrownBy(() -> Rlhf4jCli.runExample(sftSaving(b, 5))).hasMessageContaining("--resume");
-        Rlhf4jCli.runExample(sftSaving(b, 5, "--resume"));
-        assertThat(Files.readAllLines(b.resolve("metrics.jsonl"))).hasSize(25);
+        assertThatThrownBy(() -> Rlhf4jCli.runExample(sftSaving(b, 4))).hasMessageContaining("--resume");
+        Rlhf4jCli.runExample(sftSaving(b, 4, "--resume"));
+        assertThat(Files.readAllLines(b.resolve("metrics.jsonl"))).hasSize(13);
     }
 }
