@@ -25,7 +25,8 @@ import org.rlhf4j.core.tensor.TensorOps;
  * entropy bonus c · Σ m H / max(Σ m, 1).
  *
  * <p>Gradient accumulation: TRL divides the grpo, bnpo and dr_grpo losses by the number of accumulation steps; these
- * functions return the loss of one micro-batch without that division (the trainer divides). For dapo TRL divides by
+ * functions return the loss of one micro-batch without that division (the trainer divides; TRL divides the entropy
+ * bonus by it too). For dapo TRL divides by
  * N = (active tokens of the whole generation batch over all processes) / processes × accumulation steps /
  * steps_per_generation, which with the defaults (steps_per_generation = accumulation steps) is the active-token count
  * of the whole accumulation window on one process: pass it as {@code dapoNormalizer}; the overload without it uses
@@ -55,6 +56,13 @@ public final class GrpoLosses {
         /**
          * Validates the settings.
          *
+         * @param lossType {@code loss_type}
+         * @param epsilon ε_low
+         * @param epsilonHigh ε_high
+         * @param beta β
+         * @param biasCorrectionKl multiply the k3 term by ρ
+         * @param maxCompletionLength the dr_grpo constant
+         * @param entropyCoef entropy bonus coefficient
          * @throws IllegalArgumentException on a null loss type, negative ε or β, or a non-positive length
          */
         public Config {

@@ -21,6 +21,11 @@ import org.rlhf4j.core.tensor.TensorOps;
  * <p>Loss (sequence-level): ρ_i = exp(log π_θ(y_i) − log π_old(y_i)),
  * L = (1/B) Σ_i −min(ρ_i A_i, clip(ρ_i, 1 − ε_low, 1 + ε_high) A_i). TRL returns this unscaled and lets the HF
  * Trainer divide by the accumulation steps.
+ *
+ * <p>{@code mask_truncated_completions} is the same as GRPO's: zero the mask rows with
+ * {@link org.rlhf4j.algorithms.grpo.GrpoLosses#truncated} and
+ * {@link org.rlhf4j.algorithms.grpo.GrpoLosses#maskTruncated} before computing log π_old(y_i), the KL and the loss
+ * (a masked row then has ρ = 1 and no gradient, but still counts in the mean over B).
  */
 public final class RlooLosses {
 

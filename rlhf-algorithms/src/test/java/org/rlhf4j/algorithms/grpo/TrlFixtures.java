@@ -28,7 +28,7 @@ public final class TrlFixtures {
         }
     }
 
-    /** A JSON array of numbers (null = NaN) as doubles. */
+    /** Returns a JSON array of numbers (null = NaN) as doubles. */
     public static double[] doubles(JsonNode n) {
         double[] d = new double[n.size()];
         for (int i = 0; i < d.length; i++) {
@@ -37,7 +37,7 @@ public final class TrlFixtures {
         return d;
     }
 
-    /** A JSON array of numbers as floats. */
+    /** Returns a JSON array of numbers as floats. */
     public static float[] floats(JsonNode n) {
         float[] f = new float[n.size()];
         for (int i = 0; i < f.length; i++) {
@@ -46,7 +46,7 @@ public final class TrlFixtures {
         return f;
     }
 
-    /** A JSON matrix of numbers as floats. */
+    /** Returns a JSON matrix of numbers as floats. */
     public static float[][] floats2(JsonNode n) {
         float[][] f = new float[n.size()][];
         for (int i = 0; i < f.length; i++) {
@@ -55,7 +55,7 @@ public final class TrlFixtures {
         return f;
     }
 
-    /** A JSON matrix of integers. */
+    /** Returns a JSON matrix of integers. */
     public static int[][] ints2(JsonNode n) {
         int[][] a = new int[n.size()][];
         for (int i = 0; i < a.length; i++) {
@@ -67,7 +67,7 @@ public final class TrlFixtures {
         return a;
     }
 
-    /** A metric that TRL may not have logged: null becomes NaN. */
+    /** Returns a metric that TRL may not have logged, null as NaN. */
     public static double metric(JsonNode metrics, String key) {
         JsonNode v = metrics.get(key);
         return v == null || v.isNull() ? Double.NaN : v.asDouble();
