@@ -42,6 +42,28 @@ record RolloutBatch(
         Map<String, Double> rewardMetrics) {
 
     /**
+     * Builds a rollout batch without per-function reward metrics.
+     *
+     * @param batch queries and responses as one padded token matrix
+     * @param queries query ids
+     * @param responses response ids
+     * @param forcedMask 1 where the token was teacher-forced
+     * @param logprobs log π_old
+     * @param refLogprobs log π_ref
+     * @param values V_old
+     * @param entropySum Σ_t H per row
+     * @param scores sequence scores
+     * @param hasEos whether each response ends with EOS
+     * @return the rollout batch
+     */
+    static RolloutBatch of(ResponseBatch batch, List<int[]> queries, List<int[]> responses, int[][] forcedMask,
+            float[][] logprobs, float[][] refLogprobs, float[][] values, float[] entropySum, double[] scores,
+            boolean[] hasEos) {
+        return of(batch, queries, responses, forcedMask, logprobs, refLogprobs, values, entropySum, scores, hasEos,
+                Map.of());
+    }
+
+    /**
      * Builds a rollout batch, deriving the policy-gradient mask from the response and forced masks.
      *
      * @param batch queries and responses as one padded token matrix

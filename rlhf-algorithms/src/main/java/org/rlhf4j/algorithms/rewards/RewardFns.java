@@ -81,7 +81,8 @@ public final class RewardFns {
             throw new IllegalArgumentException("length target must be >= 0, got " + target);
         }
         Objects.requireNonNull(unit, "unit");
-        return RewardFn.perSample("length", in -> -Math.abs((double) lengthOf(in, unit) - target));
+        // 0.0 − |…| rather than −|…|: a perfect length scores +0.0, not −0.0
+        return RewardFn.perSample("length", in -> 0.0 - Math.abs((double) lengthOf(in, unit) - target));
     }
 
     static int lengthOf(RewardInput in, Unit unit) {
@@ -128,7 +129,7 @@ public final class RewardFns {
             for (int i = 0; i < total; i++) {
                 distinct.add(all.subList(i, i + n));
             }
-            return -(1.0 - (double) distinct.size() / total);
+            return (double) distinct.size() / total - 1.0; // −(1 − d/t), without −0.0
         });
     }
 
