@@ -356,6 +356,8 @@ public final class PpoTrainer {
             row.put("reset/fraction", (double) resets / batchSize);
             row.put("reset/mean_prefix_length", resets == 0 ? 0.0 : (double) forcedTokens / resets);
         }
+        // only with RewardSource.Functions: rewards/<name>/mean, rewards/<name>/std of the raw function scores
+        row.putAll(d.rewardMetrics());
         return row;
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.List;
+import java.util.Map;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 
 /**
@@ -23,6 +24,8 @@ import org.rlhf4j.algorithms.common.ResponseBatch;
  * @param entropySum {@code [B]} Σ_t H(π_old(·|s_t)) over real tokens
  * @param scores {@code [B]} sequence scores after the missing-EOS rule
  * @param hasEos {@code [B]} whether the response ends with EOS
+ * @param rewardMetrics {@code rewards/<name>/mean} and {@code rewards/<name>/std} of a
+ *     {@link RewardSource.Functions} source (before the missing-EOS rule); empty for other sources
  */
 record RolloutBatch(
         ResponseBatch batch,
@@ -35,10 +38,11 @@ record RolloutBatch(
         float[][] values,
         float[] entropySum,
         double[] scores,
-        boolean[] hasEos) {
+        boolean[] hasEos,
+        Map<String, Double> rewardMetrics) {
 
     /**
-     * Builds a rollout batch, deriving the policy-gradient mask from the response and forced masks.
+     * Builds a rollout batch without per-function reward metrics.
      *
      * @param batch queries and responses as one padded token matrix
      * @param queries query ids
@@ -55,6 +59,29 @@ record RolloutBatch(
     static RolloutBatch of(ResponseBatch batch, List<int[]> queries, List<int[]> responses, int[][] forcedMask,
             float[][] logprobs, float[][] refLogprobs, float[][] values, float[] entropySum, double[] scores,
             boolean[] hasEos) {
+        return of(batch, queries, responses, forcedMask, logprobs, refLogprobs, values, entropySum, scores, hasEos,
+                Map.of());
+    }
+
+    /**
+     * Builds a rollout batch, deriving the policy-gradient mask from the response and forced masks.
+     *
+     * @param batch queries and responses as one padded token matrix
+     * @param queries query ids
+     * @param responses response ids
+     * @param forcedMask 1 where the token was teacher-forced
+     * @param logprobs log π_old
+     * @param refLogprobs log π_ref
+     * @param values V_old
+     * @param entropySum Σ_t H per row
+     * @param scores sequence scores
+     * @param hasEos whether each response ends with EOS
+     * @param rewardMetrics per-function reward metrics (empty unless the source has reward functions)
+     * @return the rollout batch
+     */
+    static RolloutBatch of(ResponseBatch batch, List<int[]> queries, List<int[]> responses, int[][] forcedMask,
+            float[][] logprobs, float[][] refLogprobs, float[][] values, float[] entropySum, double[] scores,
+            boolean[] hasEos, Map<String, Double> rewardMetrics) {
         int[][] m = batch.responseMask();
         int[][] pg = new int[m.length][];
         for (int b = 0; b < m.length; b++) {
@@ -64,7 +91,7 @@ record RolloutBatch(
             }
         }
         return new RolloutBatch(batch, queries, responses, forcedMask, pg, logprobs, refLogprobs, values, entropySum,
-                scores, hasEos);
+                scores, hasEos, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(rewardMetrics)));
     }
 
     /**

@@ -6,10 +6,15 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.algorithms.rewards.CompositeReward;
+import org.rlhf4j.algorithms.rewards.RewardInput;
+import org.rlhf4j.algorithms.rewards.RewardModelFn;
 import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
@@ -92,7 +97,8 @@ final class RolloutCollector {
         }
 
         // 2. score the whole response (forced prefix included) at its last real token (as TRL's get_reward)
-        double[] scores = score(reward, batch, queries, responses);
+        Map<String, Double> rewardMetrics = new LinkedHashMap<>();
+        double[] scores = score(reward, batch, prompts, queries, responses, rewardMetrics);
         if (config.noEosScore() != null) {
             for (int b = 0; b < n; b++) {
                 if (!hasEos[b]) {
@@ -131,29 +137,20 @@ final class RolloutCollector {
             }
         }
         return RolloutBatch.of(batch, queries, responses, forcedMask, logprobs, refLogprobs, values, entropySum,
-                scores, hasEos);
+                scores, hasEos, rewardMetrics);
     }
 
     /**
-     * Scores a batch with a reward source: a reward model read at each response's last real token, a function, or a
-     * weighted sum of sources. Every permitted {@link RewardSource} has its branch; an unknown one is an error.
+     * Scores a batch with a reward source: a reward model read at each response's last real token, a function, a
+     * weighted sum of sources, or reward functions (whose per-function metrics go to {@code metrics}). Every
+     * permitted {@link RewardSource} has its branch; an unknown one is an error.
      */
-    private double[] score(RewardSource source, ResponseBatch batch, List<int[]> queries, List<int[]> responses) {
+    private double[] score(RewardSource source, ResponseBatch batch, List<Encoded.PromptOnly> prompts,
+            List<int[]> queries, List<int[]> responses, Map<String, Double> metrics) {
         int n = queries.size();
         if (source instanceof RewardSource.Model rm) {
-            double[] out = new double[n];
-            for (int off = 0; off < n; off += config.microBatchSize()) {
-                int[] part = range(off, Math.min(n, off + config.microBatchSize()));
-                try (NDManager m = rm.model().manager().newSubManager();
-                        NDScope scope = new NDScope()) {
-                    ResponseBatch.Tensors t = batch.select(part).toTensors(m);
-                    float[] s = rm.model().score(t.ids(), t.mask()).toFloatArray();
-                    for (int k = 0; k < part.length; k++) {
-                        out[part[k]] = s[k];
-                    }
-                }
-            }
-            return out;
+            return new RewardModelFn(RewardModelFn.DEFAULT_NAME, rm.model(), tokenizer.eosTokenId(),
+                    config.microBatchSize()).scoreBatch(batch);
         } else if (source instanceof RewardSource.Function f) {
             double[] s = f.function().score(queries, responses);
             if (s.length != n) {
@@ -163,12 +160,31 @@ final class RolloutCollector {
         } else if (source instanceof RewardSource.Weighted w) {
             double[] out = new double[n];
             for (int k = 0; k < w.sources().size(); k++) {
-                double[] s = score(w.sources().get(k), batch, queries, responses);
+                double[] s = score(w.sources().get(k), batch, prompts, queries, responses, metrics);
                 for (int i = 0; i < n; i++) {
                     out[i] += w.weights().get(k) * s[i];
                 }
             }
             return out;
+        } else if (source instanceof RewardSource.Functions fns) {
+            List<RewardInput> inputs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                // PPO's prompts carry no row fields; the prompt text is the query's source text
+                inputs.add(new RewardInput(prompts.get(i).query().text(), tokenizer.decode(responses.get(i), true),
+                        Map.of(), queries.get(i), responses.get(i)));
+            }
+            CompositeReward.Scores s = fns.reward().score(inputs);
+            for (int i = 0; i < n; i++) {
+                if (!s.scorable(i)) {
+                    throw new IllegalStateException("every reward function " + s.names() + " returned null for response "
+                            + i + " of prompt '" + prompts.get(i).id() + "'; PPO needs a score for every response");
+                }
+            }
+            Map<String, Double> m = s.metrics();
+            m.remove("reward");
+            m.remove("reward_std");
+            metrics.putAll(m);
+            return s.total();
         }
         // RewardSource is sealed: a new permitted type must get its branch above
         throw new IllegalStateException("unhandled reward source " + source.getClass().getName());
