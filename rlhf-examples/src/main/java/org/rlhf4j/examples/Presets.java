@@ -7,6 +7,7 @@ import java.util.Map;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
+import org.rlhf4j.algorithms.grpo.GrpoConfig;
 import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
@@ -157,6 +158,24 @@ public record Presets(
     public String needsModel(String what) {
         return "--preset " + name + " needs --model (" + what + "; an HF checkpoint directory such as " + suggestedModel
                 + " saved with save_pretrained(..., safe_serialization=True))";
+    }
+
+    /**
+     * Returns the GRPO settings of this preset: TRL's {@code GRPOConfig} defaults with TL;DR's 53-token completions;
+     * the tiny preset samples 4 completions of 4 prompts per update (13 updates over the 50 bundled prompts) with a
+     * from-scratch-sized learning rate.
+     *
+     * @return the config
+     */
+    public GrpoConfig grpo() {
+        GrpoConfig.Builder b = GrpoConfig.builder().setMaxCompletionLength(53);
+        if ("tiny".equals(name)) {
+            b.setOptimizer(OptimizerConfig.builder().setLearningRate(1e-4).setSchedule(OptimizerConfig.Schedule.LINEAR)
+                    .setEps(1e-8).build())
+                    .setPromptsPerStep(4).setNumGenerations(4).setMicroBatchSize(8).setEpochs(1.0)
+                    .setSchedule(TrainingSchedule.of(0, 5));
+        }
+        return b.build();
     }
 
     /**

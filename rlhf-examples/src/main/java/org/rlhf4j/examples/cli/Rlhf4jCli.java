@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             RewardCommand.class,
             DpoCommand.class,
             PpoCommand.class,
+            GrpoCommand.class,
             DrpoCommand.class,
             DemoCommand.class,
             PipelineCommand.class,
