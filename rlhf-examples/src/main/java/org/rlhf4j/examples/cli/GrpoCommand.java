@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "grpo", mixinStandardHelpOptions = true,
         description = "GRPO (TRL semantics): G completions per prompt, group-relative advantages, no critic. Writes "
                 + "OUT/model, checkpoint-STEP/, metrics.jsonl, eval.jsonl, plots/.")
-public final class GrpoCommand implements Callable<Integer>, ResultCommand {
+public final class GrpoCommand implements Callable<Integer>, StageCommand {
 
     @Spec CommandSpec spec;
 
@@ -72,9 +72,16 @@ public final class GrpoCommand implements Callable<Integer>, ResultCommand {
 
     private Map<String, Object> result;
 
+    private StageResult.Online stageResult;
+
     @Override
     public Object result() {
         return result;
+    }
+
+    @Override
+    public StageResult stageResult() {
+        return stageResult;
     }
 
     /** The preset's GRPO settings with the command-line overrides ({@code --batch-size} = prompts per update). */
@@ -145,17 +152,10 @@ public final class GrpoCommand implements Callable<Integer>, ResultCommand {
             GrpoTrainer.Result r = trainer.train();
             GrpoTrainer.Evaluation after = trainer.evaluate(evalPrompts, r.steps());
             Plots.plotAll(run.metrics(), run.plots(), "grpo");
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("stage", "grpo");
-            summary.put("model", run.model().toString());
-            summary.put("updates", r.steps());
-            summary.put("reward_fn", spec0);
-            summary.put("train_prompts", prompts.size());
-            summary.put("eval_prompts", evalPrompts.size());
-            summary.put("eval_before", before);
-            summary.put("eval_after", after);
-            result = summary;
-            spec.commandLine().getOut().println(Json.compact(summary));
+            stageResult = new StageResult.Online("grpo", run.model().toString(), r.steps(), spec0, prompts.size(),
+                    evalPrompts.size(), before.reward(), after.reward(), before.meanLength(), after.meanLength());
+            result = stageResult.toMap();
+            spec.commandLine().getOut().println(Json.compact(result));
         }
         return 0;
     }

@@ -62,6 +62,11 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
             description = "Held-out prompts (the valid split of the preset's data) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
     int evalPrompts;
 
+    @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "ppo,dpo,drpo,grpo",
+            description = "The policy-optimisation stages after SFT and the reward model, from ppo, dpo, drpo, grpo "
+                    + "(GRPO with the reward model as its reward function). Default: ${DEFAULT-VALUE}.")
+    List<String> algorithms;
+
     /** One stage: its name and the command line that runs it. */
     record Stage(String name, List<String> args) {}
 
@@ -76,9 +81,23 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         List<Stage> s = new ArrayList<>();
         s.add(new Stage("sft", model == null ? List.of("sft") : List.of("sft", "--model", model.toString())));
         s.add(new Stage("reward", List.of("reward", "--model", sftModel)));
-        s.add(new Stage("ppo", List.of("ppo", "--model", sftModel, "--reward-model", rmModel)));
-        s.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));
-        s.add(new Stage("drpo", List.of("drpo", "--model", sftModel, "--reward-model", rmModel)));
+        List<Stage> rl = new ArrayList<>();
+        rl.add(new Stage("ppo", List.of("ppo", "--model", sftModel, "--reward-model", rmModel)));
+        rl.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));
+        rl.add(new Stage("drpo", List.of("drpo", "--model", sftModel, "--reward-model", rmModel)));
+        rl.add(new Stage("grpo", List.of("grpo", "--model", sftModel, "--reward-model", rmModel)));
+        List<String> known = rl.stream().map(Stage::name).toList();
+        for (String a : algorithms) {
+            if (!known.contains(a)) {
+                throw new IllegalArgumentException("--algorithms: unknown algorithm '" + a + "' (" + String.join(", ",
+                        known) + ")");
+            }
+        }
+        for (Stage st : rl) {
+            if (algorithms.contains(st.name())) {
+                s.add(st);
+            }
+        }
         return s;
     }
 

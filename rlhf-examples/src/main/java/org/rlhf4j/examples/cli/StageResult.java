@@ -21,7 +21,8 @@ import org.rlhf4j.core.io.Json;
  * reads these records, not the printed line; {@link #read(String, JsonNode)} reads a finished stage's
  * {@code summary.json} back, older ones included (a field they lack is null).
  */
-public sealed interface StageResult permits StageResult.Sft, StageResult.Reward, StageResult.Ppo, StageResult.Dpo {
+public sealed interface StageResult permits StageResult.Sft, StageResult.Reward, StageResult.Ppo, StageResult.Dpo,
+        StageResult.Online {
 
     /**
      * Returns the stage name.
@@ -81,7 +82,9 @@ public sealed interface StageResult permits StageResult.Sft, StageResult.Reward,
             case "reward" -> Reward.read(n);
             case "ppo", "drpo" -> Ppo.read(stage, n);
             case "dpo" -> Dpo.read(n);
-            default -> throw new IllegalArgumentException("unknown stage '" + stage + "' (sft, reward, ppo, drpo, dpo)");
+            case "grpo", "rloo" -> Online.read(stage, n);
+            default -> throw new IllegalArgumentException("unknown stage '" + stage
+                    + "' (sft, reward, ppo, drpo, dpo, grpo, rloo)");
         };
     }
 
@@ -480,6 +483,55 @@ public sealed interface StageResult permits StageResult.Sft, StageResult.Reward,
                     evalPairs, "eval_loss_before", evalLossBefore, "eval_loss", evalLoss, "eval_accuracy", evalAccuracy,
                     "eval_margin", evalMargin, "eval_rewards_chosen", evalRewardsChosen, "eval_rewards_rejected",
                     evalRewardsRejected);
+        }
+    }
+
+    /**
+     * A critic-free online RL stage (GRPO, RLOO): greedy held-out rewards before and after.
+     *
+     * @param stage {@code grpo} or {@code rloo}
+     * @param model the saved model
+     * @param updates updates completed
+     * @param rewardFn the reward functions ({@code NAME[=W],...})
+     * @param trainPrompts training prompts
+     * @param evalPrompts held-out prompts
+     * @param evalRewardBefore mean greedy reward before training
+     * @param evalReward mean greedy reward after training
+     * @param evalLengthBefore mean greedy completion length before (tokens)
+     * @param evalLength mean greedy completion length after
+     */
+    record Online(String stage, String model, long updates, String rewardFn, Integer trainPrompts, Integer evalPrompts,
+            Double evalRewardBefore, Double evalReward, Double evalLengthBefore, Double evalLength)
+            implements StageResult {
+
+        static Online read(String stage, JsonNode n) {
+            return new Online(stage, n.path("model").asText(), n.path("updates").asLong(),
+                    n.path("reward_fn").isTextual() ? n.path("reward_fn").asText() : null,
+                    intOrNull(n.path("train_prompts")), intOrNull(n.path("eval_prompts")),
+                    doubleOrNull(n.path("eval_reward_before")), doubleOrNull(n.path("eval_reward")),
+                    doubleOrNull(n.path("eval_length_before")), doubleOrNull(n.path("eval_length")));
+        }
+
+        @Override
+        public String unit() {
+            return "prompts";
+        }
+
+        @Override
+        public Integer trainRows() {
+            return trainPrompts;
+        }
+
+        @Override
+        public Integer evalRows() {
+            return evalPrompts;
+        }
+
+        @Override
+        public Map<String, Object> toMap() {
+            return map("stage", stage, "model", model, "updates", updates, "reward_fn", rewardFn, "train_prompts",
+                    trainPrompts, "eval_prompts", evalPrompts, "eval_reward_before", evalRewardBefore, "eval_reward",
+                    evalReward, "eval_length_before", evalLengthBefore, "eval_length", evalLength);
         }
     }
 }

@@ -23,7 +23,9 @@ class GrpoCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode s = Json.MAPPER.readTree(r.out());
         assertThat(s.get("updates").asLong()).isEqualTo(2);
-        assertThat(s.get("eval_after").get("prompts").asInt()).isGreaterThan(40);
+        assertThat(s.get("eval_prompts").asInt()).isGreaterThan(40);
+        assertThat(s.get("reward_fn").asText()).isEqualTo("length=1,ends_with_eos=0.5");
+        assertThat(s.get("eval_reward").isNumber()).isTrue();
         JsonNode first = Json.MAPPER.readTree(Files.readAllLines(grpo.resolve("metrics.jsonl")).get(0));
         for (String k : new String[] {"reward", "reward_std", "rewards/length/mean", "rewards/ends_with_eos/mean",
                 "frac_reward_zero_std", "completions/mean_length", "loss", "grad_norm", "learning_rate"}) {
