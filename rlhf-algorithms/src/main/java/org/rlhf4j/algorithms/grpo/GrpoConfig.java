@@ -6,7 +6,7 @@ import org.rlhf4j.algorithms.common.TrainingSchedule;
 /**
  * GRPO settings (validated, immutable; build with {@link #builder()}). Defaults are TRL 1.13.0's {@code GRPOConfig}
  * for one process: G = 8 completions per prompt, the dapo loss, group-scaled advantages, ε = 0.2, β = 0 (no
- * reference model), μ = 1, 256-token completions at τ = 1, AdamW η = 1e-6 with linear decay.
+ * reference model), μ = 1, 512-token completions at τ = 1, AdamW η = 1e-6 with linear decay.
  *
  * @param seed run seed: prompt order, sampling and every other random stream derive from (seed, update). Default {@code 1}.
  * @param optimizer AdamW and schedule η (TRL: {@code learning_rate} 1e-6, linear decay, Adam ε 1e-8, clipping at 1.0).
@@ -15,7 +15,7 @@ import org.rlhf4j.algorithms.common.TrainingSchedule;
  * @param numGenerations completions per prompt, G ≥ 2 (TRL: {@code num_generations} 8). Default {@code 8}.
  * @param microBatchSize completions per forward/backward; P·G must be a multiple (TRL: {@code per_device_train_batch_size}; the number of micro-batches is its {@code gradient_accumulation_steps}). Default {@code 8}.
  * @param numIterations μ: optimizer steps on each generation batch, with importance ratios against the generation-time policy (TRL: {@code num_iterations} 1). Default {@code 1}.
- * @param maxCompletionLength maximum completion tokens; a completion without EOS within it is truncated (TRL: {@code max_completion_length} 256). Default {@code 256}.
+ * @param maxCompletionLength maximum completion tokens; a completion without EOS within it is truncated (TRL: {@code max_completion_length} 512). Default {@code 512}.
  * @param temperature sampling temperature τ; log-probs are computed from z/τ as at generation (TRL: 1.0). Default {@code 1.0}.
  * @param topK top-k sampling, 0 = off (TRL: {@code top_k} None). Default {@code 0}.
  * @param topP nucleus sampling p (TRL: {@code top_p} 1.0). Default {@code 1.0}.
@@ -164,7 +164,7 @@ public record GrpoConfig(
         private int numGenerations = 8;
         private int microBatchSize = 8;
         private int numIterations = 1;
-        private int maxCompletionLength = 256;
+        private int maxCompletionLength = 512;
         private double temperature = 1.0;
         private int topK = 0;
         private double topP = 1.0;

@@ -7,7 +7,7 @@ import org.rlhf4j.algorithms.common.TrainingSchedule;
  * RLOO settings (validated, immutable). Build one with {@link #builder()}; the defaults follow TRL 1.13.0's
  * {@code RLOOConfig} (REINFORCE Leave-One-Out, Ahmadian et al. 2024, "Back to Basics"): k = 2 completions per prompt,
  * β = 0.05 with the KL in the reward, ε = 0.2, one iteration per generation, AdamW η = 1e-6 (ε 1e-8) with linear
- * decay, 256-token completions at τ = 1. One update generates k completions for each of P prompts (B = P·k
+ * decay, 512-token completions at τ = 1. One update generates k completions for each of P prompts (B = P·k
  * completions) and takes μ optimizer steps on them. TRL defaults are in parentheses.
  *
  * @param seed run seed: prompt order and sampling derive from (seed, update) (TRL {@code seed}: 1 here, 42 in TRL)
@@ -22,7 +22,7 @@ import org.rlhf4j.algorithms.common.TrainingSchedule;
  *     {@code per_device_train_batch_size}: 8)
  * @param numIterations optimizer steps per generation batch, μ (TRL {@code num_iterations}: 1)
  * @param maxCompletionLength maximum completion tokens; generation stops at EOS (TRL
- *     {@code max_completion_length}: 256)
+ *     {@code max_completion_length}: 512)
  * @param temperature sampling temperature τ &gt; 0; log-probabilities are computed from z/τ as in TRL (1.0)
  * @param topK top-k sampling, 0 off (TRL {@code top_k}: 0)
  * @param topP nucleus sampling (TRL {@code top_p}: 1.0)
@@ -172,7 +172,7 @@ public record RlooConfig(
         private int numGenerations = 2;
         private int microBatchSize = 8;
         private int numIterations = 1;
-        private int maxCompletionLength = 256;
+        private int maxCompletionLength = 512;
         private double temperature = 1.0;
         private int topK = 0;
         private double topP = 1.0;
