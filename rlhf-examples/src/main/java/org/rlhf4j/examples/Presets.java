@@ -11,6 +11,7 @@ import org.rlhf4j.algorithms.grpo.GrpoConfig;
 import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.reward.RewardConfig;
+import org.rlhf4j.algorithms.rloo.RlooConfig;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.io.AtomicReads;
@@ -169,6 +170,24 @@ public record Presets(
      */
     public GrpoConfig grpo() {
         GrpoConfig.Builder b = GrpoConfig.builder().setMaxCompletionLength(53);
+        if ("tiny".equals(name)) {
+            b.setOptimizer(OptimizerConfig.builder().setLearningRate(1e-4).setSchedule(OptimizerConfig.Schedule.LINEAR)
+                    .setEps(1e-8).build())
+                    .setPromptsPerStep(4).setNumGenerations(4).setMicroBatchSize(8).setEpochs(1.0)
+                    .setSchedule(TrainingSchedule.of(0, 5));
+        }
+        return b.build();
+    }
+
+    /**
+     * Returns the RLOO settings of this preset: TRL's {@code RLOOConfig} defaults (k = 2, β = 0.05) with TL;DR's
+     * 53-token completions; the tiny preset samples 4 completions of 4 prompts per update (13 updates over the 50
+     * bundled prompts) with a from-scratch-sized learning rate, as its GRPO.
+     *
+     * @return the config
+     */
+    public RlooConfig rloo() {
+        RlooConfig.Builder b = RlooConfig.builder().setMaxCompletionLength(53);
         if ("tiny".equals(name)) {
             b.setOptimizer(OptimizerConfig.builder().setLearningRate(1e-4).setSchedule(OptimizerConfig.Schedule.LINEAR)
                     .setEps(1e-8).build())

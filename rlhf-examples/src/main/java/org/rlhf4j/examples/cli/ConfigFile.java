@@ -134,7 +134,7 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
     void check(CommandSpec command) {
         TreeSet<String> known = new TreeSet<>();
         for (OptionSpec o : command.options()) {
-            if (o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp()) {
+            if (o.longestName().startsWith("--") && !o.usageHelp() && !o.versionHelp() && !o.hidden()) {
                 known.add(normalise(o.longestName()));
             }
         }

@@ -62,9 +62,9 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
             description = "Held-out prompts (the valid split of the preset's data) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
     int evalPrompts;
 
-    @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "ppo,dpo,drpo,grpo",
-            description = "The policy-optimisation stages after SFT and the reward model, from ppo, dpo, drpo, grpo "
-                    + "(GRPO with the reward model as its reward function). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "ppo,dpo,drpo,grpo,rloo",
+            description = "The policy-optimisation stages after SFT and the reward model, from ppo, dpo, drpo, grpo, rloo "
+                    + "(GRPO and RLOO with the reward model as their reward function). Default: ${DEFAULT-VALUE}.")
     List<String> algorithms;
 
     /** One stage: its name and the command line that runs it. */
@@ -86,6 +86,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         rl.add(new Stage("dpo", List.of("dpo", "--model", sftModel)));
         rl.add(new Stage("drpo", List.of("drpo", "--model", sftModel, "--reward-model", rmModel)));
         rl.add(new Stage("grpo", List.of("grpo", "--model", sftModel, "--reward-model", rmModel)));
+        rl.add(new Stage("rloo", List.of("rloo", "--model", sftModel, "--reward-model", rmModel)));
         List<String> known = rl.stream().map(Stage::name).toList();
         for (String a : algorithms) {
             if (!known.contains(a)) {

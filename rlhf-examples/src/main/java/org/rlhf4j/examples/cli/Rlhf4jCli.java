@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             DpoCommand.class,
             PpoCommand.class,
             GrpoCommand.class,
+            RlooCommand.class,
             DrpoCommand.class,
             DemoCommand.class,
             PipelineCommand.class,

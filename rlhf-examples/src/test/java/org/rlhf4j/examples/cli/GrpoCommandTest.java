@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.core.io.Json;
 
-/** sft → grpo with two weighted reward functions on the bundled prompts, two updates. */
+/** sft → grpo with two weighted reward functions, and rloo, on the bundled prompts, two updates each. */
 class GrpoCommandTest {
 
     @Test
@@ -40,5 +40,20 @@ class GrpoCommandTest {
                 dir.resolve("g2").toString(), "--reward-fn", "lenght");
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("lenght").contains("length");
+
+        // RLOO from the same checkpoint: k = 2, β = 0.05 (a frozen reference is loaded), KL in the reward
+        Path rloo = dir.resolve("rloo");
+        CliSmokeTest.Run rr = CliSmokeTest.run("rloo", "--model", sft.resolve("model").toString(), "--out",
+                rloo.toString(), "--epochs", "0.08", "--batch-size", "2", "--num-generations", "2",
+                "--reward-fn", "length", "--max-completion-length", "12", "--beta", "0.05");
+        assertThat(rr.code()).as(rr.err()).isZero();
+        JsonNode rs = Json.MAPPER.readTree(rr.out());
+        assertThat(rs.get("stage").asText()).isEqualTo("rloo");
+        assertThat(rs.get("updates").asLong()).isEqualTo(2);
+        JsonNode rfirst = Json.MAPPER.readTree(Files.readAllLines(rloo.resolve("metrics.jsonl")).get(0));
+        for (String k : new String[] {"reward", "rewards/length/mean", "kl", "loss", "grad_norm"}) {
+            assertThat(rfirst.has(k)).as(k).isTrue();
+        }
+        assertThat(rloo.resolve("model/model.safetensors")).exists();
     }
 }

@@ -46,13 +46,13 @@ class PipelineCommandTest {
                 "--eval-prompts", "8");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("policy").contains("sft").contains("ppo").contains("dpo").contains("drpo")
-                .contains("grpo").contains("dpo held-out implicit-reward accuracy");
-        for (String stage : new String[] {"sft", "reward", "ppo", "dpo", "drpo", "grpo"}) {
+                .contains("grpo").contains("rloo").contains("dpo held-out implicit-reward accuracy");
+        for (String stage : new String[] {"sft", "reward", "ppo", "dpo", "drpo", "grpo", "rloo"}) {
             assertThat(out.resolve(stage).resolve("summary.json")).exists();
             assertThat(out.resolve(stage).resolve("model").resolve("config.json")).exists();
         }
         JsonNode result = Json.MAPPER.readTree(Files.readString(report.resolve("pipeline.json")));
-        assertThat(result.get("evaluation")).hasSize(5);
+        assertThat(result.get("evaluation")).hasSize(6);
         List<String> warnings = new ArrayList<>();
         result.get("warnings").forEach(w -> warnings.add(w.asText()));
         for (JsonNode row : result.get("evaluation")) {
@@ -74,7 +74,7 @@ class PipelineCommandTest {
         // sizes, the reward model's held-out accuracy with its Wilson interval, warnings, ranking
         assertThat(result.at("/model/parameters").asLong()).isPositive();
         assertThat(result.at("/model/reward_model_parameters").asLong()).isPositive();
-        for (String stage : new String[] {"sft", "reward", "ppo", "dpo", "drpo", "grpo"}) {
+        for (String stage : new String[] {"sft", "reward", "ppo", "dpo", "drpo", "grpo", "rloo"}) {
             assertThat(result.at("/data/" + stage + "/train").asInt()).as(stage).isPositive();
             assertThat(result.at("/data/" + stage + "/eval").asInt()).as(stage).isPositive();
         }
@@ -91,7 +91,7 @@ class PipelineCommandTest {
             assertThat(warnings).anyMatch(w -> w.startsWith("The reward model's held-out accuracy"));
             assertThat(result.at("/ranking/best").isNull()).isTrue();
         }
-        assertThat(result.at("/ranking/order")).hasSize(5);
+        assertThat(result.at("/ranking/order")).hasSize(6);
         assertThat(result.at("/stages/grpo/reward_fn").asText()).isEqualTo("reward_model");
         assertThat(result.get("caveats")).isNotEmpty();
         String md = Files.readString(report.resolve("report.md"));
@@ -108,7 +108,7 @@ class PipelineCommandTest {
                 dir.resolve("report2").toString(), "--eval-prompts", "8");
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.err()).contains("sft already finished").contains("drpo already finished")
-                .contains("grpo already finished");
+                .contains("grpo already finished").contains("rloo already finished");
         // --algorithms picks the stages; an unknown one is named
         CliSmokeTest.Run bad = CliSmokeTest.run("pipeline", "--out", out.toString(), "--algorithms", "ppo,grpoo");
         assertThat(bad.code()).isNotZero();
