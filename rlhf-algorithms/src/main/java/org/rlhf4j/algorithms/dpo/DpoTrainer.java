@@ -7,20 +7,17 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.PolicyTrainee;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
-import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tensor.TensorOps;
@@ -284,21 +281,16 @@ public final class DpoTrainer {
     }
 
     /** One DPO update and its evaluation, for the {@link TrainingLoop}. */
-    private final class Trainee implements TrainingLoop.Trainee {
-        private final AdamW optimizer;
+    private final class Trainee extends PolicyTrainee {
         private final Updater updater;
         private final List<Evaluation> evals;
 
         Trainee(AdamW optimizer, Updater updater, List<Evaluation> evals) {
-            this.optimizer = optimizer;
+            super(DpoTrainer.this.policy, DpoTrainer.this.tokenizer, optimizer);
             this.updater = updater;
             this.evals = evals;
         }
 
-        @Override
-        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
-        }
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
@@ -329,14 +321,6 @@ public final class DpoTrainer {
             return e.metrics();
         }
 
-        @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            policy.save(dir);
-            tokenizer.save(dir);
-            if (withOptimizer) {
-                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
-            }
-        }
     }
 
     private static Map<String, Double> pairMetrics(Sums s) {

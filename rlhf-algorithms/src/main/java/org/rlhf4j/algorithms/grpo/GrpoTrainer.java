@@ -6,22 +6,19 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.PolicyTrainee;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.rewards.CompositeReward;
-import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.model.CausalLm;
@@ -58,16 +55,6 @@ public final class GrpoTrainer {
 
     static final long GEN_STREAM = 201;
 
-    /**
-     * A greedy evaluation on held-out prompts.
-     *
-     * @param step the update after which it ran
-     * @param reward mean combined reward (completions no function applied to skipped)
-     * @param rewards mean score per reward function
-     * @param meanLength mean completion length in tokens
-     * @param prompts number of prompts
-     */
-    public record Evaluation(long step, double reward, Map<String, Double> rewards, double meanLength, int prompts) {}
 
     /**
      * What a run did.
@@ -77,7 +64,7 @@ public final class GrpoTrainer {
      * @param history the metrics of each update of this run
      * @param evaluations evaluations of this run
      */
-    public record Result(long startStep, long steps, List<Map<String, Double>> history, List<Evaluation> evaluations) {}
+    public record Result(long startStep, long steps, List<Map<String, Double>> history, List<GroupRollouts.Evaluation> evaluations) {}
 
     private final GrpoConfig config;
     private final CausalLm policy;
@@ -137,20 +124,15 @@ public final class GrpoTrainer {
     }
 
     /** One GRPO update and its evaluation, for the {@link TrainingLoop}. */
-    private final class Trainee implements TrainingLoop.Trainee {
-        private final AdamW optimizer;
+    private final class Trainee extends PolicyTrainee {
         private final Updater updater;
-        private final List<Evaluation> evals = new ArrayList<>();
+        private final List<GroupRollouts.Evaluation> evals = new ArrayList<>();
 
         Trainee(AdamW optimizer, Updater updater) {
-            this.optimizer = optimizer;
+            super(GrpoTrainer.this.policy, common.tokenizer(), optimizer);
             this.updater = updater;
         }
 
-        @Override
-        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
-        }
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
@@ -162,24 +144,12 @@ public final class GrpoTrainer {
             if (evalPrompts.isEmpty()) {
                 return Map.of();
             }
-            Evaluation e = GrpoTrainer.this.evaluate(evalPrompts, done);
+            GroupRollouts.Evaluation e = GrpoTrainer.this.evaluate(evalPrompts, done);
             evals.add(e);
             logs.eval(e);
-            Map<String, Double> row = new LinkedHashMap<>();
-            row.put("eval/reward", e.reward());
-            e.rewards().forEach((name, v) -> row.put("eval/rewards/" + name + "/mean", v));
-            row.put("eval/completions/mean_length", e.meanLength());
-            return row;
+            return e.metrics();
         }
 
-        @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            policy.save(dir);
-            common.tokenizer().save(dir);
-            if (withOptimizer) {
-                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
-            }
-        }
     }
 
     private Map<String, Double> update(TrainingLoop.Step step, Updater updater) {
@@ -214,8 +184,10 @@ public final class GrpoTrainer {
         int micro = config.microBatchSize();
         int microBatches = n / micro;
         // 5. log π_old (μ > 1: the generation-time policy; μ = 1: π_θ detached inside the loss) and log π_ref
-        float[][] old = config.numIterations() > 1 ? logprobs(policy, batch) : null;
-        float[][] ref = config.beta() > 0 ? logprobs(reference, batch) : null;
+        float[][] old = config.numIterations() > 1
+                ? GroupRollouts.logprobs(policy, batch, config.temperature(), config.microBatchSize()) : null;
+        float[][] ref = config.beta() > 0
+                ? GroupRollouts.logprobs(reference, batch, config.temperature(), config.microBatchSize()) : null;
         // TRL (dapo): normalised by the active tokens of the whole generation batch, not per micro-batch
         double dapoNormalizer = Math.max(1, activeTokens);
         // 6. μ iterations × micro-batches, one optimizer step per iteration
@@ -317,25 +289,6 @@ public final class GrpoTrainer {
         }
     }
 
-    /** Per-token log-probs of a batch's completions under a model at τ, without gradients, 0 at padding. */
-    private float[][] logprobs(CausalLm model, ResponseBatch batch) {
-        int n = batch.size();
-        float[][] out = new float[n][];
-        int micro = config.microBatchSize();
-        for (int off = 0; off < n; off += micro) {
-            int[] rows = range(off, Math.min(n, off + micro));
-            try (NDManager m = model.manager().newSubManager();
-                    NDScope scope = new NDScope()) {
-                ResponseBatch.Tensors t = batch.select(rows).toTensors(m);
-                NDArray lp = TensorOps.where(t.responseMask(),
-                        Sequences.responseLogprobs(model, t, config.temperature(), false).logprobs());
-                for (int k = 0; k < rows.length; k++) {
-                    out[rows[k]] = lp.get(k).toFloatArray();
-                }
-            }
-        }
-        return out;
-    }
 
     /**
      * Evaluates the policy greedily: one completion per held-out prompt, scored by the reward functions.
@@ -344,27 +297,8 @@ public final class GrpoTrainer {
      * @param step the update to label the result with
      * @return the evaluation
      */
-    public Evaluation evaluate(List<Encoded.PromptOnly> data, long step) {
-        int eos = common.tokenizer().eosTokenId();
-        GenerationConfig greedy = GenerationConfig.greedy(config.maxCompletionLength(), eos);
-        List<double[]> totals = new ArrayList<>();
-        Map<String, List<double[]>> per = new LinkedHashMap<>();
-        double length = 0;
-        int chunk = Math.max(1, config.microBatchSize());
-        for (int off = 0; off < data.size(); off += chunk) {
-            List<Encoded.PromptOnly> part = data.subList(off, Math.min(data.size(), off + chunk));
-            GroupRollouts.Batch b = GroupRollouts.collect(policy, common.tokenizer(), part, fields, 1, greedy, 0, reward);
-            totals.add(b.scores().total());
-            for (String name : b.scores().names()) {
-                per.computeIfAbsent(name, k -> new ArrayList<>()).add(b.scores().of(name));
-            }
-            for (double l : b.lengths()) {
-                length += l;
-            }
-        }
-        Map<String, Double> means = new LinkedHashMap<>();
-        per.forEach((name, parts) -> means.put(name, CompositeReward.nanMean(concat(parts))));
-        return new Evaluation(step, CompositeReward.nanMean(concat(totals)), means, length / data.size(), data.size());
+    public GroupRollouts.Evaluation evaluate(List<Encoded.PromptOnly> data, long step) {
+        return GroupRollouts.evaluateGreedy(policy, common.tokenizer(), data, fields, reward, config.maxCompletionLength(), config.microBatchSize(), step);
     }
 
     private static double[] concat(List<double[]> parts) {

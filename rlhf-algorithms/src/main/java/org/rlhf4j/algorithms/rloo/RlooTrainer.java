@@ -7,23 +7,20 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
+import org.rlhf4j.algorithms.common.PolicyTrainee;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.grpo.GrpoLosses;
 import org.rlhf4j.algorithms.rewards.CompositeReward;
-import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.model.CausalLm;
@@ -82,7 +79,7 @@ public final class RlooTrainer {
      * @param history the metrics of each update of this run
      * @param evaluations evaluations of this run
      */
-    public record Result(long startStep, long steps, List<Map<String, Double>> history, List<Evaluation> evaluations) {}
+    public record Result(long startStep, long steps, List<Map<String, Double>> history, List<GroupRollouts.Evaluation> evaluations) {}
 
     /**
      * The last update's rewards after the KL penalty and its advantages (tests).
@@ -153,20 +150,15 @@ public final class RlooTrainer {
     }
 
     /** One RLOO update and its evaluation, for the {@link TrainingLoop}. */
-    private final class Trainee implements TrainingLoop.Trainee {
-        private final AdamW optimizer;
+    private final class Trainee extends PolicyTrainee {
         private final Updater updater;
-        private final List<Evaluation> evals = new ArrayList<>();
+        private final List<GroupRollouts.Evaluation> evals = new ArrayList<>();
 
         Trainee(AdamW optimizer, Updater updater) {
-            this.optimizer = optimizer;
+            super(RlooTrainer.this.policy, RlooTrainer.this.tokenizer, optimizer);
             this.updater = updater;
         }
 
-        @Override
-        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
-        }
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
@@ -178,24 +170,12 @@ public final class RlooTrainer {
             if (evalPrompts.isEmpty()) {
                 return Map.of();
             }
-            Evaluation e = RlooTrainer.this.evaluate(evalPrompts, done);
+            GroupRollouts.Evaluation e = RlooTrainer.this.evaluate(evalPrompts, done);
             evals.add(e);
             logs.eval(e);
-            Map<String, Double> row = new LinkedHashMap<>();
-            row.put("eval/reward", e.reward());
-            e.rewards().forEach((name, v) -> row.put("eval/rewards/" + name + "/mean", v));
-            row.put("eval/completions/mean_length", e.meanLength());
-            return row;
+            return e.metrics();
         }
 
-        @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            policy.save(dir);
-            tokenizer.save(dir);
-            if (withOptimizer) {
-                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
-            }
-        }
     }
 
     private Map<String, Double> update(TrainingLoop.Step step, Updater updater) {
@@ -215,11 +195,12 @@ public final class RlooTrainer {
         int[][] mask = hostMask(g.batch().responseMask(), masked);
         // 4. log π_old and log π_ref per token without gradients (TRL: old_per_token_logps, ref_per_token_logps),
         //    sequence KL and the penalised rewards r ← clip(r) − β·KL
-        float[][] oldLogp = logprobs(policy, g.batch());
+        float[][] oldLogp = GroupRollouts.logprobs(policy, g.batch(), config.temperature(), config.microBatchSize());
         double[] seqKl = null;
         double meanKl = Double.NaN;
         if (config.beta() > 0) {
-            float[][] refLogp = logprobs(reference, g.batch());
+            float[][] refLogp =
+                    GroupRollouts.logprobs(reference, g.batch(), config.temperature(), config.microBatchSize());
             seqKl = RlooLosses.sequenceKl(oldLogp, refLogp, mask);
             meanKl = RlooLosses.meanTokenKl(oldLogp, refLogp, mask);
         }
@@ -285,25 +266,6 @@ public final class RlooTrainer {
     }
 
     /** Per-token log π (z/τ, as TRL) of the batch's completions under a model, without gradients. */
-    private float[][] logprobs(CausalLm model, ResponseBatch batch) {
-        int n = batch.size();
-        int width = batch.responseWidth();
-        float[][] out = new float[n][];
-        int micro = config.microBatchSize();
-        for (int off = 0; off < n; off += micro) {
-            int[] rows = range(off, Math.min(n, off + micro));
-            try (NDManager m = model.manager().newSubManager();
-                    NDScope scope = new NDScope()) {
-                ResponseBatch.Tensors t = batch.select(rows).toTensors(m);
-                float[] flat = Sequences.responseLogprobs(model, t, config.temperature(), false).logprobs()
-                        .stopGradient().toType(DataType.FLOAT32, false).toFloatArray();
-                for (int r = 0; r < rows.length; r++) {
-                    out[off + r] = Arrays.copyOfRange(flat, r * width, (r + 1) * width);
-                }
-            }
-        }
-        return out;
-    }
 
     private GenerationConfig sampling() {
         return GenerationConfig.builder(config.maxCompletionLength(), tokenizer.eosTokenId())
@@ -370,30 +332,8 @@ public final class RlooTrainer {
      * @param step the update to label the result with
      * @return the evaluation
      */
-    public Evaluation evaluate(List<Encoded.PromptOnly> data, long step) {
-        GenerationConfig greedy = GenerationConfig.greedy(config.maxCompletionLength(), tokenizer.eosTokenId());
-        int chunk = config.batchSize();
-        List<String> names = reward.names();
-        double[] total = new double[data.size()];
-        double[][] per = new double[names.size()][data.size()];
-        double length = 0;
-        for (int off = 0; off < data.size(); off += chunk) {
-            List<Encoded.PromptOnly> part = data.subList(off, Math.min(data.size(), off + chunk));
-            GroupRollouts.Batch g = GroupRollouts.collect(policy, tokenizer, part, fields, 1, greedy,
-                    Seeds.derive(config.seed(), step, EVAL_STREAM), reward);
-            for (int i = 0; i < part.size(); i++) {
-                total[off + i] = g.scores().total()[i];
-                for (int j = 0; j < names.size(); j++) {
-                    per[j][off + i] = g.scores().perFunction()[j][i];
-                }
-                length += g.completions().get(i).length;
-            }
-        }
-        Map<String, Double> means = new LinkedHashMap<>();
-        for (int j = 0; j < names.size(); j++) {
-            means.put(names.get(j), CompositeReward.nanMean(per[j]));
-        }
-        return new Evaluation(step, CompositeReward.nanMean(total), means, length / data.size(), data.size());
+    public GroupRollouts.Evaluation evaluate(List<Encoded.PromptOnly> data, long step) {
+        return GroupRollouts.evaluateGreedy(policy, tokenizer, data, fields, reward, config.maxCompletionLength(), config.batchSize(), step);
     }
 
     /** Returns the last update's penalised rewards and advantages (tests). */

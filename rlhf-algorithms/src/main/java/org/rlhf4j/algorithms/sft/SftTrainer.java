@@ -6,18 +6,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.PolicyTrainee;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
-import org.rlhf4j.core.checkpoint.Checkpoint;
-import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
@@ -124,21 +121,16 @@ public final class SftTrainer {
     }
 
     /** One SFT update and its evaluation, for the {@link TrainingLoop}. */
-    private final class Trainee implements TrainingLoop.Trainee {
-        private final AdamW optimizer;
+    private final class Trainee extends PolicyTrainee {
         private final Updater updater;
         private final List<Evaluation> evals;
 
         Trainee(AdamW optimizer, Updater updater, List<Evaluation> evals) {
-            this.optimizer = optimizer;
+            super(SftTrainer.this.policy, SftTrainer.this.tokenizer, optimizer);
             this.updater = updater;
             this.evals = evals;
         }
 
-        @Override
-        public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
-        }
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
@@ -175,14 +167,6 @@ public final class SftTrainer {
             return row;
         }
 
-        @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            policy.save(dir);
-            tokenizer.save(dir);
-            if (withOptimizer) {
-                optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));
-            }
-        }
     }
 
     // package-private for the accumulation-equivalence test

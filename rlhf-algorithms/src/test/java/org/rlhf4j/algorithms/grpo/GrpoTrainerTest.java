@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainingSchedule;
@@ -67,7 +68,7 @@ class GrpoTrainerTest {
                 .setSchedule(TrainingSchedule.of(0, 0)).build();
     }
 
-    record Run(GrpoTrainer.Result result, GrpoTrainer.Evaluation before, GrpoTrainer.Evaluation after) {}
+    record Run(GrpoTrainer.Result result, GroupRollouts.Evaluation before, GroupRollouts.Evaluation after) {}
 
     static Run train(GrpoConfig cfg, CompositeReward reward, RunDir dir, long stopAfter) throws Exception {
         try (NDManager m = NDManager.newBaseManager();
@@ -77,9 +78,9 @@ class GrpoTrainerTest {
             GrpoTrainer t = GrpoTrainer.builder().setConfig(cfg).setPolicy(policy).optReference(ref)
                     .setReward(reward).setTokenizer(TOK).setPrompts(prompts(64, 1)).optRunDir(dir)
                     .optStopAfter(stopAfter).build();
-            GrpoTrainer.Evaluation before = t.evaluate(held, 0);
+            GroupRollouts.Evaluation before = t.evaluate(held, 0);
             GrpoTrainer.Result r = t.train();
-            GrpoTrainer.Evaluation after = t.evaluate(held, r.steps());
+            GroupRollouts.Evaluation after = t.evaluate(held, r.steps());
             return new Run(r, before, after);
         }
     }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.TestData;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
@@ -71,7 +72,7 @@ class RlooTrainerTest {
                 .setSchedule(TrainingSchedule.of(0, 0));
     }
 
-    record Run(RlooTrainer.Result result, RlooTrainer.Evaluation before, RlooTrainer.Evaluation after,
+    record Run(RlooTrainer.Result result, GroupRollouts.Evaluation before, GroupRollouts.Evaluation after,
             RlooTrainer trainer) {}
 
     static Run train(RlooConfig cfg, RewardFn fn, RunDir dir, long stopAfter, long modelSeed) throws Exception {
@@ -83,9 +84,9 @@ class RlooTrainerTest {
                     .setReference(cfg.beta() > 0 ? ref : null).setReward(CompositeReward.of(fn)).setTokenizer(TOK)
                     .setPrompts(prompts(64, 1)).optEvalPrompts(held.subList(0, 16)).optRunDir(dir)
                     .optStopAfter(stopAfter).build();
-            RlooTrainer.Evaluation before = t.evaluate(held, 0);
+            GroupRollouts.Evaluation before = t.evaluate(held, 0);
             RlooTrainer.Result r = t.train();
-            RlooTrainer.Evaluation after = t.evaluate(held, r.steps());
+            GroupRollouts.Evaluation after = t.evaluate(held, r.steps());
             return new Run(r, before, after, t);
         }
     }

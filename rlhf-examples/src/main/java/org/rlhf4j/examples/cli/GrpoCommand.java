@@ -1,5 +1,6 @@
 package org.rlhf4j.examples.cli;
 
+import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.grpo.GrpoConfig;
 import org.rlhf4j.algorithms.grpo.GrpoLossType;
 import org.rlhf4j.algorithms.grpo.GrpoTrainer;
@@ -67,9 +68,9 @@ public final class GrpoCommand extends CriticFreeCommand {
         GrpoTrainer trainer = common(GrpoTrainer.builder(), c).setConfig(config).setPolicy(c.policy())
                 .optReference(c.reference()).setReward(c.reward()).setPrompts(c.prompts())
                 .optEvalPrompts(c.evalPrompts()).build();
-        GrpoTrainer.Evaluation before = trainer.evaluate(c.evalPrompts(), 0);
+        GroupRollouts.Evaluation before = trainer.evaluate(c.evalPrompts(), 0);
         GrpoTrainer.Result r = trainer.train();
-        GrpoTrainer.Evaluation after = trainer.evaluate(c.evalPrompts(), r.steps());
+        GroupRollouts.Evaluation after = trainer.evaluate(c.evalPrompts(), r.steps());
         return new Outcome(r.steps(), before.reward(), after.reward(), before.meanLength(), after.meanLength());
     }
 }

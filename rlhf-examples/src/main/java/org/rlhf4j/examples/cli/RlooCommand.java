@@ -1,5 +1,6 @@
 package org.rlhf4j.examples.cli;
 
+import org.rlhf4j.algorithms.common.GroupRollouts;
 import org.rlhf4j.algorithms.rloo.RlooConfig;
 import org.rlhf4j.algorithms.rloo.RlooTrainer;
 import picocli.CommandLine.Command;
@@ -69,9 +70,9 @@ public final class RlooCommand extends CriticFreeCommand {
             b.setReference(c.reference());
         }
         RlooTrainer trainer = b.build();
-        RlooTrainer.Evaluation before = trainer.evaluate(c.evalPrompts(), 0);
+        GroupRollouts.Evaluation before = trainer.evaluate(c.evalPrompts(), 0);
         RlooTrainer.Result r = trainer.train();
-        RlooTrainer.Evaluation after = trainer.evaluate(c.evalPrompts(), r.steps());
+        GroupRollouts.Evaluation after = trainer.evaluate(c.evalPrompts(), r.steps());
         return new Outcome(r.steps(), before.reward(), after.reward(), before.meanLength(), after.meanLength());
     }
 }
