@@ -94,7 +94,7 @@ public final class VerifiableRewardDemo {
                 description = "Answer as a function of the prompt: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
         Task task;
 
-        @Option(names = "--updates", defaultValue = "60", description = "GRPO updates. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--updates", defaultValue = "500", description = "GRPO updates. Default: ${DEFAULT-VALUE}.")
         int updates;
 
         @Option(names = "--prompts-per-step", defaultValue = "16",
@@ -105,7 +105,7 @@ public final class VerifiableRewardDemo {
                 description = "Completions per prompt (the group size G). Default: ${DEFAULT-VALUE}.")
         int generations;
 
-        @Option(names = "--train-prompts", defaultValue = "256",
+        @Option(names = "--train-prompts", defaultValue = "1024",
                 description = "Training prompts. Default: ${DEFAULT-VALUE}.")
         int trainPrompts;
 
@@ -123,7 +123,7 @@ public final class VerifiableRewardDemo {
                 description = "Completion tokens at most. Default: ${DEFAULT-VALUE}.")
         int maxCompletionLength;
 
-        @Option(names = "--lr", defaultValue = "0.002", description = "AdamW learning rate (constant). Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--lr", defaultValue = "0.001", description = "AdamW learning rate (constant). Default: ${DEFAULT-VALUE}.")
         double lr;
 
         @Option(names = "--beta", defaultValue = "0.0", description = "KL coefficient β (TRL's default 0). Default: ${DEFAULT-VALUE}.")
