@@ -19,6 +19,8 @@ import org.rlhf4j.algorithms.common.ProgressListener;
 import org.rlhf4j.algorithms.common.TrainingSchedule;
 import org.rlhf4j.algorithms.grpo.GrpoConfig;
 import org.rlhf4j.algorithms.grpo.GrpoTrainer;
+import org.rlhf4j.algorithms.rloo.RlooConfig;
+import org.rlhf4j.algorithms.rloo.RlooTrainer;
 import org.rlhf4j.algorithms.rewards.CompositeReward;
 import org.rlhf4j.algorithms.rewards.RewardFns;
 import org.rlhf4j.core.model.CausalLm;
@@ -81,7 +83,9 @@ public final class VerifiableRewardDemo {
     /** The critic-free algorithms the demo can train. */
     public enum Algorithm {
         /** Group Relative Policy Optimization ({@link GrpoTrainer}). */
-        GRPO
+        GRPO,
+        /** REINFORCE Leave-One-Out ({@link RlooTrainer}), with the same batch, learning rate, β and sampling. */
+        RLOO
     }
 
     /** The demo's settings (picocli options; defaults are the documented demo). */
@@ -94,7 +98,7 @@ public final class VerifiableRewardDemo {
                 description = "Answer as a function of the prompt: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
         Task task;
 
-        @Option(names = "--updates", defaultValue = "500", description = "GRPO updates. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--updates", defaultValue = "500", description = "Updates per algorithm (GRPO, RLOO). Default: ${DEFAULT-VALUE}.")
         int updates;
 
         @Option(names = "--prompts-per-step", defaultValue = "16",
@@ -349,6 +353,24 @@ public final class VerifiableRewardDemo {
                             .optPromptFields(Setup::fields).optProgress(progress).build();
                     double before = t.evaluate(setup.heldOut(), 0).reward();
                     GrpoTrainer.Result r = t.train();
+                    double after = t.evaluate(setup.heldOut(), r.steps()).reward();
+                    yield new AlgorithmResult(before, after, r.steps(), curve(r.history()),
+                            (System.nanoTime() - t0) / 1e9);
+                }
+                case RLOO -> {
+                    RlooConfig cfg = RlooConfig.builder().setSeed(o.seed)
+                            .setOptimizer(OptimizerConfig.builder().setLearningRate(o.lr)
+                                    .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).build())
+                            .setEpochs((double) o.updates * o.promptsPerStep / setup.train().size())
+                            .setPromptsPerStep(o.promptsPerStep).setNumGenerations(o.generations)
+                            .setMicroBatchSize(o.promptsPerStep * o.generations).setNumIterations(1)
+                            .setMaxCompletionLength(o.maxCompletionLength).setTemperature(o.temperature)
+                            .setBeta(o.beta).setSchedule(TrainingSchedule.of(0, 0)).build();
+                    RlooTrainer t = RlooTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
+                            .setReward(setup.reward()).setTokenizer(setup.tokenizer()).setPrompts(setup.train())
+                            .optPromptFields(Setup::fields).optProgress(progress).build();
+                    double before = t.evaluate(setup.heldOut(), 0).reward();
+                    RlooTrainer.Result r = t.train();
                     double after = t.evaluate(setup.heldOut(), r.steps()).reward();
                     yield new AlgorithmResult(before, after, r.steps(), curve(r.history()),
                             (System.nanoTime() - t0) / 1e9);

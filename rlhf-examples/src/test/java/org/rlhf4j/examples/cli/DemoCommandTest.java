@@ -80,12 +80,14 @@ class DemoCommandTest {
         String text = out.toString().trim();
         assertThat(text.lines().count()).isEqualTo(1);
         JsonNode json = Json.MAPPER.readTree(text);
-        assertThat(json.fieldNames()).toIterable().containsExactly("grpo", "settings", "plot");
-        JsonNode g = json.get("grpo");
-        assertThat(g.fieldNames()).toIterable().containsExactly("before", "after", "updates", "seconds");
-        assertThat(g.get("before").asDouble()).isBetween(0.0, 1.0);
-        assertThat(g.get("after").asDouble()).isBetween(0.0, 1.0);
-        assertThat(g.get("updates").asLong()).isEqualTo(3);
+        assertThat(json.fieldNames()).toIterable().containsExactly("grpo", "rloo", "settings", "plot");
+        for (String a : new String[] {"grpo", "rloo"}) {
+            JsonNode g = json.get(a);
+            assertThat(g.fieldNames()).toIterable().containsExactly("before", "after", "updates", "seconds");
+            assertThat(g.get("before").asDouble()).isBetween(0.0, 1.0);
+            assertThat(g.get("after").asDouble()).isBetween(0.0, 1.0);
+            assertThat(g.get("updates").asLong()).isEqualTo(3);
+        }
         assertThat(json.get("settings").get("reward").asText()).isEqualTo("exact_answer(answer)");
         assertThat(json.get("settings").get("held_out_prompts").asInt()).isEqualTo(16);
         Path png = runDir.resolve("verifiable_reward.png");
@@ -94,15 +96,20 @@ class DemoCommandTest {
         assertThat(new String(head, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
     }
 
-    /** The default demo (about 30 s on 2 cores): GRPO learns the max-token task from the exact-answer reward alone. */
+    /**
+     * The default demo (about 55 s on 2 cores): GRPO and RLOO learn the max-token task from the exact-answer reward
+     * alone.
+     */
     @Test
     void verifiableRewardLearnsOnHeldOutPrompts(@TempDir Path dir) throws Exception {
         VerifiableRewardDemo.Result r = VerifiableRewardDemo.runExample(new String[] {"--out", dir.toString()});
-        VerifiableRewardDemo.AlgorithmResult g = r.results().get(VerifiableRewardDemo.Algorithm.GRPO);
-        System.out.printf("demo verifiable-reward (held-out greedy exact answer): %.3f -> %.3f in %.1f s%n", g.before(),
-                g.after(), g.seconds());
-        assertThat(g.before()).isLessThan(0.2);
-        assertThat(g.after()).isGreaterThanOrEqualTo(0.8);
+        for (VerifiableRewardDemo.Algorithm a : VerifiableRewardDemo.Algorithm.values()) {
+            VerifiableRewardDemo.AlgorithmResult g = r.results().get(a);
+            System.out.printf("demo verifiable-reward %s (held-out greedy exact answer): %.3f -> %.3f in %.1f s%n", a,
+                    g.before(), g.after(), g.seconds());
+            assertThat(g.before()).as(a.name()).isLessThan(0.2);
+            assertThat(g.after()).as(a.name()).isGreaterThanOrEqualTo(0.8);
+        }
     }
 
     @Test
