@@ -54,6 +54,6 @@ class StageResultTest {
         assertThat(empty.heldoutAccuracy()).isNull();
         assertThat(empty.evalRows()).isNull();
         assertThatThrownBy(() -> StageResult.read("rl", Json.MAPPER.createObjectNode()))
-                .hasMessage("unknown stage 'rl' (sft, reward, ppo, drpo, dpo)");
+                .hasMessage("unknown stage 'rl' (sft, reward, ppo, drpo, dpo, grpo, rloo)");
     }
 }
