@@ -247,6 +247,7 @@ public final class HubDownload {
      * @throws org.rlhf4j.core.checkpoint.DirectoryInUseException when another process owns the directory
      * @throws IOException on local failures
      */
+    @SuppressWarnings("try") // the lock is held, not used
     public Result run() throws IOException {
         Files.createDirectories(dir.getParent());
         try (AtomicDirectory.Lock lock = AtomicDirectory.lock(dir)) {
