@@ -338,7 +338,7 @@ final class FakeHub implements AutoCloseable {
             out.write(content, start, start == 0 ? len / 2 : 0); // a resumed request stalls at once
             out.flush();
             try {
-                released.await(3, TimeUnit.SECONDS);
+                released.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -206,7 +206,7 @@ class HubDownloadTest {
                 .optSleeper(sleeps::add).build();
         long t0 = System.nanoTime();
         HubDownload.Result r = run(c);
-        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(2.5);
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(6.0); // the server holds the stalled body for 10 s
         assertThat(r.status()).isEqualTo(HubDownload.Status.DOWNLOADED);
         assertThat(hub.requests("cdn")).extracting(FakeHub.Request::range).containsExactly(null, "bytes=150000-");
         assertThat(Files.readAllBytes(tmp.resolve("out/model.safetensors"))).isEqualTo(files.get("model.safetensors"));
