@@ -74,6 +74,8 @@ final class FakeHub implements AutoCloseable {
     /** Extra raw tree entries (e.g. unsafe paths). */
     final List<ObjectNode> extraEntries = new CopyOnWriteArrayList<>();
     volatile boolean honourRange = true;
+    /** Renamed repositories (old id to new id): their URLs answer 307 with a relative Location, as the Hub does. */
+    final Map<String, String> renamed = new ConcurrentHashMap<>();
 
     FakeHub() throws IOException {
         hub = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -162,6 +164,17 @@ final class FakeHub implements AutoCloseable {
 
     private void hub(HttpExchange ex) throws IOException {
         String raw = ex.getRequestURI().getRawPath();
+        for (Map.Entry<String, String> r : renamed.entrySet()) {
+            for (String prefix : new String[] {"/api/models/", "/"}) {
+                if (raw.startsWith(prefix + r.getKey() + "/")) {
+                    String q = ex.getRequestURI().getRawQuery();
+                    ex.getResponseHeaders().add("Location", prefix + r.getValue()
+                            + raw.substring(prefix.length() + r.getKey().length()) + (q == null ? "" : "?" + q));
+                    ex.sendResponseHeaders(307, -1);
+                    return;
+                }
+            }
+        }
         String[] p = raw.substring(1).split("/", -1);
         if (p.length >= 6 && p[0].equals("api") && p[1].equals("models")) {
             String id = p[2] + "/" + p[3];

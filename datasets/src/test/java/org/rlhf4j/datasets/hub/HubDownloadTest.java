@@ -132,6 +132,19 @@ class HubDownloadTest {
     }
 
     @Test
+    void aRenamedRepoIsFollowedThroughRelativeRedirectsKeepingTheTokenOnTheHub() throws IOException {
+        hub.renamed.put("acme/old-name", REPO);
+        HubDownload.Result r = HubDownload.builder().setRepo("acme/old-name").setOutputDir(tmp.resolve("out"))
+                .optClient(client(TOKEN).build()).build().run();
+        assertThat(r.manifest().repo()).isEqualTo("acme/old-name");
+        assertThat(Files.readAllBytes(tmp.resolve("out/model.safetensors"))).isEqualTo(files.get("model.safetensors"));
+        assertThat(hub.requests("hub")).extracting(FakeHub.Request::path)
+                .contains("/acme/old-name/resolve/" + C1 + "/config.json", "/acme/tiny-lm/resolve/" + C1 + "/config.json");
+        assertThat(hub.requests("hub")).allSatisfy(q -> assertThat(q.authorization()).isEqualTo("Bearer " + TOKEN));
+        assertThat(hub.requests("cdn")).allSatisfy(q -> assertThat(q.authorization()).isNull());
+    }
+
+    @Test
     void aRerunOfTheSameCommitIsANoOpAndACommitRevisionNeedsNoNetwork() throws IOException {
         HubClient c = client(null).build();
         run(c);
