@@ -146,7 +146,8 @@ final class FakeHub implements AutoCloseable {
         if (message != null) {
             ex.getResponseHeaders().add("X-Error-Message", message);
         }
-        byte[] body = ("{\"error\":\"" + (message == null ? "error" : message) + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] body = ("{\"error\":\"" + (message == null ? "error" : message) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(status, body.length);
         ex.getResponseBody().write(body);
     }

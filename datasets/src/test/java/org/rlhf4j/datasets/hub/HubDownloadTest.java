@@ -139,7 +139,8 @@ class HubDownloadTest {
         assertThat(r.manifest().repo()).isEqualTo("acme/old-name");
         assertThat(Files.readAllBytes(tmp.resolve("out/model.safetensors"))).isEqualTo(files.get("model.safetensors"));
         assertThat(hub.requests("hub")).extracting(FakeHub.Request::path)
-                .contains("/acme/old-name/resolve/" + C1 + "/config.json", "/acme/tiny-lm/resolve/" + C1 + "/config.json");
+                .contains("/acme/old-name/resolve/" + C1 + "/config.json",
+                        "/acme/tiny-lm/resolve/" + C1 + "/config.json");
         assertThat(hub.requests("hub")).allSatisfy(q -> assertThat(q.authorization()).isEqualTo("Bearer " + TOKEN));
         assertThat(hub.requests("cdn")).allSatisfy(q -> assertThat(q.authorization()).isNull());
     }
