@@ -74,6 +74,8 @@ final class FakeHub implements AutoCloseable {
     /** Extra raw tree entries (e.g. unsafe paths). */
     final List<ObjectNode> extraEntries = new CopyOnWriteArrayList<>();
     volatile boolean honourRange = true;
+    /** Answer every request carrying a token with 401 "Invalid credentials in Authorization header". */
+    volatile boolean rejectTokens;
     /** Renamed repositories (old id to new id): their URLs answer 307 with a relative Location, as the Hub does. */
     final Map<String, String> renamed = new ConcurrentHashMap<>();
 
@@ -165,6 +167,10 @@ final class FakeHub implements AutoCloseable {
 
     private void hub(HttpExchange ex) throws IOException {
         String raw = ex.getRequestURI().getRawPath();
+        if (rejectTokens && ex.getRequestHeaders().getFirst("Authorization") != null) {
+            error(ex, 401, null, "Invalid credentials in Authorization header");
+            return;
+        }
         for (Map.Entry<String, String> r : renamed.entrySet()) {
             for (String prefix : new String[] {"/api/models/", "/"}) {
                 if (raw.startsWith(prefix + r.getKey() + "/")) {

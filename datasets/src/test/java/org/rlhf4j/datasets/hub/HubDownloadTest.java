@@ -310,6 +310,30 @@ class HubDownloadTest {
     }
 
     @Test
+    void aRejectedTokenAndAListedFileTheServerLacksAreTold() {
+        hub.rejectTokens = true;
+        assertThatThrownBy(() -> run(client(TOKEN).build()))
+                .isInstanceOfSatisfying(HubException.class,
+                        e -> assertThat(e.reason()).isEqualTo(HubException.Reason.UNAUTHORIZED))
+                .hasMessageContaining("rejected the access token (invalid or expired)")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(TOKEN));
+        hub.rejectTokens = false;
+        ObjectNode ghost = Json.MAPPER.createObjectNode();
+        ghost.put("type", "file");
+        ghost.put("oid", "b".repeat(40));
+        ghost.put("size", 3);
+        ghost.put("path", "tokenizer_config.json");
+        hub.extraEntries.add(ghost);
+        assertThatThrownBy(() -> run(client(null).build()))
+                .isInstanceOfSatisfying(HubException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(HubException.Reason.ENTRY_NOT_FOUND);
+                    assertThat(e.status()).isEqualTo(404);
+                })
+                .hasMessageContaining("file 'tokenizer_config.json' not found in acme/tiny-lm at " + C1);
+        assertThat(tmp.resolve("out")).doesNotExist();
+    }
+
+    @Test
     void rateLimitsHonourRetryAfterAndServerErrorsBackOff() throws IOException {
         hub.failNext.set(2);
         hub.failStatus = 429;
