@@ -309,6 +309,7 @@ public final class HubDownload {
         long total = todo.stream().mapToLong(RepoFile::size).sum();
         LOG.info("{} at {} ({}): {} files, {} MB, into {}", repo, commit, revision, todo.size(),
                 String.format(java.util.Locale.ROOT, "%.1f", total / 1e6), dir);
+        warnOnLowDiskSpace(staging, total);
         List<HubManifest.Entry> entries = new ArrayList<>();
         List<RepoFile> notSelected = new ArrayList<>(skipped);
         Set<String> shards = null;
@@ -352,6 +353,19 @@ public final class HubDownload {
         swapIn(staging);
         deleteStaleStaging();
         return new Result(dir, manifest, status, notSelected, bytes, downloaded, reused);
+    }
+
+    /** Warns when the disk cannot hold the files (file_download.py _check_disk_space only warns too). */
+    private static void warnOnLowDiskSpace(Path staging, long total) {
+        try {
+            long usable = Files.getFileStore(staging).getUsableSpace();
+            if (usable < total) {
+                LOG.warn("{}: the files need {} MB but the disk has only {} MB free", staging, total / 1_000_000,
+                        usable / 1_000_000);
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot read the free space of {}: {}", staging, e.getMessage());
+        }
     }
 
     /** Hard-links (or copies) an unchanged file from the earlier download and re-hashes it. */
