@@ -22,6 +22,7 @@ Reference: transformers 5.18.0 / huggingface_hub 1.33.0 / torch 2.13.0 (CPU). Fr
 Deterministic: the models come from torch.manual_seed, so re-running rewrites the same tensors.
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -70,7 +71,7 @@ def shard_count(directory):
 
 def save_sharded(model, directory, fp32_bytes, dtype):
     """save_pretrained with the smallest max_shard_size (in 512-byte steps) that gives 3 shards, else 2."""
-    m = model.to(dtype)
+    m = copy.deepcopy(model).to(dtype)  # .to() converts in place: narrow a copy, keep the fp32 model exact
     total = fp32_bytes * (2 if dtype != torch.float32 else 4) // 4
     found = None
     for want in (3, 2):
@@ -82,7 +83,6 @@ def save_sharded(model, directory, fp32_bytes, dtype):
                 break
         if found:
             break
-    model.to(torch.float32)
     assert found, directory
     return found
 
