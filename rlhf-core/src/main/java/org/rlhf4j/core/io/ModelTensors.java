@@ -102,8 +102,8 @@ public final class ModelTensors implements AutoCloseable {
             return of(SafeTensors.open(single));
         }
         if (!Files.exists(index)) {
-            throw new ModelFormatException(dir, "no model weights: neither " + SINGLE_FILE + " nor " + INDEX_FILE
-                    + " is in the directory");
+            throw new ModelFormatException(dir, "model weights not found: neither " + SINGLE_FILE + " nor "
+                    + INDEX_FILE + " is in the directory");
         }
         return openIndex(dir, index);
     }

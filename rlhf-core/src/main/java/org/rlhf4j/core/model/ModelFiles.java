@@ -56,9 +56,10 @@ public final class ModelFiles {
     /**
      * Returns {@code config.json} as written for weights of a dtype: the configuration's own JSON with
      * {@code "dtype"} set to torch's name of the type ({@code float32}, {@code bfloat16}, {@code float16}), as
-     * transformers 5 writes it ({@code save_pretrained}: {@code config.dtype = str(dtype).split(".")[1]}); a
-     * {@code torch_dtype} field (the name transformers 4 wrote and still reads) is set to the same value when present,
-     * so the two never disagree.
+     * transformers 5 writes it ({@code save_pretrained}: {@code config.dtype = str(dtype).split(".")[1]}), and
+     * {@code "torch_dtype"} set to the same value: the name transformers 4 writes and reads (transformers 5 still
+     * accepts it, {@code PreTrainedConfig.__init__}, and prefers {@code dtype}). Reading drops both
+     * ({@code ConfigFields.WEIGHT_DTYPE_FIELDS}): they describe a file, not the model.
      *
      * @param config the configuration
      * @param dtype the dtype of the weights written
@@ -67,9 +68,7 @@ public final class ModelFiles {
     public static ObjectNode configJson(ModelConfig config, SaveDtype dtype) {
         ObjectNode o = config.toJson();
         o.put("dtype", dtype.torchName());
-        if (o.has("torch_dtype")) {
-            o.put("torch_dtype", dtype.torchName());
-        }
+        o.put("torch_dtype", dtype.torchName());
         return o;
     }
 
