@@ -113,6 +113,23 @@ class CheckpointFixtureTest {
         }
     }
 
+    @Test
+    void shardedDirectoryBetweenASavesRenamesIsReadFromItsOldVersion(@TempDir Path tmp) throws Exception {
+        // AtomicReads: NAME is missing while a save is between its renames; NAME.old is the complete version
+        Path old = TestSupport.copyDir("checkpoint-fixtures/gpt_neox/bf16-sharded", tmp.resolve("model.old"));
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm viaOld = CausalLm.load(tmp.resolve("model"), m);
+                CausalLm direct = CausalLm.load(old, m);
+                ScalarModel rm = ScalarModel.load(tmp.resolve("model"), m, 5)) {
+            assertWeights(viaOld, direct, UnaryOperator.identity());
+            assertThat(rm.weights().get(GptNeoX.EMBED_IN).toFloatArray())
+                    .containsExactly(direct.weights().get(GptNeoX.EMBED_IN).toFloatArray());
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactly("model.old"); // only read
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"gpt2", "gpt_neox"})
     void halfPrecisionCheckpointsLoadWidenedAndMatchTransformersLogits(String arch) throws Exception {
