@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sampling settings (validated, immutable). Use a named factory ({@link #sampling(int, int)},
- * {@link #greedy(int, int)}, {@link #rollout(int, int)}) or, for anything else, {@link #builder(int, int)}, whose defaults are given below.
+ * {@link #greedy(int, int)}, {@link #rollout(int, int)}) or, for anything else, {@link #builder(int, int)}, whose
+ * defaults are given below; {@link #builder(HfGenerationConfig, int, int)} starts from a model's
+ * {@code generation_config.json}.
  *
  * @param maxNewTokens maximum number of generated tokens (PPO TL;DR: 53); a builder argument
  * @param minNewTokens EOS is suppressed before this many tokens (HF {@code min_new_tokens}). Default 0.

@@ -137,7 +137,8 @@ public final class ModelTensors implements AutoCloseable {
         }
         JsonNode map = root.get("weight_map");
         if (map == null || !map.isObject()) {
-            throw new ModelFormatException(index, "missing field 'weight_map' (an object of tensor name to shard file)");
+            throw new ModelFormatException(
+                    index, "missing field 'weight_map' (an object of tensor name to shard file)");
         }
         if (map.isEmpty()) {
             throw new ModelFormatException(index, "field 'weight_map' lists no tensors");
@@ -184,8 +185,8 @@ public final class ModelTensors implements AutoCloseable {
                 if (!Files.isRegularFile(file)) {
                     String example = weightMap.entrySet().stream().filter(e -> e.getValue().equals(shard))
                             .map(Map.Entry::getKey).findFirst().orElseThrow();
-                    throw new ModelFormatException(index, "shard file '" + shard + "' (field 'weight_map', e.g. tensor '"
-                            + example + "') not found in " + dir);
+                    throw new ModelFormatException(index, "shard file '" + shard
+                            + "' (field 'weight_map', e.g. tensor '" + example + "') not found in " + dir);
                 }
                 SafeTensors st = SafeTensors.open(file);
                 opened.add(st);

@@ -116,8 +116,8 @@ public record SaveOptions(SaveDtype dtype, long maxShardSize) {
                 case "MB" -> 1e6;
                 case "GB" -> 1e9;
                 case "TB" -> 1e12;
-                default -> throw new IllegalArgumentException("size '" + s
-                        + "' has no supported unit; expected bytes or a number with KB, MB, GB or TB (e.g. 500MB, 5GB)");
+                default -> throw new IllegalArgumentException("size '" + s + "' has no supported unit;"
+                        + " expected bytes or a number with KB, MB, GB or TB (e.g. 500MB, 5GB)");
             };
             String number = v.substring(0, v.length() - 2).trim();
             if (!NUMBER.matcher(number).matches()) {

@@ -161,7 +161,8 @@ public record HfGenerationConfig(
             for (int i = 0; i < n.size(); i++) {
                 JsonNode v = n.get(i);
                 if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                    throw new ModelFormatException(file, "field 'eos_token_id[" + i + "]' must be an integer, got " + v);
+                    throw new ModelFormatException(
+                            file, "field 'eos_token_id[" + i + "]' must be an integer, got " + v);
                 }
                 ids.add(v.asInt());
             }

@@ -127,10 +127,11 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Loads an HF-format directory (weights in one file or shards, float32, bfloat16 or float16: {@link ModelTensors};
-     * a {@code generation_config.json} is kept and saved again). A directory holding only a language model (no
-     * {@code score.weight}) gets a fresh head from {@code headSeed}, logged; a missing {@code score.bias} (plain HF classification checkpoints
-     * have none) starts at 0. {@code config.json} may describe any supported architecture ({@link ModelConfig#read}).
+     * Loads an HF-format directory (weights in one file or shards, float32, bfloat16 or float16:
+     * {@link ModelTensors}; a {@code generation_config.json} is kept and saved again). A directory holding only a
+     * language model (no {@code score.weight}) gets a fresh head from {@code headSeed}, logged; a missing
+     * {@code score.bias} (plain HF classification checkpoints have none) starts at 0. {@code config.json} may describe
+     * any supported architecture ({@link ModelConfig#read}).
      *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
      * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
