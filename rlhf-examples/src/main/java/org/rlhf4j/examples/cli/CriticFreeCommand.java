@@ -121,7 +121,7 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
     <B extends TrainerBuilder<B>> B common(B b, Context c) {
         return b.setTokenizer(c.tokenizer()).optRunDir(c.run())
                 .optProgress(new ConsoleProgress(spec.commandLine().getErr(), "reward"))
-                .optDataId(dataId()).optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                .optDataId(dataId()).optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                 .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                 .optInitialModel(model);
     }

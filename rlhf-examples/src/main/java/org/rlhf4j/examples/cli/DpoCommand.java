@@ -123,7 +123,7 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))
                     .optDataId(train.data().dataId("comparisons"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

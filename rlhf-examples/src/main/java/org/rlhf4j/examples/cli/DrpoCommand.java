@@ -81,7 +81,7 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(train.data().dataId("prompts"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(rl.model)
                     .build();

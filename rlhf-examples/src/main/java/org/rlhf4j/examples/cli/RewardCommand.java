@@ -95,7 +95,7 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
                     .setTrainData(trainPairs).optEvalSets(evalSets).optReferences(refs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
                     .optDataId(train.data().dataId("comparisons"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

@@ -78,7 +78,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(train.data().dataId("sft")).optExistingRun(train.existingRun())
+                    .optDataId(train.data().dataId("sft")).optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions())
                     .optCommandOptions(train.options()).optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(model)

@@ -2,6 +2,7 @@ package org.rlhf4j.examples.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.datasets.source.DataSource;
 import org.rlhf4j.datasets.task.TaskConfig;
@@ -88,6 +89,27 @@ public final class TrainOptions {
     @Option(names = "--logging-steps", paramLabel = "N",
             description = "Write metrics every N updates (evaluations and the last update always). Default: the preset's.")
     Integer loggingSteps;
+
+    @Option(names = "--save-dtype", paramLabel = "fp32|bf16|fp16",
+            description = "Dtype of the final OUT/model weights (converted in Java with torch's rounding; "
+                    + "checkpoint-STEP directories stay fp32 so resuming is exact). Default: fp32.")
+    String saveDtype;
+
+    @Option(names = "--max-shard-size", paramLabel = "SIZE",
+            description = "Largest safetensors file of the final model, e.g. 500MB or 5GB (transformers' sharded "
+                    + "layout with model.safetensors.index.json above it). Default: 5GB.")
+    String maxShardSize;
+
+    /**
+     * Returns how the final model is written: {@code --save-dtype} and {@code --max-shard-size}, else fp32 in 5 GB
+     * shards.
+     *
+     * @return the options
+     * @throws IllegalArgumentException naming the bad value and the valid ones
+     */
+    public SaveOptions modelSaveOptions() {
+        return SaveOptions.parse(saveDtype, maxShardSize);
+    }
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
