@@ -167,6 +167,12 @@ public final class TrainOptions {
     @Option(names = "--max-query-tokens", description = "Query token budget; posts are truncated to fit (default: the preset's).")
     Integer maxQueryTokens;
 
+    @Option(names = "--max-response-tokens", paramLabel = "N",
+            description = "Longest response kept, for SFT, preference and reference responses alike (EOS or the chat "
+                    + "template's end of turn included); longer rows are skipped and counted (default: the preset's, "
+                    + "SFT 53, preference 169).")
+    Integer maxResponseTokens;
+
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
     String device;
 
@@ -218,13 +224,21 @@ public final class TrainOptions {
     }
 
     /**
-     * Returns the task limits (preset, with the query budget override).
+     * Returns the task limits (preset, with the {@code --max-query-tokens} and {@code --max-response-tokens}
+     * overrides).
      *
      * @return the task config
      */
     public TaskConfig task() {
-        TaskConfig t = preset().task();
-        return maxQueryTokens == null ? t : t.toBuilder().setMaxQueryTokens(maxQueryTokens).build();
+        TaskConfig.Builder t = preset().task().toBuilder();
+        if (maxQueryTokens != null) {
+            t.setMaxQueryTokens(maxQueryTokens);
+        }
+        if (maxResponseTokens != null) {
+            t.setMaxSftResponseTokens(maxResponseTokens).setMaxRmResponseTokens(maxResponseTokens)
+                    .setMaxCnnDmResponseTokens(maxResponseTokens);
+        }
+        return t.build();
     }
 
     /**
