@@ -515,7 +515,6 @@ public final class TldrTask {
      *
      * @param row the row
      * @return the prompt sample
-     * @throws IllegalArgumentException for a row kind without a prompt (never: every kind has one)
      * @throws TaskLimitException when the query or the reference does not fit
      * @throws ChatRowException when the template cannot render the row
      */
