@@ -261,6 +261,22 @@ class ChatEncodingTest {
     }
 
     @Test
+    void bundledPreferredPromptsKeepTheChosenSummaryAsReference() throws IOException {
+        try (org.rlhf4j.core.tokenizer.Tokenizer gpt2 = org.rlhf4j.core.tokenizer.Gpt2Tokenizers.bundled()) {
+            TldrTask task = new TldrTask(gpt2, TaskConfig.DEFAULT);
+            DataSource bundled = DataSource.parse("bundled");
+            List<org.rlhf4j.datasets.PreferencePair> pairs = bundled.pairRows("train");
+            List<Encoded.PromptOnly> prompts = bundled.preferredPrompts(task, "train").rows();
+            assertThat(prompts).hasSize(pairs.size());
+            for (int i = 0; i < pairs.size(); i += 10) {
+                assertThat(prompts.get(i).reference())
+                        .containsExactly(task.encodeResponse(pairs.get(i).chosen(), 1000, "chosen"));
+                assertThat(prompts.get(i).query().ids()).containsExactly(task.encodeQuery(pairs.get(i).prompt()).ids());
+            }
+        }
+    }
+
+    @Test
     void encoderRendersPromptsWithTheGenerationPrompt() {
         ChatEncoder enc = TASK.chat().orElseThrow();
         assertThat(enc.renderPrompt(List.of(USER), "prompt")).endsWith("<|im_start|>assistant\n");
