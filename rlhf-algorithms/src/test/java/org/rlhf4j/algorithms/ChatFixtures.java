@@ -33,7 +33,10 @@ public final class ChatFixtures {
 
     private ChatFixtures() {}
 
-    /** ChatML: {@code <|im_start|>ROLE\nCONTENT<|im_end|>\n} per message; {@code <|im_start|>assistant\n} to generate. */
+    /**
+     * ChatML: {@code <|im_start|>ROLE\nCONTENT<|im_end|>\n} per message; {@code <|im_start|>assistant\n} to
+     * generate.
+     */
     public static final ChatRenderer CHATML = (messages, gen) -> {
         StringBuilder sb = new StringBuilder();
         for (ChatMessage m : messages) {

@@ -28,8 +28,8 @@ class SftConversationTest {
 
     static SftConfig config(int batch, int micro, double epochs, double lr) {
         return SftConfig.builder().setSeed(7)
-                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr).setSchedule(OptimizerConfig.Schedule.CONSTANT)
-                        .setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(lr)
+                        .setSchedule(OptimizerConfig.Schedule.CONSTANT).setEps(1e-8).setMaxConsecutiveNonFinite(0).build())
                 .setBatchSize(batch).setMicroBatchSize(micro).setEpochs(epochs).setSchedule(TrainingSchedule.of(0, 0))
                 .setNumSamples(0).build();
     }

@@ -164,8 +164,8 @@ public final class DataCommand implements Callable<Integer> {
         Integer maxResponseTokens;
 
         @Option(names = "--tokenizer", paramLabel = "FILE",
-                description = "tokenizer.json to count with (default: the bundled GPT-2 tokenizer); the chat template of"
-                        + " its directory renders conversational rows.")
+                description = "tokenizer.json to count with (default: the bundled GPT-2 tokenizer); the chat template"
+                        + " of its directory renders conversational rows.")
         Path tokenizerJson;
 
         @Override

@@ -30,7 +30,8 @@ public final class TrainOptions {
 
     @Option(names = "--data", paramLabel = "bundled|full|FILE",
             description = "Training data: the bundled TL;DR sample, the full downloaded TL;DR data (rlhf4j data download "
-                    + "tldr) or a JSON Lines file (any supported format, TRL's conversational ones included: docs/data.md)."
+                    + "tldr) or a JSON Lines file (any supported format, TRL's conversational ones included: "
+                    + "docs/data.md)."
                     + " Default: the preset's (tiny: bundled; gpt2, pythia: full).")
     String data;
 
