@@ -71,9 +71,9 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("drpo");
         try (PpoModels models = rl.load(train, ppo.seed())) {
             Tokenizer tok = models.tokenizer();
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
-                    ? DrpoTrainer.preferredResponsePrompts(task, train.data().pairRows("train"))
+                    ? train.data().preferredPrompts(task, "train").rows()
                     : train.data().prompts(task, "train").rows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())

@@ -52,7 +52,7 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("ppo");
         try (PpoModels models = rl.load(train, cfg.seed())) {
             Tokenizer tok = models.tokenizer();
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").rows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             PpoTrainer trainer = PpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
