@@ -28,7 +28,7 @@ import org.rlhf4j.core.io.ModelFormatException;
  *
  * <p>Fields rlhf4j does not model (e.g. {@code use_cache}, {@code pretraining_tp}, {@code transformers_version}, and
  * {@code torch_dtype} / {@code dtype}) are kept in {@link #extra()} and written back unchanged, except that
- * {@code torch_dtype} (and {@code dtype} when present) are written as {@code float32}, the dtype rlhf4j saves.
+ * {@code torch_dtype} and {@code dtype}, when present, are written as {@code float32}, the dtype rlhf4j saves.
  *
  * @param family the {@code model_type}
  * @param vocabSize {@code vocab_size}, V
@@ -613,8 +613,9 @@ public record LlamaConfig(
 
     /**
      * Returns the JSON object that {@link #write(Path)} writes: the family's fields, the rotary settings under both
-     * {@code rope_scaling} (null for the default scheme) and {@code rope_parameters}, dropout 0 (never applied) and
-     * {@code torch_dtype} {@code float32} (the dtype rlhf4j saves), then the kept extra fields.
+     * {@code rope_scaling} (null for the default scheme) and {@code rope_parameters}, dropout 0 (never applied), a
+     * kept {@code torch_dtype} / {@code dtype} as {@code float32} (the dtype rlhf4j saves), then the kept extra
+     * fields.
      *
      * @return the object
      */
@@ -667,9 +668,10 @@ public record LlamaConfig(
         putOptional(o, "pad_token_id", pad);
         o.put("initializer_range", initializerRange);
         o.put("attention_dropout", 0.0);
-        o.put("torch_dtype", "float32");
-        if (extra.containsKey("dtype")) {
-            o.put("dtype", "float32");
+        for (String dtype : new String[] {"torch_dtype", "dtype"}) { // kept, but rlhf4j saves float32
+            if (extra.containsKey(dtype)) {
+                o.put(dtype, "float32");
+            }
         }
         return ConfigFields.appendExtra(o, extra);
     }
