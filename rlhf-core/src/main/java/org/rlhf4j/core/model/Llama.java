@@ -37,10 +37,10 @@ import org.rlhf4j.core.tensor.TensorOps;
  * p·θ_j, θ_j from {@link RopeScaling} (default, linear, dynamic NTK, llama3), duplicated over both halves. Keys enter
  * the KV cache after rotary, with H_kv heads; each key/value head serves H/H_kv consecutive query heads
  * ({@code repeat_kv}). Scores are q·k/√d_head with a causal mask over real keys and, on the layers
- * {@link LlamaConfig#window(int)} names, a sliding window over cache indices as {@code transformers} builds it
- * (padding slots count towards the window, so a left-padded row's window covers fewer real tokens, exactly as in
- * HF). Positions p come from the attention mask ({@code cumsum(mask) − 1}) as in {@link Gpt2}, so left padding leaves
- * real tokens unchanged (except through a window, as said).
+ * {@link LlamaConfig#window(int)} names, a sliding window over cache indices as {@code transformers} builds it (a
+ * query at index i sees keys at indices &gt; i − W; left padding shifts queries and keys alike, so it does not change
+ * what a real token sees). Positions p come from the attention mask ({@code cumsum(mask) − 1}) as in {@link Gpt2}, so
+ * left padding leaves real tokens unchanged.
  *
  * <p>Parameter names are HF's ({@code model.embed_tokens.weight}, {@code model.layers.0.self_attn.q_proj.weight},
  * ..., {@code model.norm.weight}, {@code lm_head.weight}), so {@code model.safetensors} loads and saves without
