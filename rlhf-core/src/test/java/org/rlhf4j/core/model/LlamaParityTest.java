@@ -169,6 +169,56 @@ class LlamaParityTest {
         }
     }
 
+    /**
+     * Saves every fixture through rlhf4j with rlhf4j's own outputs beside it ({@code rlhf4j_expected.json}, the layout
+     * of {@code expected.json}), for {@code scripts/llama_fixture.py check DIR}, which loads the directory with
+     * transformers and compares. Written to a temporary directory, or to {@code -Drlhf4j.llama.exportDir=DIR}.
+     */
+    @Test
+    void rlhf4jSavedDirectoriesCarryTheirOwnOutputsForTransformers(@TempDir Path tmp) throws Exception {
+        String dest = System.getProperty("rlhf4j.llama.exportDir");
+        Path root = dest == null ? tmp : Path.of(dest);
+        for (String fixture : CASES) {
+            Path out = Files.createDirectories(root.resolve(fixture));
+            JsonNode exp = expected(fixture);
+            com.fasterxml.jackson.databind.node.ObjectNode mine = Json.MAPPER.createObjectNode();
+            mine.put("generator", "LlamaParityTest (rlhf4j)").put("case", fixture);
+            try (NDManager m = NDManager.newBaseManager();
+                    CausalLm model = CausalLm.load(TestSupport.resource("llama-parity/" + fixture), m)) {
+                model.save(out);
+                try (CausalLm saved = CausalLm.load(out, m)) {
+                    for (String side : List.of("right", "left")) {
+                        Batch b = Batch.read(exp.get("batches").get(side), m);
+                        NDArray lp = saved.nextTokenLogprobs(b.ids(), b.mask());
+                        NDArray logits = saved.forward(b.ids(), b.mask());
+                        assertThat(b.logprobError(lp)).isLessThan(1e-4);
+                        com.fasterxml.jackson.databind.node.ObjectNode o =
+                                ((com.fasterxml.jackson.databind.node.ObjectNode) exp.get("batches").get(side))
+                                        .deepCopy();
+                        o.set("logprobs", Json.MAPPER.valueToTree(rows(lp)));
+                        float[][] last = new float[b.lastIndex().length][];
+                        for (int r = 0; r < last.length; r++) {
+                            last[r] = logits.get(r).get(b.lastIndex()[r]).toFloatArray();
+                        }
+                        o.set("last_logits", Json.MAPPER.valueToTree(last));
+                        mine.with("batches").set(side, o);
+                    }
+                }
+            }
+            Json.write(out.resolve("rlhf4j_expected.json"), mine);
+            assertThat(Json.MAPPER.readTree(Files.readString(out.resolve("rlhf4j_expected.json")))
+                    .get("batches").get("left").get("logprobs").size()).isEqualTo(3);
+        }
+    }
+
+    private static float[][] rows(NDArray a) {
+        float[][] r = new float[(int) a.getShape().get(0)][];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = a.get(i).toFloatArray();
+        }
+        return r;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "llama-rope-llama3", "llama-tied", "mistral-window", "qwen2", "qwen3"})
     void savedAndReloadedModelIsBitIdentical(String fixture, @TempDir Path out) throws Exception {
