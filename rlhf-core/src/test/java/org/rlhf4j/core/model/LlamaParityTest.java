@@ -169,6 +169,59 @@ class LlamaParityTest {
         }
     }
 
+    @Test
+    void inverseFrequencyBuffersAreSkippedAndABareModelLoadsAsATrunk(@TempDir Path tmp) throws Exception {
+        Path src = TestSupport.resource("llama-parity/llama-gqa");
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm model = CausalLm.load(src, m)) {
+            Batch b = Batch.read(expected("llama-gqa").get("batches").get("left"), m);
+            float[] want = model.forward(b.ids(), b.mask()).toFloatArray();
+            // older transformers saved rotary buffers in the state dict
+            Path legacy = Files.createDirectories(tmp.resolve("legacy"));
+            Files.copy(src.resolve("config.json"), legacy.resolve("config.json"));
+            java.util.Map<String, NDArray> tensors = new java.util.LinkedHashMap<>(model.weights().asMap());
+            tensors.put("model.layers.0.self_attn.rotary_emb.inv_freq", m.ones(new Shape(8)));
+            tensors.put("model.rotary_emb.inv_freq", m.ones(new Shape(8)));
+            SafeTensors.write(legacy.resolve("model.safetensors"), tensors, java.util.Map.of());
+            try (CausalLm again = CausalLm.load(legacy, m)) {
+                assertThat(again.forward(b.ids(), b.mask()).toFloatArray()).containsExactly(want);
+                assertThat(again.weights().names()).noneMatch(n -> n.contains("inv_freq"));
+            }
+            // a bare LlamaModel (no "model." prefix, no lm_head) is a scalar model's trunk
+            Path bare = Files.createDirectories(tmp.resolve("bare"));
+            Files.copy(src.resolve("config.json"), bare.resolve("config.json"));
+            java.util.Map<String, NDArray> unprefixed = new java.util.LinkedHashMap<>();
+            model.weights().asMap().forEach((k, v) -> {
+                if (k.startsWith(Llama.PREFIX)) {
+                    unprefixed.put(k.substring(Llama.PREFIX.length()), v);
+                }
+            });
+            SafeTensors.write(bare.resolve("model.safetensors"), unprefixed, java.util.Map.of());
+            try (ScalarModel rm = ScalarModel.load(bare, m, 1)) {
+                assertThat(rm.weights().get(Llama.EMBED_TOKENS).toFloatArray())
+                        .containsExactly(model.weights().get(Llama.EMBED_TOKENS).toFloatArray());
+                assertThat(org.rlhf4j.core.model.Gpt2InvariantsTest.maxAbsDiff(rm.hidden(b.ids(), b.mask()),
+                        model.hidden(b.ids(), b.mask(), null))).isZero();
+            }
+        }
+    }
+
+    @Test
+    void checkpointErrorsNameTheTensor(@TempDir Path tmp) throws Exception {
+        Path dir = TestSupport.copyDir("llama-parity/qwen2", tmp.resolve("bad"));
+        com.fasterxml.jackson.databind.node.ObjectNode cfg =
+                (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(
+                        Files.readString(dir.resolve("config.json")));
+        Json.write(dir.resolve("config.json"), cfg.put("num_key_value_heads", 4));
+        try (NDManager m = NDManager.newBaseManager()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> CausalLm.load(dir, m))
+                    .isInstanceOf(org.rlhf4j.core.io.ModelFormatException.class)
+                    .hasMessageContaining("model.safetensors")
+                    .hasMessageContaining("model.layers.0.self_attn.k_proj.weight")
+                    .hasMessageContaining("(32, 32)");
+        }
+    }
+
     /**
      * Saves every fixture through rlhf4j with rlhf4j's own outputs beside it ({@code rlhf4j_expected.json}, the layout
      * of {@code expected.json}), for {@code scripts/llama_fixture.py check DIR}, which loads the directory with
