@@ -76,6 +76,10 @@ public final class InitCommand implements Callable<Integer> {
     }
 
     private void write(Tokenizer tok, int vocab, int eos) throws java.io.IOException {
+        if (nKvHead != null && LlamaFamily.ofModelType(arch) == null) {
+            throw new IllegalArgumentException("--n-kv-head is for the Llama family (llama, mistral, qwen2, qwen3), "
+                    + "not --arch " + arch);
+        }
         ModelConfig cfg = switch (arch) {
             case Gpt2Config.MODEL_TYPE -> new Gpt2Config(vocab, nPositions, nEmbd, nLayer, nHead,
                     4 * nEmbd, 1e-5, "gelu_new", eos, eos, java.util.Map.of());
