@@ -11,6 +11,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -162,7 +163,7 @@ public final class Llama implements CausalLm {
             NDArray emb = w.get(EMBED_TOKENS);
             float[] v = emb.toFloatArray();
             int d = c.hiddenSize();
-            java.util.Arrays.fill(v, c.pad().getAsInt() * d, (c.pad().getAsInt() + 1) * d, 0f);
+            Arrays.fill(v, c.pad().getAsInt() * d, (c.pad().getAsInt() + 1) * d, 0f);
             emb.set(v);
         }
     }

@@ -140,9 +140,9 @@ public record LlamaConfig(
             ConfigFields.check(e >= 0 && e < vocabSize, "eos_token_id (vocab_size=" + vocabSize + ")", e);
         }
         ConfigFields.check(bos.isEmpty() || bos.getAsInt() >= 0 && bos.getAsInt() < vocabSize,
-                "bos_token_id (vocab_size=" + vocabSize + ")", bos);
+                "bos_token_id (vocab_size=" + vocabSize + ")", bos.isPresent() ? bos.getAsInt() : null);
         ConfigFields.check(pad.isEmpty() || pad.getAsInt() >= 0 && pad.getAsInt() < vocabSize,
-                "pad_token_id (vocab_size=" + vocabSize + ")", pad);
+                "pad_token_id (vocab_size=" + vocabSize + ")", pad.isPresent() ? pad.getAsInt() : null);
         ConfigFields.check(initializerRange > 0, "initializer_range", initializerRange);
         extra = Map.copyOf(extra);
     }

@@ -168,6 +168,9 @@ class LlamaConfigTest {
         Path layers = write("lt", "{\"model_type\": \"qwen2\", \"num_hidden_layers\": 2, "
                 + "\"layer_types\": [\"full_attention\"]}");
         assertThatThrownBy(() -> ModelConfig.read(layers)).hasMessageContaining("layer_types");
+        Path pad = write("pad", "{\"model_type\": \"llama\", \"pad_token_id\": 32000}");
+        assertThatThrownBy(() -> ModelConfig.read(pad)).hasMessageContaining(pad.toString())
+                .hasMessageContaining("pad_token_id (vocab_size=32000): 32000");
         Path type = write("ty", "{\"model_type\": \"llama\", \"hidden_size\": \"32\"}");
         assertThatThrownBy(() -> ModelConfig.read(type)).hasMessageContaining("field 'hidden_size' must be an integer");
         assertThatThrownBy(() -> LlamaConfig.read(
