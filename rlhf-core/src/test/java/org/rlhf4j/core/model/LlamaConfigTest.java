@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.rlhf4j.core.TestSupport;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.ModelFormatException;
@@ -81,6 +83,37 @@ class LlamaConfigTest {
         assertThat(qwen2.outputBias()).isFalse();
         assertThat(qwen2.window(27)).isEmpty(); // below max_window_layers = 28
         assertThat(qwen2.window(28)).hasValue(4096);
+    }
+
+    /**
+     * Published checkpoints' {@code config.json} files (test resources {@code llama-configs/}) read with the values
+     * transformers 5.18 derives from them; parameter counts are transformers' ({@code from_config} on the meta device,
+     * tied weights counted once), and the shapes rlhf4j would load add up to them.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "tinyllama-1.1b, 1100048384, 64, 4, default, 0",
+        "smollm2-135m, 134515008, 64, 3, default, 0",
+        "llama-3.2-1b, 1235814400, 64, 8, llama3, 0",
+        "mistral-7b-v0.1, 7241732096, 128, 8, default, 4096",
+        "qwen2.5-0.5b, 494032768, 64, 2, default, 0",
+        "qwen3-0.6b, 596049920, 128, 8, default, 0"})
+    void publishedConfigsReadAsTransformersReadsThem(String name, long params, int headDim, int kvHeads,
+            String rope, int window) throws Exception {
+        LlamaConfig c = (LlamaConfig) ModelConfig.read(
+                TestSupport.resource("llama-configs/" + name + ".json"));
+        assertThat(c.parameterCount()).isEqualTo(params);
+        assertThat(Llama.expectedShapes(c).values().stream().mapToLong(ai.djl.ndarray.types.Shape::size).sum()
+                + (c.tieWordEmbeddings() ? 0 : (long) c.vocabSize() * c.hiddenSize())).isEqualTo(params);
+        assertThat(c.headDim()).isEqualTo(headDim);
+        assertThat(c.numKeyValueHeads()).isEqualTo(kvHeads);
+        assertThat(c.ropeScaling().type()).isEqualTo(rope);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            assertThat(c.window(l).orElse(0)).isEqualTo(window);
+        }
+        assertThat(c.extra().get("torch_dtype").asText()).isEqualTo("bfloat16"); // kept; written as float32
+        assertThat(c.toJson().get("torch_dtype").asText()).isEqualTo("float32");
+        assertThat(LlamaConfig.read(write(name, c.toJson())).withExtra(Map.of())).isEqualTo(c.withExtra(Map.of()));
     }
 
     @Test
