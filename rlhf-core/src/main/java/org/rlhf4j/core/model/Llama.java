@@ -15,11 +15,12 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
-import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -44,8 +45,8 @@ import org.rlhf4j.core.tensor.TensorOps;
  * left padding leaves real tokens unchanged.
  *
  * <p>Parameter names are HF's ({@code model.embed_tokens.weight}, {@code model.layers.0.self_attn.q_proj.weight},
- * ..., {@code model.norm.weight}, {@code lm_head.weight}), so {@code model.safetensors} loads and saves without
- * renaming; {@code rotary_emb.inv_freq} buffers of older files are ignored. Dropout is not applied.
+ * ..., {@code model.norm.weight}, {@code lm_head.weight}), so {@code model.safetensors} (or its shards) loads and
+ * saves without renaming; {@code rotary_emb.inv_freq} buffers of older files are ignored. Dropout is not applied.
  */
 public final class Llama implements CausalLm {
 
@@ -63,10 +64,12 @@ public final class Llama implements CausalLm {
 
     private final LlamaConfig config;
     private final Weights weights;
+    private final HfGenerationConfig generation;
 
-    private Llama(LlamaConfig config, Weights weights) {
+    private Llama(LlamaConfig config, Weights weights, HfGenerationConfig generation) {
         this.config = config;
         this.weights = weights;
+        this.generation = generation;
     }
 
     /**
@@ -87,7 +90,7 @@ public final class Llama implements CausalLm {
             w.put(LM_HEAD, Weights.normal(w.manager(), new Shape(config.vocabSize(), config.hiddenSize()),
                     config.initializerRange(), rng));
         }
-        return new Llama(config, w);
+        return new Llama(config, w, null);
     }
 
     /**
@@ -101,12 +104,14 @@ public final class Llama implements CausalLm {
      */
     public static Llama of(LlamaConfig config, Weights weights) {
         TransformerOps.checkShapes(lmShapes(config), weights);
-        return new Llama(config, weights);
+        return new Llama(config, weights, null);
     }
 
     /**
-     * Loads {@code config.json} and {@code model.safetensors} from an HF-format directory. Tensors are copied into
-     * memory owned by the model; F16/BF16 are widened to F32. {@link CausalLm#load} loads any architecture.
+     * Loads {@code config.json} and the weights ({@code model.safetensors}, or shards with
+     * {@code model.safetensors.index.json}: {@link ModelTensors}) from an HF-format directory, with its
+     * {@code generation_config.json} when there is one. Tensors are copied into memory owned by the model; F16/BF16
+     * are widened to F32. {@link CausalLm#load} loads any architecture.
      *
      * @param dir the directory
      * @param parent the parent manager (device)
@@ -118,7 +123,8 @@ public final class Llama implements CausalLm {
     }
 
     /**
-     * Loads {@code model.safetensors} from a directory whose {@code config.json} was already read.
+     * Loads the weights (one file or shards) and {@code generation_config.json} from a directory whose
+     * {@code config.json} was already read.
      *
      * @param dir the directory
      * @param config its configuration
@@ -127,8 +133,9 @@ public final class Llama implements CausalLm {
      * @throws IOException when the file is missing or inconsistent
      */
     static Llama load(Path dir, LlamaConfig config, NDManager parent) throws IOException {
+        HfGenerationConfig generation = HfGenerationConfig.readIfPresent(dir).orElse(null);
         Weights w = new Weights(parent);
-        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+        try (ModelTensors st = ModelTensors.open(dir)) {
             Set<String> used = new HashSet<>();
             loadTransformer(st, config, w, used);
             if (!config.tieWordEmbeddings()) {
@@ -141,7 +148,7 @@ public final class Llama implements CausalLm {
             w.close();
             throw e;
         }
-        return new Llama(config, w);
+        return new Llama(config, w, generation);
     }
 
     static void initTransformer(Weights w, LlamaConfig c, SplittableRandom rng) {
@@ -231,17 +238,17 @@ public final class Llama implements CausalLm {
     }
 
     /**
-     * Loads the transformer tensors of a safetensors file into {@code into}, accepting both the {@code model.}-prefixed
+     * Loads the transformer tensors of a model's weights into {@code into}, accepting both the {@code model.}-prefixed
      * layout of {@code *ForCausalLM} / {@code *ForSequenceClassification} and the unprefixed layout of a bare
      * {@code LlamaModel}; {@code rotary_emb.inv_freq} buffers are skipped.
      *
-     * @param st the file
+     * @param st the weights (one file or shards)
      * @param c the configuration its shapes must match
      * @param into the target weights (names are stored with the prefix)
      * @param used receives the file names consumed (buffers included)
      * @throws ModelFormatException when a tensor is missing or has the wrong shape
      */
-    static void loadTransformer(SafeTensors st, LlamaConfig c, Weights into, Set<String> used)
+    static void loadTransformer(ModelTensors st, LlamaConfig c, Weights into, Set<String> used)
             throws ModelFormatException {
         for (String name : st.entries().keySet()) {
             if (name.endsWith("rotary_emb.inv_freq")) {
@@ -270,7 +277,7 @@ public final class Llama implements CausalLm {
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
             w.put(e.getKey(), e.getValue().duplicate());
         }
-        return new Llama(config, w);
+        return new Llama(config, w, generation);
     }
 
     /** {@inheritDoc} */
@@ -288,9 +295,8 @@ public final class Llama implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public void save(Path dir) throws IOException {
-        config.write(dir.resolve("config.json"));
-        SafeTensors.write(dir.resolve("model.safetensors"), weights.asMap(), Map.of());
+    public Optional<HfGenerationConfig> generationConfig() {
+        return Optional.ofNullable(generation);
     }
 
     /** {@inheritDoc} */

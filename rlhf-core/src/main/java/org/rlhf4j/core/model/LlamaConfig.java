@@ -26,9 +26,9 @@ import org.rlhf4j.core.io.ModelFormatException;
  * {@code transformers} versions read the same values. Rope types other than {@code default}, {@code linear},
  * {@code dynamic} and {@code llama3}, partial rotary and activations other than {@code silu} are rejected.
  *
- * <p>Fields rlhf4j does not model (e.g. {@code use_cache}, {@code pretraining_tp}, {@code transformers_version}, and
- * {@code torch_dtype} / {@code dtype}) are kept in {@link #extra()} and written back unchanged, except that
- * {@code torch_dtype} and {@code dtype}, when present, are written as {@code float32}, the dtype rlhf4j saves.
+ * <p>Fields rlhf4j does not model (e.g. {@code use_cache}, {@code pretraining_tp}, {@code transformers_version}) are
+ * kept in {@link #extra()} and written back unchanged; {@code torch_dtype} / {@code dtype} describe the stored weights
+ * and are dropped on read, each save writes them for its dtype ({@link ModelFiles}).
  *
  * @param family the {@code model_type}
  * @param vocabSize {@code vocab_size}, V
@@ -613,9 +613,8 @@ public record LlamaConfig(
 
     /**
      * Returns the JSON object that {@link #write(Path)} writes: the family's fields, the rotary settings under both
-     * {@code rope_scaling} (null for the default scheme) and {@code rope_parameters}, dropout 0 (never applied), a
-     * kept {@code torch_dtype} / {@code dtype} as {@code float32} (the dtype rlhf4j saves), then the kept extra
-     * fields.
+     * {@code rope_scaling} (null for the default scheme) and {@code rope_parameters}, dropout 0 (never applied), then
+     * the kept extra fields ({@link ModelFiles} adds {@code dtype} / {@code torch_dtype} for the weights it writes).
      *
      * @return the object
      */
@@ -668,11 +667,6 @@ public record LlamaConfig(
         putOptional(o, "pad_token_id", pad);
         o.put("initializer_range", initializerRange);
         o.put("attention_dropout", 0.0);
-        for (String dtype : new String[] {"torch_dtype", "dtype"}) { // kept, but rlhf4j saves float32
-            if (extra.containsKey(dtype)) {
-                o.put(dtype, "float32");
-            }
-        }
         return ConfigFields.appendExtra(o, extra);
     }
 
