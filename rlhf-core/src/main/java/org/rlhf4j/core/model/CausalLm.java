@@ -25,7 +25,8 @@ public interface CausalLm extends AutoCloseable {
      * {@code model.safetensors.index.json} + {@code model-0000i-of-0000N.safetensors}, in float32, bfloat16 or
      * float16; see {@link ModelTensors}) of any supported architecture: {@code config.json} is read with
      * {@link ModelConfig#read}, and its {@code model_type} picks the implementation ({@code gpt2} gives {@link Gpt2},
-     * {@code gpt_neox} gives {@link GptNeoX}). Weights are held in float32 whatever the file stores. A
+     * {@code gpt_neox} gives {@link GptNeoX}, {@code llama}, {@code mistral}, {@code qwen2} and {@code qwen3} give
+     * {@link Llama}). Weights are held in float32 whatever the file stores. A
      * {@code generation_config.json} is kept ({@link #generationConfig()}) and written again by {@link #save}.
      *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
@@ -46,6 +47,8 @@ public interface CausalLm extends AutoCloseable {
                 return Gpt2.load(d, c, parent);
             } else if (config instanceof GptNeoXConfig c) {
                 return GptNeoX.load(d, c, parent);
+            } else if (config instanceof LlamaConfig c) {
+                return Llama.load(d, c, parent);
             }
             throw new AssertionError("unhandled ModelConfig " + config.getClass());
         });
@@ -53,7 +56,7 @@ public interface CausalLm extends AutoCloseable {
 
     /**
      * Creates a randomly initialised model of the configuration's architecture, with that architecture's Hugging
-     * Face initialisation ({@link Gpt2#random}, {@link GptNeoX#random}).
+     * Face initialisation ({@link Gpt2#random}, {@link GptNeoX#random}, {@link Llama#random}).
      *
      * @param config the configuration
      * @param parent the parent manager (device)
@@ -65,6 +68,8 @@ public interface CausalLm extends AutoCloseable {
             return Gpt2.random(c, parent, seed);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.random(c, parent, seed);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.random(c, parent, seed);
         }
         throw new AssertionError("unhandled ModelConfig " + config.getClass());
     }
@@ -84,7 +89,7 @@ public interface CausalLm extends AutoCloseable {
     Weights weights();
 
     /**
-     * Runs the transformer and returns the final hidden states (after the last LayerNorm).
+     * Runs the transformer and returns the final hidden states (after the last LayerNorm or RMSNorm).
      *
      * @param ids {@code [B, T]} int64 token ids
      * @param mask {@code [B, T]} attention mask (any numeric type, 0/1)
@@ -94,7 +99,8 @@ public interface CausalLm extends AutoCloseable {
     NDArray hidden(NDArray ids, NDArray mask, KvCache cache);
 
     /**
-     * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out}).
+     * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out};
+     * Llama: {@code lm_head} or the tied {@code embed_tokens}).
      *
      * @param hidden {@code [..., d_model]}
      * @return {@code [..., V]}

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.AtomicReads;
@@ -25,17 +26,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A causal-LM transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification} or
- * {@code GPTNeoXForSequenceClassification} with one label, plus a bias).
+ * A causal-LM transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification},
+ * {@code GPTNeoXForSequenceClassification} or {@code LlamaForSequenceClassification} (and the Mistral/Qwen2/Qwen3
+ * ones) with one label, plus a bias).
  *
  * <p>v_t = w·h_t + b for every position t ({@link #values}); a sequence's score is v at its last real token
  * ({@link #score}), which for a response ending in EOS is the EOS position (Stiennon et al. 2020 §3.4). The head is
  * initialised w ~ N(0, 1/(d+1)), b = 0 (N+ implementation details, detail 10). The bias b is where a reward model's
  * normalisation lives: setting b −= mean score of reference summaries makes them score 0 on average.
  *
- * <p>The trunk is any supported architecture ({@link Gpt2Config} or {@link GptNeoXConfig}); its tensors keep their HF
- * names ({@code transformer.*}, {@code gpt_neox.*}) and the language-model head ({@code lm_head.weight},
- * {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
+ * <p>The trunk is any supported architecture ({@link Gpt2Config}, {@link GptNeoXConfig}, {@link LlamaConfig}); its
+ * tensors keep their HF names ({@code transformer.*}, {@code gpt_neox.*}, {@code model.*}) and the language-model head
+ * ({@code lm_head.weight}, {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
  * ignores {@code score.bias} when it loads a saved scalar model.
  */
 public final class ScalarModel implements AutoCloseable {
@@ -53,7 +55,9 @@ public final class ScalarModel implements AutoCloseable {
     private final HfGenerationConfig generation;
 
     private ScalarModel(ModelConfig config, Weights weights, HfGenerationConfig generation) {
-        this.config = config.withExtra(headExtra(config));
+        // a Llama-family config models pad_token_id itself (the others keep it among the extra fields)
+        ModelConfig c = config instanceof LlamaConfig l ? l.withPad(OptionalInt.of(padForClassifier(l))) : config;
+        this.config = c.withExtra(headExtra(c));
         this.weights = weights;
         this.generation = generation;
     }
@@ -66,8 +70,27 @@ public final class ScalarModel implements AutoCloseable {
         ObjectNode label2id = f.objectNode().put("LABEL_0", 0);
         extra.put("id2label", id2label);
         extra.put("label2id", label2id);
-        extra.put("pad_token_id", f.numberNode(c.eosTokenId()));
+        if (!(c instanceof LlamaConfig)) {
+            extra.put("pad_token_id", f.numberNode(padForClassifier(c)));
+        }
         return extra;
+    }
+
+    /**
+     * The {@code pad_token_id} HF's classifiers use to find each row's last token: the EOS id (a Llama-family config's
+     * own {@code pad_token_id} when it has one, else its first EOS id).
+     */
+    private static int padForClassifier(ModelConfig c) {
+        if (c instanceof LlamaConfig l) {
+            if (l.pad().isPresent()) {
+                return l.pad().getAsInt();
+            }
+            if (l.eosTokenIds().isEmpty()) {
+                throw new IllegalArgumentException(
+                        "a scalar model needs pad_token_id or eos_token_id in config.json; both are null");
+            }
+        }
+        return c.eosTokenId();
     }
 
     /**
@@ -233,6 +256,8 @@ public final class ScalarModel implements AutoCloseable {
             return Gpt2.transformer(weights, c, ids, mask, null);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.transformer(weights, c, ids, mask, null);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.transformer(weights, c, ids, mask, null);
         }
         throw unhandled(config);
     }
@@ -302,9 +327,9 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification} or
-     * {@code GPTNeoXForSequenceClassification}) and float32 weights in one {@code model.safetensors} up to 5 GB
-     * ({@link SaveOptions#DEFAULTS}).
+     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification},
+     * {@code GPTNeoXForSequenceClassification}, {@code LlamaForSequenceClassification}, ...) and float32 weights in
+     * one {@code model.safetensors} up to 5 GB ({@link SaveOptions#DEFAULTS}).
      *
      * @param dir the directory (must exist)
      * @throws IOException on write failure
@@ -349,6 +374,8 @@ public final class ScalarModel implements AutoCloseable {
             return Gpt2.expectedShapes(c);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.expectedShapes(c);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.expectedShapes(c);
         }
         throw unhandled(config);
     }
@@ -358,6 +385,8 @@ public final class ScalarModel implements AutoCloseable {
             Gpt2.initTransformer(w, c, rng);
         } else if (config instanceof GptNeoXConfig c) {
             GptNeoX.initTransformer(w, c, rng);
+        } else if (config instanceof LlamaConfig c) {
+            Llama.initTransformer(w, c, rng);
         } else {
             throw unhandled(config);
         }
@@ -369,6 +398,8 @@ public final class ScalarModel implements AutoCloseable {
             Gpt2.loadTransformer(st, c, w, used);
         } else if (config instanceof GptNeoXConfig c) {
             GptNeoX.loadTransformer(st, c, w, used);
+        } else if (config instanceof LlamaConfig c) {
+            Llama.loadTransformer(st, c, w, used);
         } else {
             throw unhandled(config);
         }
@@ -380,6 +411,8 @@ public final class ScalarModel implements AutoCloseable {
             return "lm_head.weight";
         } else if (config instanceof GptNeoXConfig) {
             return GptNeoX.EMBED_OUT;
+        } else if (config instanceof LlamaConfig) {
+            return Llama.LM_HEAD;
         }
         throw unhandled(config);
     }
@@ -389,6 +422,8 @@ public final class ScalarModel implements AutoCloseable {
             return "GPT2ForSequenceClassification";
         } else if (config instanceof GptNeoXConfig) {
             return "GPTNeoXForSequenceClassification";
+        } else if (config instanceof LlamaConfig c) {
+            return c.family().classifierArchitecture();
         }
         throw unhandled(config);
     }

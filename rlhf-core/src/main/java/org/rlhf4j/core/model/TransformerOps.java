@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}): position ids and the additive
- * attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache, GELU, and loading
- * a set of expected tensors from a model directory's weights (one safetensors file or shards).
+ * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}, {@link Llama}): position ids and the
+ * additive attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache (and its
+ * grouped-query and sliding-window variants), GELU, and loading a set of expected tensors from a model directory's
+ * weights (one safetensors file or shards).
  */
 final class TransformerOps {
 
@@ -66,6 +67,22 @@ final class TransformerOps {
      * @throws IllegalArgumentException when shapes disagree or the sequence is longer than the model allows
      */
     static AttentionInputs attentionInputs(NDArray ids, NDArray mask, KvCache cache, ModelConfig config) {
+        return attentionInputs(ids, mask, cache, config.maxPositions(), config.maxPositionsField());
+    }
+
+    /**
+     * Derives positions and the attention bias as {@link #attentionInputs(NDArray, NDArray, KvCache, ModelConfig)}
+     * with an explicit length limit (a Llama with dynamic NTK rotary runs beyond {@code max_position_embeddings}).
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @param cache past keys/values or null
+     * @param limit the longest allowed cached + new length
+     * @param limitField the config field the limit comes from, for the message
+     * @return the inputs
+     * @throws IllegalArgumentException when shapes disagree or the sequence is longer than the limit
+     */
+    static AttentionInputs attentionInputs(NDArray ids, NDArray mask, KvCache cache, long limit, String limitField) {
         Shape is = ids.getShape();
         if (is.dimension() != 2 || !mask.getShape().equals(is)) {
             throw new IllegalArgumentException(
@@ -73,9 +90,8 @@ final class TransformerOps {
         }
         long t = is.get(1);
         long past = cache == null ? 0 : cache.length();
-        if (past + t > config.maxPositions()) {
-            throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds "
-                    + config.maxPositionsField() + "=" + config.maxPositions());
+        if (past + t > limit) {
+            throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds " + limitField + "=" + limit);
         }
         NDManager m = ids.getManager();
         NDArray maskF = mask.toType(DataType.FLOAT32, false);
@@ -116,6 +132,64 @@ final class TransformerOps {
         }
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
         return att.matMul(v);
+    }
+
+    /**
+     * Grouped-query attention ({@code modeling_llama.py} {@code eager_attention_forward}): keys and values have
+     * H/groups heads, are cached that way, and each is repeated for {@code groups} consecutive query heads
+     * ({@code repeat_kv}) before softmax(q kᵀ + bias) v.
+     *
+     * @param q {@code [B, H, T, d_head]} queries, already scaled
+     * @param k {@code [B, H_kv, T, d_head]} keys of the new positions
+     * @param v {@code [B, H_kv, T, d_head]} values of the new positions
+     * @param bias the additive bias ({@code [B, 1, T, T_past + T]})
+     * @param cache the cache or null
+     * @param layer the layer index
+     * @param groups H / H_kv
+     * @return {@code [B, H, T, d_head]}
+     */
+    static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int layer, int groups) {
+        if (cache != null) {
+            if (cache.key(layer) != null) {
+                k = cache.key(layer).concat(k, 2);
+                v = cache.value(layer).concat(v, 2);
+            }
+            cache.set(layer, k, v);
+        }
+        NDArray kr = repeatKv(k, groups);
+        NDArray vr = repeatKv(v, groups);
+        NDArray att = q.matMul(kr.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
+        return att.matMul(vr);
+    }
+
+    /** HF {@code repeat_kv}: {@code [B, H_kv, T, D]} to {@code [B, H_kv·n, T, D]}, head i·n + r = head i. */
+    private static NDArray repeatKv(NDArray x, int n) {
+        if (n == 1) {
+            return x;
+        }
+        Shape s = x.getShape();
+        return x.expandDims(2)
+                .broadcast(new Shape(s.get(0), s.get(1), n, s.get(2), s.get(3)))
+                .reshape(s.get(0), s.get(1) * n, s.get(2), s.get(3));
+    }
+
+    /**
+     * The additive bias of a sliding window over cache indices ({@code masking_utils.sliding_window_overlay}): a query
+     * at index i (counting cached positions, padding included, as {@code transformers} does) may see keys at
+     * indices j &gt; i − W; −1e9 elsewhere.
+     *
+     * @param m the manager
+     * @param past cached positions
+     * @param t new positions
+     * @param window W
+     * @return {@code [T, T_past + T]}
+     */
+    static NDArray windowBias(NDManager m, long past, long t, int window) {
+        long keys = past + t;
+        NDArray qPos = m.arange(past, past + t, 1, DataType.FLOAT32).reshape(t, 1);
+        NDArray kPos = m.arange(0, keys, 1, DataType.FLOAT32).reshape(1, keys);
+        NDArray outside = kPos.lte(TensorOps.sub(qPos, window)).toType(DataType.FLOAT32, false);
+        return TensorOps.mul(outside, MASKED);
     }
 
     /**
