@@ -29,6 +29,10 @@ public final class ChatFixtures {
     /** A tiny GPT-2 over the vocabulary (EOS = V − 1). */
     public static final Gpt2Config MODEL = Gpt2Config.of(V, 256, 32, 1, 2);
 
+    /** A tiny Qwen2-flavoured Llama over the same vocabulary: grouped-query attention (4 heads, 2 KV heads), q/k/v bias. */
+    public static final org.rlhf4j.core.model.LlamaConfig LLAMA = org.rlhf4j.core.model.LlamaConfig.of(
+            org.rlhf4j.core.model.LlamaFamily.QWEN2, V, 256, 32, 1, 4, 2, 64, EOS, EOS);
+
     private static final List<String> SPECIALS = List.of("<|im_start|>", "<|im_end|>", "<|endoftext|>");
 
     private ChatFixtures() {}

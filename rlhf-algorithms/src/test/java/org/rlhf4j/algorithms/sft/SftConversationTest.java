@@ -159,4 +159,22 @@ class SftConversationTest {
             assertThat(after).isLessThan(before - 0.5);
         }
     }
+
+    @Test
+    void aLlamaTrainsFromATrlMessagesFileOnAssistantTokensOnly() throws IOException {
+        List<Encoded.Sft> data = DataSource.parse(ChatFixtures.file("messages.jsonl").toString()).sft(TASK, "train")
+                .rows();
+        try (NDManager m = NDManager.newBaseManager();
+                org.rlhf4j.core.model.CausalLm model = org.rlhf4j.core.model.CausalLm.random(ChatFixtures.LLAMA, m, 3)) {
+            SftTrainer t = SftTrainer.builder().setConfig(config(4, 2, 3, 1e-2)).setPolicy(model)
+                    .setTokenizer(TASK.tokenizer()).setTrainData(data).optEvalData(data).build();
+            double before = t.evaluate(0).loss();
+            SftTrainer.Result r = t.train();
+            double after = t.evaluate(r.steps()).loss();
+            System.out.printf("SFT of a tiny Qwen2 on messages.jsonl (6 updates): assistant-token NLL %.3f -> %.3f%n",
+                    before, after);
+            assertThat(r.steps()).isEqualTo(6);
+            assertThat(after).isLessThan(before - 0.5);
+        }
+    }
 }
