@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * Text to token ids and back. Implementations never truncate and never add special tokens on their own: what the
- * caller passes is what gets encoded.
+ * Text to token ids and back. Implementations never truncate, and {@link #encode} never adds special tokens on its
+ * own: what the caller passes is what gets encoded ({@link #encodeWithSpecialTokens} adds the tokenizer's own, as
+ * transformers' {@code tokenizer(text)} does).
  */
 public interface Tokenizer extends AutoCloseable {
 
