@@ -183,6 +183,36 @@ FEATURES = [
     ("whitespace_output", "{{ 'a' }}\n{{ 'b' }}\n  {{ 'c' }}\n{% for x in [1,2] %}\n  {{ x }}\n{% endfor %}\nend\n", {}),
     ("raw_and_comments", "a{# c #}b {%- raw %} {{ x }} {% endraw %}\n{#- c2 -#}\nz", {}),
     ("filter_block", "{% filter upper %}abc{% endfilter %}{% set t %}in{{ 1 }}{% endset %}[{{ t }}]", {}),
+    ("loop_scope", "{% set x = 1 %}{% for i in [1,2] %}{{ x }}{% set x = x + 1 %}{{ x }};{% endfor %}{{ x }}"
+     "{% for i in [1,2] %}{% if loop.first %}{% set y = 5 %}{% endif %}{{ y }};{% endfor %}", {}),
+    ("nested_loops", "{% for a in [1,2] %}{% for b in [3] %}{{ loop.index }}{{ a }}{% endfor %}{{ loop.index }}"
+     "{% endfor %}{% set g = 'G' %}{% macro m() %}{{ g }}{% endmacro %}{{ m() }}", {}),
+    ("undefined_attribute", "{{ d.nokey.x }}", {"d": {"k": 1}}),
+    ("undefined_name", "{{ missing.attr }}", {}),
+    ("misc_values", "{{ [1][5] }}|{{ 'ab' * 2 }}|{{ 1 < 2 < 3 }}|{{ 'a' < 'b' }}|{{ none | string }}|{{ [] | first }}"
+     "|{{ '%s-%s' | format(1, 2) }}|{{ '%s' % 3 }}|{{ range(2, 10, 3) | list }}|{{ '\\u00e9' }}|{{ 1e20 }}"
+     "|{{ 1/3 }}|{{ 2.5e-5 }}|{{ '😀x' | length }}|{{ '😀' | tojson(ensure_ascii=true) }}", {}),
+    ("comment_whitespace", "a\n  {#- c #}\nb\n  {# c2 #}\nc\n{%+ if true %}d{% endif %}\n  {{- 'e' }}\n", {}),
+    ("not_is", "{% if not x is defined %}u{% endif %}{{ n is not none }}{{ x is not defined }}", {"n": 1}),
+    ("loop_helpers", "{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{{ loop.previtem }}{{ loop.revindex }}"
+     "{% endfor %}", {}),
+    ("set_block_map", "{% set t %}  x {% endset %}[{{ t }}]{% set l = [1,2] %}{{ l | map('string') | join }}", {}),
+    ("numbers", "{{ 'x' ~ 1.0 }}{{ 3 * 1.5 }}{{ 2 ** -1 }}{{ 7 % -3 }}{{ -7.5 // 2 }}", {}),
+    ("tojson_indent", "{{ {'a': 1} | tojson(indent=2) }}{{ [] | tojson(indent=2) }}"
+     "{{ {'a': [], 'b': {}} | tojson(indent=2) }}", {}),
+    ("titles", "{{ 'Hello World' | title }}|{{ \"they're bill's\" | title }}|{{ \"they're bill's\".title() }}"
+     "|{{ 'a-b c'.title() }}", {}),
+    ("splits", "{{ ' a b '.split(' ') }}{{ 'a  b'.split(None, 1) }}{{ 'a,b,c'.rsplit(',', 1) }}{{ 'x'.split('x') }}",
+     {}),
+    ("print_messages", "{{ messages }}", {}, [{"role": "user", "content": "hi"}]),
+    ("indented_template", "{%- for m in messages %}\n  {%- if m.role == 'user' %}\n    {{- m.content }}\n"
+     "  {%- endif %}\n{%- endfor %}", {}, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x"}]),
+    ("slices_more", "{{ 'abc'[::-1] }}{{ [1,2,3][-2:] }}{{ [1,2,3][5:] }}{{ (1,2,3)[1:] }}{{ 'abc'[10] }}|", {}),
+    ("iterate_dict_string", "{% for x in {'b': 1, 'a': 2} %}{{ x }}{% endfor %}{% for x in 'ab' %}{{ x }}{% endfor %}",
+     {}),
+    ("bool_arith", "{{ true + 1 }}{{ 1 if 0 else 2 }}{{ [] | length }}{{ {} is mapping }}{{ 'a' is iterable }}"
+     "{{ 5 is divisibleby 5 }}", {}),
+    ("crlf_source", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n", {}),
 ]
 
 
@@ -326,6 +356,19 @@ def main():
                 except Exception as e:  # jinja2 TemplateError from raise_exception
                     case["error"] = str(e)
                 chat["cases"].append(case)
+    # tools in the system prompt (tojson with and without indent, Llama's tools_in_user_message)
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city — °C",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string", "enum": ["Paris", "Zürich"]}},
+                             "required": ["city"]}}}]
+    for name in ["qwen2_5", "qwen3", "llama3_1", "llama3_2"]:
+        text, tdir, _ = TEMPLATES[name]
+        for conv_name in ["single", "system"]:
+            conv = CONVERSATIONS[conv_name]
+            extra = {"tools": tools, **({"date_string": "26 Jul 2024"} if name == "llama3_2" else {})}
+            chat["cases"].append({"template": name, "conversation": conv_name, "messages": conv,
+                                  "add_generation_prompt": True, "extra": extra,
+                                  "expected": toks[tdir].apply_chat_template(conv, chat_template=text, tokenize=False,
+                                                                           add_generation_prompt=True, **extra)})
     # the enable_thinking switch of Qwen3
     conv = CONVERSATIONS["single"]
     chat["cases"].append({"template": "qwen3", "conversation": "single", "messages": conv, "add_generation_prompt": True,
@@ -333,10 +376,11 @@ def main():
                           "expected": toks["qwen-bpe"].apply_chat_template(conv, chat_template=TEMPLATES["qwen3"][0],
                                                                           tokenize=False, add_generation_prompt=True,
                                                                           enable_thinking=False)})
-    for name, template, ctx in FEATURES:
-        case = {"name": name, "template": template, "context": ctx}
+    for name, template, ctx, *msgs in FEATURES:
+        messages = msgs[0] if msgs else []
+        case = {"name": name, "template": template, "context": ctx, "messages": messages}
         try:
-            case["expected"] = render_jinja_template([[]], chat_template=template, **ctx)[0][0]
+            case["expected"] = render_jinja_template([messages], chat_template=template, **ctx)[0][0]
         except Exception as e:
             case["error"] = str(e)
         chat["features"].append(case)

@@ -44,7 +44,7 @@ final class JinjaFilters {
 
     private static String text(Object v, String what) {
         if (v instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         return str(v);
     }
@@ -139,11 +139,11 @@ final class JinjaFilters {
             }
             case "first" -> {
                 List<Object> items = iterate(v);
-                return items.isEmpty() ? new Undefined("No first item, sequence was empty.") : items.get(0);
+                return items.isEmpty() ? Undefined.hint("No first item, sequence was empty.") : items.get(0);
             }
             case "last" -> {
                 List<Object> items = iterate(v);
-                return items.isEmpty() ? new Undefined("No last item, sequence was empty.")
+                return items.isEmpty() ? Undefined.hint("No last item, sequence was empty.")
                         : items.get(items.size() - 1);
             }
             case "reverse" -> {
@@ -232,7 +232,7 @@ final class JinjaFilters {
                         best = x;
                     }
                 }
-                return best == null ? new Undefined("No aggregated item, sequence was empty.") : best;
+                return best == null ? Undefined.hint("No aggregated item, sequence was empty.") : best;
             }
             case "sum" -> {
                 Object attribute = arg(args, kw, 0, "attribute", null);
@@ -415,7 +415,7 @@ final class JinjaFilters {
     /** A Python method call on a value ({@code s.strip()}, {@code d.items()}, {@code l.index(x)}). */
     static Object method(Object target, String name, List<Object> args, Map<String, Object> kw) {
         if (target instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         if (target instanceof String s) {
             return stringMethod(s, name, args);

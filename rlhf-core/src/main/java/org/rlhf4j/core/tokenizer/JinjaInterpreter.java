@@ -374,7 +374,7 @@ final class JinjaInterpreter {
 
     private static void checkDefined(Object v) {
         if (v instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
     }
 
@@ -506,7 +506,7 @@ final class JinjaInterpreter {
             return m.containsKey(item);
         }
         if (container instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         for (Object x : iterate(container)) {
             if (eq(x, item)) {
@@ -519,30 +519,31 @@ final class JinjaInterpreter {
     /** jinja2 {@code Environment.getattr}: the Python attribute, else the item. */
     static Object getAttr(Object obj, String name) {
         if (obj instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         if (obj instanceof Namespace ns) {
-            return ns.attrs.containsKey(name) ? ns.attrs.get(name) : new Undefined(name);
+            return ns.attrs.containsKey(name) ? ns.attrs.get(name)
+                    : Undefined.hint("'Namespace' object has no attribute '" + name + "'");
         }
         if (obj instanceof Map<?, ?> m) {
             if (m.containsKey(name)) {
                 return m.get(name);
             }
-            return new Undefined("'dict object' has no attribute '" + name + "'");
+            return Undefined.hint("'dict object' has no attribute '" + name + "'");
         }
-        return new Undefined("'" + typeName(obj) + " object' has no attribute '" + name + "'");
+        return Undefined.hint("'" + typeName(obj) + " object' has no attribute '" + name + "'");
     }
 
     /** jinja2 {@code Environment.getitem}: {@code obj[key]}, undefined when missing. */
     static Object getItem(Object obj, Object key) {
         if (obj instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         if (obj instanceof Map<?, ?> m) {
             if (m.containsKey(key)) {
                 return m.get(key);
             }
-            return new Undefined("'dict object' has no attribute " + repr(key));
+            return Undefined.hint("'dict object' has no attribute " + repr(key));
         }
         if (obj instanceof Namespace && key instanceof String s) {
             return getAttr(obj, s);
@@ -555,11 +556,11 @@ final class JinjaInterpreter {
                 k += items.size();
             }
             if (k < 0 || k >= items.size()) {
-                return new Undefined(typeName(obj) + " index out of range");
+                return Undefined.hint(typeName(obj) + " index out of range");
             }
             return items.get((int) k);
         }
-        return new Undefined("'" + typeName(obj) + " object' has no attribute " + repr(key));
+        return Undefined.hint("'" + typeName(obj) + " object' has no attribute " + repr(key));
     }
 
     /** Python slicing of lists, tuples and strings (by code point). */
@@ -624,7 +625,7 @@ final class JinjaInterpreter {
             return callable.call(args, kw);
         }
         if (fn instanceof Undefined u) {
-            throw new ChatTemplateException("'" + u.name() + "' is undefined");
+            throw new ChatTemplateException(u.message());
         }
         throw new ChatTemplateException("'" + typeName(fn) + "' object is not callable");
     }

@@ -120,12 +120,16 @@ final class JinjaLexer {
         return -1;
     }
 
-    /** The index of the closing delimiter, skipping string literals inside expressions. */
+    /**
+     * The index of the closing delimiter, skipping string literals and, as jinja2's lexer does with its balancing
+     * stack, anything inside brackets ({@code {{ {'a': {}} }}}).
+     */
     private static int findClose(String s, int from, String close, char kind) {
         if (kind == '#') {
             return s.indexOf(close, from);
         }
         char quote = 0;
+        int depth = 0;
         for (int i = from; i + 1 < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
@@ -136,8 +140,12 @@ final class JinjaLexer {
                 }
             } else if (c == '\'' || c == '"') {
                 quote = c;
-            } else if (c == close.charAt(0) && s.charAt(i + 1) == close.charAt(1)) {
+            } else if (depth == 0 && c == close.charAt(0) && s.charAt(i + 1) == close.charAt(1)) {
                 return i;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                depth--;
             }
         }
         return -1;

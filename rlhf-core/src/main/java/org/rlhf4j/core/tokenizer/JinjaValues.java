@@ -20,13 +20,29 @@ final class JinjaValues {
     /** jinja2's {@code Undefined}: prints as nothing, is falsy, iterates as empty; other uses are errors. */
     static final class Undefined {
         private final String name;
+        private final String hint;
 
         Undefined(String name) {
+            this(name, null);
+        }
+
+        private Undefined(String name, String hint) {
             this.name = name;
+            this.hint = hint;
+        }
+
+        /** An undefined value that explains itself (jinja2's {@code undefined_hint}). */
+        static Undefined hint(String hint) {
+            return new Undefined("value", hint);
         }
 
         String name() {
             return name;
+        }
+
+        /** jinja2's {@code UndefinedError} message for using this value. */
+        String message() {
+            return hint != null ? hint : "'" + name + "' is undefined";
         }
 
         @Override

@@ -85,11 +85,15 @@ class ChatTemplateParityTest {
             tests.add(DynamicTest.dynamicTest(f.get("name").asText(), () -> {
                 ChatTemplate t = ChatTemplate.builder().setTemplate(f.get("template").asText()).build();
                 Map<String, Object> ctx = Json.MAPPER.convertValue(f.get("context"), LinkedHashMap.class);
+                List<ChatMessage> messages = new ArrayList<>();
+                for (JsonNode m : f.get("messages")) {
+                    messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
+                }
                 if (f.has("error")) {
-                    assertThatThrownBy(() -> t.render(List.of(), false, ctx))
+                    assertThatThrownBy(() -> t.render(messages, false, ctx))
                             .isInstanceOf(ChatTemplateException.class).hasMessage(f.get("error").asText());
                 } else {
-                    assertThat(t.render(List.of(), false, ctx)).isEqualTo(f.get("expected").asText());
+                    assertThat(t.render(messages, false, ctx)).isEqualTo(f.get("expected").asText());
                 }
             }));
         }

@@ -101,7 +101,9 @@ class ChatTemplateTest {
                         .optSpecialTokens(Map.of("bos_token", "<|begin_of_text|>", "eos_token", "<|eot_id|>")).build();
                 List<ChatMessage> msgs = Json.MAPPER.convertValue(c.get("messages"),
                         Json.MAPPER.getTypeFactory().constructCollectionType(List.class, ChatMessage.class));
-                assertThat(t.render(msgs, c.get("add_generation_prompt").asBoolean()))
+                Map<String, Object> extra = Json.MAPPER.convertValue(c.get("extra"), java.util.LinkedHashMap.class);
+                assertThat(extra.remove("date_string")).isEqualTo("26 Jul 2024");
+                assertThat(t.render(msgs, c.get("add_generation_prompt").asBoolean(), extra))
                         .isEqualTo(c.get("expected").asText());
             }
         }
