@@ -387,7 +387,50 @@ def main():
     with open(os.path.join(OUT, "chat.json"), "w", encoding="utf-8") as f:
         json.dump(chat, f, ensure_ascii=False, indent=1)
         f.write("\n")
+    write_trl_templates()
     return 0
+
+
+# Every template TRL ships (trl/chat_templates: the models' originals and TRL's generation-tagged training variants)
+# up to 8 kB, plus GPT-OSS and Gemma 4, rendered by transformers' render_jinja_template with assistant spans.
+TRL_CONVERSATIONS = {
+    "single": [{"role": "user", "content": "What is 2+2?"}],
+    "system": [{"role": "system", "content": "Be terse. "}, {"role": "user", "content": "Hi"},
+               {"role": "assistant", "content": " Hello! "}, {"role": "user", "content": "2+2? 😀"}],
+    "multi": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "<think>\nhm\n</think>\n\nHello"},
+              {"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Bye!"}],
+}
+TRL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+
+
+def write_trl_templates():
+    import glob
+    import trl
+    templates = {}
+    for path in sorted(glob.glob(os.path.join(TRL_TEMPLATES, "*.jinja"))):
+        name = os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if len(text.encode("utf-8")) <= 8000 or name in ("gptoss.jinja", "gemma4.jinja"):
+            templates[name] = text
+    cases = []
+    for name, text in templates.items():
+        for conv_name, conv in TRL_CONVERSATIONS.items():
+            for agp in (False, True):
+                case = {"template": name, "conversation": conv_name, "add_generation_prompt": agp}
+                try:
+                    rendered, spans = render_jinja_template([conv], chat_template=text, add_generation_prompt=agp,
+                                                            return_assistant_tokens_mask=True, **TRL_TOKENS)
+                    case["expected"] = rendered[0]
+                    case["spans"] = [list(x) for x in spans[0]]
+                except Exception as e:  # raise_exception in the template
+                    case["error"] = str(e)
+                cases.append(case)
+    out = {"trl": trl.__version__, "transformers": transformers.__version__, "special_tokens": TRL_TOKENS,
+           "conversations": TRL_CONVERSATIONS, "templates": templates, "cases": cases}
+    with open(os.path.join(OUT, "trl-templates.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=0)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,49 @@ class ChatTemplateParityTest {
         }
     }
 
+    /**
+     * Every template TRL ships up to 8 kB plus GPT-OSS and Gemma 4 ({@code trl/chat_templates}: Cohere, DeepSeek,
+     * Gemma, GLM, Idefics3, LFM2, Llama 3.x, LLaVA-NeXT, Phi-3, Qwen2.5/3 and VL variants, ... and their
+     * generation-tagged training variants), three conversations, with and without the generation prompt:
+     * {@code trl-templates.json}, rendered by transformers' {@code render_jinja_template} with assistant spans.
+     */
+    @TestFactory
+    Stream<DynamicTest> trlTemplatesMatchTransformers() throws Exception {
+        JsonNode root = Json.MAPPER.readTree(Files.readString(FIXTURES.resolve("trl-templates.json")));
+        Map<String, String> tokens = Json.MAPPER.convertValue(root.get("special_tokens"), LinkedHashMap.class);
+        List<DynamicTest> tests = new ArrayList<>();
+        Map<String, ChatTemplate> parsed = new java.util.HashMap<>();
+        for (JsonNode c : root.get("cases")) {
+            String name = c.get("template").asText() + " " + c.get("conversation").asText() + " agp="
+                    + c.get("add_generation_prompt").asBoolean();
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                ChatTemplate t = parsed.computeIfAbsent(c.get("template").asText(), k -> ChatTemplate.builder()
+                        .setTemplate(root.get("templates").get(k).asText()).optSpecialTokens(tokens).build());
+                List<ChatMessage> messages = new ArrayList<>();
+                for (JsonNode m : root.get("conversations").get(c.get("conversation").asText())) {
+                    messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
+                }
+                boolean agp = c.get("add_generation_prompt").asBoolean();
+                if (c.has("error")) {
+                    assertThatThrownBy(() -> t.render(messages, agp)).isInstanceOf(ChatTemplateException.class)
+                            .hasMessage(c.get("error").asText());
+                    return;
+                }
+                String expected = c.get("expected").asText();
+                RenderedChat r = t.renderWithAssistantSpans(messages, agp);
+                assertThat(r.text()).isEqualTo(expected);
+                List<RenderedChat.Span> want = new ArrayList<>();
+                for (JsonNode s : c.get("spans")) {
+                    want.add(new RenderedChat.Span(expected.offsetByCodePoints(0, s.get(0).asInt()),
+                            expected.offsetByCodePoints(0, s.get(1).asInt())));
+                }
+                assertThat(r.assistantSpans()).isEqualTo(want);
+            }));
+        }
+        assertThat(tests).hasSizeGreaterThan(250);
+        return tests.stream();
+    }
+
     @TestFactory
     Stream<DynamicTest> jinjaFeaturesMatchJinja2() throws Exception {
         List<DynamicTest> tests = new ArrayList<>();
