@@ -101,6 +101,38 @@ class HfTokenizerSpecialTokensTest {
                 .isInstanceOf(ModelFormatException.class).hasMessageContaining("'pad_token' is '<nope>'");
     }
 
+    @Test
+    void specialTokensMapOverridesOnlyConfigsWithoutAddedTokensDecoder(@TempDir Path dir) throws Exception {
+        // transformers 5 tokenization_utils_base._from_pretrained reads special_tokens_map.json in its legacy branch
+        Files.writeString(dir.resolve("special_tokens_map.json"),
+                "{\"eos_token\": {\"content\": \"</s>\"}, \"pad_token\": \"<pad>\"}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"<eos>\", \"bos_token\": \"<s>\"}");
+        assertThat(TokenizerConfig.read(dir).specialTokens())
+                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("bos_token", "<s>", "eos_token", "</s>",
+                        "pad_token", "<pad>"));
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"eos_token\": \"<eos>\", \"added_tokens_decoder\": {}}");
+        assertThat(TokenizerConfig.read(dir).specialTokens())
+                .containsExactlyInAnyOrderEntriesOf(java.util.Map.of("eos_token", "<eos>"));
+    }
+
+    @Test
+    void savingKeepsTheChatTemplateFile(@TempDir Path dir) throws Exception {
+        Path src = dir.resolve("src");
+        Files.createDirectories(src);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(FIXTURES.resolve("qwen-bpe").resolve(f), src.resolve(f));
+        }
+        Files.writeString(src.resolve("chat_template.jinja"), "{{ eos_token }}");
+        Path out = dir.resolve("out");
+        Files.createDirectories(out);
+        try (HfTokenizer tok = HfTokenizer.load(src.resolve("tokenizer.json"))) {
+            tok.save(out);
+        }
+        assertThat(out.resolve("chat_template.jinja")).hasContent("{{ eos_token }}");
+        assertThat(ChatTemplate.load(out).render(List.of(), false)).isEqualTo("<|im_end|>");
+    }
+
     private static OptionalInt optional(JsonNode n) {
         return n == null || n.isNull() ? OptionalInt.empty() : OptionalInt.of(n.asInt());
     }
