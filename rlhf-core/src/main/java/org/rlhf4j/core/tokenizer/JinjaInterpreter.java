@@ -151,8 +151,6 @@ final class JinjaInterpreter {
             return Flow.BREAK;
         } else if (n instanceof JinjaParser.Continue) {
             return Flow.CONTINUE;
-        } else if (n instanceof JinjaParser.ExprStatement e) {
-            eval(e.expr(), f);
         }
         return Flow.NORMAL;
     }

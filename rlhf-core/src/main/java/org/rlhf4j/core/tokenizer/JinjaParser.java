@@ -20,7 +20,7 @@ final class JinjaParser {
 
     /** A statement or text. */
     sealed interface Node permits Text, Output, If, For, Set, SetBlock, Macro, FilterBlock, Generation, Break,
-            Continue, ExprStatement {}
+            Continue {}
 
     record Text(String text) implements Node {}
 
@@ -44,9 +44,6 @@ final class JinjaParser {
     record Break() implements Node {}
 
     record Continue() implements Node {}
-
-    /** {@code {% do expr %}} is not in transformers' environment; used for a bare call in a statement. */
-    record ExprStatement(Expr expr, int line) implements Node {}
 
     /** An expression. */
     sealed interface Expr permits Literal, Name, ListLit, TupleLit, DictLit, Attr, Item, Slice, Call, Filter, Test,
@@ -290,11 +287,8 @@ final class JinjaParser {
                 c.expectEnd();
                 return new Continue();
             }
-            case "do" -> {
-                Expr e = c.parseTuple();
-                c.expectEnd();
-                return new ExprStatement(e, line);
-            }
+            // jinja2 core tags only: transformers loads no extension besides loopcontrols and its generation tag,
+            // so {% do %}, {% include %}... fail there too
             default -> throw new ChatTemplateException("line " + line + ": unsupported statement '{% "
                     + t.text().strip() + " %}'");
         }

@@ -75,6 +75,9 @@ class ChatTemplateTest {
                 .isInstanceOf(ChatTemplateException.class).hasMessageStartingWith("line 3:");
         assertThatThrownBy(() -> ChatTemplate.builder().setTemplate("{% include 'x' %}").build())
                 .isInstanceOf(ChatTemplateException.class).hasMessageContaining("unsupported statement");
+        // jinja2's do extension is not loaded by transformers either
+        assertThatThrownBy(() -> ChatTemplate.builder().setTemplate("{% do x.append(1) %}").build())
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("unsupported statement '{% do");
         assertThatThrownBy(() -> ChatTemplate.builder().setTemplate("{{ x | nosuch }}").build().render(List.of(), false))
                 .isInstanceOf(ChatTemplateException.class).hasMessage("no filter named 'nosuch'");
     }
