@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.io.SafeTensors;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.slf4j.Logger;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}): position ids and the additive
  * attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache, GELU, and loading
- * a set of expected tensors from a safetensors file.
+ * a set of expected tensors from a model directory's weights (one safetensors file or shards).
  */
 final class TransformerOps {
 
@@ -136,22 +137,24 @@ final class TransformerOps {
     /**
      * Loads tensors of expected names and shapes into {@code into}, accepting files whose names carry the prefix
      * (a {@code *ForCausalLM} state dict) and files without it (the bare base model). The file's layout is decided by
-     * the presence of the anchor tensor.
+     * the presence of the anchor tensor. The weights may be one file or shards ({@link ModelTensors}); F16 and BF16
+     * tensors are widened to F32 in Java.
      *
-     * @param st the file
+     * @param st the weights
      * @param expected prefixed names to shapes, in state-dict order
      * @param prefix the prefix (e.g. {@code "transformer."}); names in {@code expected} without it are always looked
      *     up as they are
      * @param anchor a prefixed name that every file has (e.g. the token embedding)
      * @param into the target weights (names are stored as in {@code expected})
      * @param used receives the file names consumed
-     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type
+     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type; names the file (the
+     *     index for a missing tensor of sharded weights, else the file holding the tensor)
      */
-    static void loadTensors(SafeTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
+    static void loadTensors(ModelTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
             Set<String> used) throws ModelFormatException {
         boolean prefixed = st.entries().containsKey(anchor);
         if (!prefixed && !st.entries().containsKey(anchor.substring(prefix.length()))) {
-            throw new ModelFormatException(st.file(), "missing tensor '" + anchor + "'");
+            throw new ModelFormatException(st.source(), "missing tensor '" + anchor + "'");
         }
         for (Map.Entry<String, Shape> e : expected.entrySet()) {
             String fileName = prefixed || !e.getKey().startsWith(prefix)
@@ -159,17 +162,17 @@ final class TransformerOps {
                     : e.getKey().substring(prefix.length());
             SafeTensors.Entry entry = st.entries().get(fileName);
             if (entry == null) {
-                throw new ModelFormatException(st.file(), "missing tensor '" + fileName + "'");
+                throw new ModelFormatException(st.source(), "missing tensor '" + fileName + "'");
             }
             if (!entry.shape().equals(e.getValue())) {
                 throw new ModelFormatException(
-                        st.file(),
+                        st.fileOf(fileName),
                         "tensor '" + fileName + "' has shape " + entry.shape() + " but config.json implies "
                                 + e.getValue());
             }
             if (entry.dtype().loadedAs() != DataType.FLOAT32 && entry.dtype().loadedAs() != DataType.FLOAT64) {
-                throw new ModelFormatException(
-                        st.file(), "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
+                throw new ModelFormatException(st.fileOf(fileName),
+                        "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
             }
             NDArray view = st.load(fileName, into.manager());
             NDArray owned = Weights.ownedFloat32(view);
@@ -180,13 +183,31 @@ final class TransformerOps {
     }
 
     /**
-     * Logs (at WARN) the tensors of a file that the model did not use, unless they are known to be ignorable.
+     * Loads tensors from one safetensors file ({@link #loadTensors(ModelTensors, Map, String, String, Weights, Set)}
+     * over {@link ModelTensors#of}); architectures that read their weights with {@link ModelTensors#open} load
+     * sharded directories too.
      *
-     * @param st the file
+     * @param st the file (stays open)
+     * @param expected prefixed names to shapes, in state-dict order
+     * @param prefix the prefix
+     * @param anchor a prefixed name that every file has
+     * @param into the target weights
+     * @param used receives the file names consumed
+     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type
+     */
+    static void loadTensors(SafeTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
+            Set<String> used) throws ModelFormatException {
+        loadTensors(ModelTensors.of(st), expected, prefix, anchor, into, used);
+    }
+
+    /**
+     * Logs (at WARN) the tensors of the weights that the model did not use, unless they are known to be ignorable.
+     *
+     * @param st the weights
      * @param used the names consumed
      * @param ignorable names that are expected and silently dropped (e.g. a tied output projection)
      */
-    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
+    static void warnUnused(ModelTensors st, Set<String> used, Set<String> ignorable) {
         List<String> unused = new ArrayList<>();
         for (String n : st.entries().keySet()) {
             if (!used.contains(n) && !ignorable.contains(n)) {
@@ -194,8 +215,19 @@ final class TransformerOps {
             }
         }
         if (!unused.isEmpty()) {
-            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.file(), unused.size(), unused);
+            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.source(), unused.size(), unused);
         }
+    }
+
+    /**
+     * Logs the unused tensors of one safetensors file ({@link #warnUnused(ModelTensors, Set, Set)}).
+     *
+     * @param st the file (stays open)
+     * @param used the names consumed
+     * @param ignorable names that are expected and silently dropped
+     */
+    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
+        warnUnused(ModelTensors.of(st), used, ignorable);
     }
 
     /**
