@@ -33,7 +33,7 @@ import org.rlhf4j.core.tokenizer.JinjaValues.Namespace;
  * String prompt = t.render(List.of(ChatMessage.user("Hi")), true);
  * }</pre>
  */
-public final class ChatTemplate implements ChatRenderer {
+public final class ChatTemplate implements GenerationSpanRenderer {
 
     private final String template;
     private final List<JinjaParser.Node> program;
@@ -127,14 +127,18 @@ public final class ChatTemplate implements ChatRenderer {
 
     /**
      * Renders a conversation and returns the character ranges of the template's {@code {% generation %}} blocks
-     * (transformers' {@code return_assistant_tokens_mask}); a template without such blocks gives no spans.
+     * (transformers' {@code return_assistant_tokens_mask}: {@code AssistantTracker._generation_support} records
+     * {@code (len(output so far), + len(block))}); a template without such blocks gives none. Ranges are Java
+     * {@code char} indices (transformers reports Python code points; they differ after astral characters such as
+     * emoji).
      *
      * @param messages the messages
      * @param addGenerationPrompt whether to end with the header of an assistant turn
      * @return the text and the spans
      * @throws ChatTemplateException when the template raises an error
      */
-    public RenderedChat renderWithAssistantSpans(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    @Override
+    public Rendered renderWithGenerationSpans(List<ChatMessage> messages, boolean addGenerationPrompt) {
         return run(messages, addGenerationPrompt, Map.of());
     }
 
@@ -147,7 +151,7 @@ public final class ChatTemplate implements ChatRenderer {
      * @return the text and the spans
      * @throws ChatTemplateException when the template raises an error
      */
-    public RenderedChat renderWithAssistantSpans(List<ChatMessage> messages, boolean addGenerationPrompt,
+    public Rendered renderWithGenerationSpans(List<ChatMessage> messages, boolean addGenerationPrompt,
             Map<String, ?> extra) {
         return run(messages, addGenerationPrompt, extra);
     }
@@ -162,7 +166,7 @@ public final class ChatTemplate implements ChatRenderer {
         return java.util.regex.Pattern.compile("\\{%-?\\s*generation\\s*-?%}").matcher(template).find();
     }
 
-    private RenderedChat run(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
+    private Rendered run(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extra) {
         Objects.requireNonNull(messages, "messages");
         Map<String, Object> globals = new HashMap<>();
         globals.put("range", (Fn) ChatTemplate::range);
@@ -216,11 +220,11 @@ public final class ChatTemplate implements ChatRenderer {
         } catch (RuntimeException e) {
             throw new ChatTemplateException("chat template failed: " + e, e);
         }
-        List<RenderedChat.Span> spans = new ArrayList<>();
+        List<Span> spans = new ArrayList<>();
         for (int[] s : interpreter.spans()) {
-            spans.add(new RenderedChat.Span(s[0], s[1]));
+            spans.add(new Span(s[0], s[1]));
         }
-        return new RenderedChat(text, spans);
+        return new Rendered(text, spans);
     }
 
     private static Object range(List<Object> args, Map<String, Object> kw) {

@@ -62,19 +62,19 @@ class ChatTemplateParityTest {
             return;
         }
         String expected = c.get("expected").asText();
-        RenderedChat r = t.renderWithAssistantSpans(messages, agp, extra);
+        GenerationSpanRenderer.Rendered r = t.renderWithGenerationSpans(messages, agp, extra);
         assertThat(r.text()).isEqualTo(expected);
         assertThat(t.render(messages, agp, extra)).isEqualTo(expected);
         if (c.has("spans")) {
             assertThat(t.hasGenerationBlocks()).isTrue();
-            List<RenderedChat.Span> want = new ArrayList<>();
+            List<GenerationSpanRenderer.Span> want = new ArrayList<>();
             for (JsonNode s : c.get("spans")) { // Python code-point indices -> Java char indices
-                want.add(new RenderedChat.Span(expected.offsetByCodePoints(0, s.get(0).asInt()),
+                want.add(new GenerationSpanRenderer.Span(expected.offsetByCodePoints(0, s.get(0).asInt()),
                         expected.offsetByCodePoints(0, s.get(1).asInt())));
             }
-            assertThat(r.assistantSpans()).isEqualTo(want);
+            assertThat(r.generation()).isEqualTo(want);
         } else {
-            assertThat(r.assistantSpans()).isEmpty();
+            assertThat(r.generation()).isEmpty();
         }
     }
 
@@ -107,14 +107,14 @@ class ChatTemplateParityTest {
                     return;
                 }
                 String expected = c.get("expected").asText();
-                RenderedChat r = t.renderWithAssistantSpans(messages, agp);
+                GenerationSpanRenderer.Rendered r = t.renderWithGenerationSpans(messages, agp);
                 assertThat(r.text()).isEqualTo(expected);
-                List<RenderedChat.Span> want = new ArrayList<>();
+                List<GenerationSpanRenderer.Span> want = new ArrayList<>();
                 for (JsonNode s : c.get("spans")) {
-                    want.add(new RenderedChat.Span(expected.offsetByCodePoints(0, s.get(0).asInt()),
+                    want.add(new GenerationSpanRenderer.Span(expected.offsetByCodePoints(0, s.get(0).asInt()),
                             expected.offsetByCodePoints(0, s.get(1).asInt())));
                 }
-                assertThat(r.assistantSpans()).isEqualTo(want);
+                assertThat(r.generation()).isEqualTo(want);
             }));
         }
         assertThat(tests).hasSizeGreaterThan(250);

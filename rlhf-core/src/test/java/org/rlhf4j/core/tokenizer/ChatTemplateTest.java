@@ -118,10 +118,10 @@ class ChatTemplateTest {
                 "{% for m in messages %}{% if m.role == 'assistant' %}A:{% generation %}{{ m.content }}!"
                         + "{% endgeneration %}{% else %}{{ m.role }}:{{ m.content }}|{% endif %}{% endfor %}")
                 .build();
-        RenderedChat r = t.renderWithAssistantSpans(List.of(ChatMessage.user("😀"), ChatMessage.assistant("ok"),
+        GenerationSpanRenderer.Rendered r = t.renderWithGenerationSpans(List.of(ChatMessage.user("😀"), ChatMessage.assistant("ok"),
                 ChatMessage.user("x"), ChatMessage.assistant("yes")), false);
         assertThat(r.text()).isEqualTo("user:😀|A:ok!user:x|A:yes!");
-        assertThat(r.assistantSpans()).containsExactly(new RenderedChat.Span(10, 13), new RenderedChat.Span(22, 26));
+        assertThat(r.generation()).containsExactly(new GenerationSpanRenderer.Span(10, 13), new GenerationSpanRenderer.Span(22, 26));
         assertThat(r.text().substring(10, 13)).isEqualTo("ok!"); // "user:" + 2 chars of the emoji + "|A:"
         assertThat(t.hasGenerationBlocks()).isTrue();
         assertThat(ChatTemplate.builder().setTemplate("x").build().hasGenerationBlocks()).isFalse();

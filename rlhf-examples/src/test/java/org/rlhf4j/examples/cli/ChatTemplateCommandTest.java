@@ -71,6 +71,20 @@ class ChatTemplateCommandTest {
     }
 
     @Test
+    void trainingCommandsGetTheModelsTemplate(@TempDir Path dir) throws Exception {
+        java.util.Optional<org.rlhf4j.core.tokenizer.ChatRenderer> qwen = ChatTemplates.of(FIXTURES.resolve("qwen-bpe"));
+        assertThat(qwen).get().isInstanceOf(org.rlhf4j.core.tokenizer.GenerationSpanRenderer.class);
+        assertThat(qwen.get().render(java.util.List.of(org.rlhf4j.core.tokenizer.ChatMessage.user("Hi")), true))
+                .startsWith("<|im_start|>system\nYou are Qwen").endsWith("<|im_start|>assistant\n");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"</s>\"}");
+        assertThat(ChatTemplates.of(dir)).isEmpty();
+        assertThat(ChatTemplates.of(null)).isEmpty();
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": 3}");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChatTemplates.of(dir))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tokenizer_config.json");
+    }
+
+    @Test
     void aModelWithoutTemplateSaysSo(@TempDir Path dir) throws Exception {
         Path msgs = dir.resolve("m.json");
         Files.writeString(msgs, "[]");
