@@ -44,6 +44,9 @@ public final class HfTokenizer implements Tokenizer {
     private static final Map<String, String> OPTIONS =
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "modelMaxLength", "1000000000");
 
+    /** The named special tokens rlhf4j gives ids for; the config naming one outside the vocabulary is an error. */
+    private static final List<String> USED_SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "pad_token");
+
     /** {@code model_max_length} written to {@value #CONFIG_FILE}: no limit (the model config has the real one). */
     private static final long MAX_LENGTH = 1_000_000_000L;
 
@@ -160,6 +163,9 @@ public final class HfTokenizer implements Tokenizer {
         Map<String, Integer> specialIds = new java.util.HashMap<>();
         for (Map.Entry<String, String> t : config.specialTokens().entrySet()) {
             int id = tokenId(root, t.getValue());
+            if (id < 0 && !USED_SPECIAL_TOKENS.contains(t.getKey())) {
+                continue; // sep/cls/mask: not used by rlhf4j (a chat template still sees their text)
+            }
             if (id < 0) {
                 throw new ModelFormatException(source.resolveSibling(CONFIG_FILE), "field '" + t.getKey() + "' is '"
                         + t.getValue() + "', which is neither an added token nor in the vocabulary of " + source);
