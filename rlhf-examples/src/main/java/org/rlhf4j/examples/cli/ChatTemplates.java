@@ -2,8 +2,11 @@ package org.rlhf4j.examples.cli;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.tokenizer.ChatRenderer;
+import org.rlhf4j.core.tokenizer.ChatTemplate;
 import org.rlhf4j.core.tokenizer.ChatTemplateException;
+import org.rlhf4j.core.tokenizer.TokenizerConfig;
 
 /**
  * Where the command line finds a model's chat template: the single place the training commands get the
@@ -19,14 +22,23 @@ public final class ChatTemplates {
      * {@code chat_template.jinja}, as transformers reads them).
      *
      * @param modelDir the model directory, or null for a from-scratch model
-     * @return the renderer, or empty when the model has none
+     * @return the renderer (a {@link ChatTemplate}, which also reports {@code {% generation %}} spans), or empty when
+     *     the model has none
+     * @throws IllegalArgumentException when {@code tokenizer_config.json} is malformed (the message names it)
+     * @throws ChatTemplateException when the template has a syntax error
      */
     public static Optional<ChatRenderer> of(Path modelDir) {
         if (modelDir == null) {
             return Optional.empty();
         }
-        // TODO(coordinator): return the Jinja ChatTemplate loaded from modelDir here (empty when it has none)
-        return Optional.empty();
+        try {
+            if (TokenizerConfig.read(modelDir).chatTemplate().isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(ChatTemplate.load(modelDir));
+        } catch (ModelFormatException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     /**
