@@ -50,6 +50,8 @@ import org.rlhf4j.datasets.task.TaskConfig;
  * @param reward reward-model settings
  * @param ppo PPO settings (DR-PO uses them too)
  * @param dpo DPO settings
+ * @param chat whether TL;DR prompts are rendered through the model's chat template by default ({@code --chat};
+ *     {@code --no-chat} turns it off)
  */
 public record Presets(
         String name,
@@ -61,7 +63,8 @@ public record Presets(
         SftConfig sft,
         RewardConfig reward,
         PpoConfig ppo,
-        DpoConfig dpo) {
+        DpoConfig dpo,
+        boolean chat) {
 
     /** The tiny CPU preset. */
     public static final Presets TINY = new Presets(
@@ -100,22 +103,32 @@ public record Presets(
                     .setBeta(0.1).setLossType(DpoLossType.SIGMOID)
                     .setBatchSize(8).setMicroBatchSize(8).setEpochs(3.0)
                     .setSchedule(TrainingSchedule.of(5, 50))
-                    .build());
+                    .build(),
+            false);
 
     /** The references' settings on Pythia (GPU, full data, HF GPT-NeoX checkpoints). */
     public static final Presets PYTHIA = new Presets(
             "pythia", null, GptNeoXConfig.MODEL_TYPE, "EleutherAI/pythia-1b-deduped", DataSource.FULL,
             TaskConfig.DEFAULT, SftConfig.references(), RewardConfig.references(), PpoConfig.references(),
             // DR-PO paper (Chang et al. 2024), TL;DR DPO baseline: β = 0.05
-            DpoConfig.builder().setBeta(0.05).build());
+            DpoConfig.builder().setBeta(0.05).build(), false);
 
     /** The references' hyperparameters on GPT-2 checkpoints (GPU, full data). */
     public static final Presets GPT2 = new Presets(
             "gpt2", null, Gpt2Config.MODEL_TYPE, "gpt2-medium", DataSource.FULL, TaskConfig.DEFAULT,
-            SftConfig.references(), RewardConfig.references(), PpoConfig.references(), DpoConfig.defaults());
+            SftConfig.references(), RewardConfig.references(), PpoConfig.references(), DpoConfig.defaults(), false);
+
+    /**
+     * The references' hyperparameters on an instruction-tuned Llama-family checkpoint (SmolLM2-Instruct; GPU, full
+     * data), with the TL;DR prompt rendered as one user message through the model's chat template. No reference tuned
+     * SmolLM2 on TL;DR, so these are the Pythia values unchanged, and DPO keeps TRL's β = 0.1.
+     */
+    public static final Presets SMOLLM2 = new Presets(
+            "smollm2", null, "llama", "HuggingFaceTB/SmolLM2-360M-Instruct", DataSource.FULL, TaskConfig.DEFAULT,
+            SftConfig.references(), RewardConfig.references(), PpoConfig.references(), DpoConfig.defaults(), true);
 
     /** The preset names {@link #named(String)} accepts. */
-    public static final List<String> NAMES = List.of("tiny", "gpt2", "pythia", "references");
+    public static final List<String> NAMES = List.of("tiny", "gpt2", "pythia", "references", "smollm2");
 
     /**
      * Returns the from-scratch model resized to a (compact) vocabulary.
@@ -149,6 +162,7 @@ public record Presets(
                     + switch (type) {
                         case Gpt2Config.MODEL_TYPE -> "use --preset gpt2";
                         case GptNeoXConfig.MODEL_TYPE -> "use --preset pythia";
+                        case "llama" -> "use --preset smollm2 (instruction-tuned Llama-family checkpoints)";
                         default -> "no preset is tuned for '" + type + "' checkpoints; use --preset tiny (any "
                                 + "architecture) and set the hyperparameters with options";
                     });
@@ -213,6 +227,7 @@ public record Presets(
             case "tiny" -> TINY;
             case "pythia", "references" -> PYTHIA;
             case "gpt2" -> GPT2;
+            case "smollm2" -> SMOLLM2;
             default -> throw new IllegalArgumentException("unknown preset '" + name + "' (" + String.join(", ", NAMES)
                     + ")");
         };

@@ -31,13 +31,14 @@ class PresetsTest {
         assertThat(Presets.named("PYTHIA")).isSameAs(Presets.PYTHIA);
         assertThat(Presets.named("references")).isSameAs(Presets.PYTHIA);
         assertThat(Presets.named("gpt2")).isSameAs(Presets.GPT2);
+        assertThat(Presets.named("smollm2")).isSameAs(Presets.SMOLLM2);
         assertThatThrownBy(() -> Presets.named("huge")).hasMessageContaining("unknown preset 'huge'")
-                .hasMessageContaining("tiny, gpt2, pythia, references");
+                .hasMessageContaining("tiny, gpt2, pythia, references, smollm2");
     }
 
     @Test
     void fullPresetsCarryTheReferencesSettings() {
-        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA}) {
+        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA, Presets.SMOLLM2}) {
             assertThat(p.scratchModel()).isNull();
             assertThat(p.data()).isEqualTo(DataSource.FULL);
             assertThat(p.task()).isEqualTo(TaskConfig.DEFAULT);
@@ -50,6 +51,10 @@ class PresetsTest {
         assertThat(Presets.GPT2.dpo()).isEqualTo(DpoConfig.defaults());
         assertThat(Presets.TINY.data()).isEqualTo(DataSource.BUNDLED);
         assertThat(Presets.TINY.modelType()).isNull();
+        // the instruct preset renders prompts as a chat by default; the others do not
+        assertThat(Presets.SMOLLM2.modelType()).isEqualTo("llama");
+        assertThat(Presets.SMOLLM2.chat()).isTrue();
+        assertThat(Presets.GPT2.chat() || Presets.PYTHIA.chat() || Presets.TINY.chat()).isFalse();
     }
 
     /** Returns a record's component values in declaration order, nested records flattened in place. */
@@ -88,7 +93,7 @@ class PresetsTest {
                 1e-4, Schedule.CONSTANT, 0L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
                 0.1, DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 50, 2, 1, true);
         assertThat(Presets.PYTHIA.dpo()).isEqualTo(DpoConfig.defaults().withLoss(0.05, DpoLossType.SIGMOID, 0.0));
-        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA}) {
+        for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA, Presets.SMOLLM2}) {
             assertThat(p.sft()).isEqualTo(SftConfig.references());
             assertThat(p.reward()).isEqualTo(RewardConfig.references());
         }

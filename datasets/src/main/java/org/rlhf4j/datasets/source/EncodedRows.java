@@ -99,6 +99,22 @@ public record EncodedRows<T>(String name, List<T> rows, int read, Map<SkipReason
     }
 
     /**
+     * Returns the rows, failing when none was kept, with what happened to them: an empty source, or every row skipped
+     * (with the counts per reason), so that "no training data" always says why.
+     *
+     * @return the rows (never empty)
+     * @throws IllegalArgumentException naming the set and the skip reasons when no row was kept
+     */
+    public List<T> requireRows() {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException(name + ": no usable rows: " + (read == 0 ? "the source has none"
+                    : "all " + read + " were skipped " + skippedByMessage + " (the task's limits: --max-query-tokens,"
+                            + " --max-response-tokens)"));
+        }
+        return rows;
+    }
+
+    /**
      * Returns the number of rows kept.
      *
      * @return {@code rows().size()}

@@ -162,7 +162,7 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
             String spec0 = rewardFn != null ? rewardFn : rm != null ? "reward_model" : "length";
             CompositeReward reward = RewardFns.parse(spec0, tok.eosTokenId(), extra);
             TldrTask task = train.newTask(tok, model);
-            List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").rows();
+            List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").requireRows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             Outcome o = run(new Context(policy, reference, reward, tok, prompts, evalPrompts, run));
             Plots.plotAll(run.metrics(), run.plots(), stage());

@@ -118,7 +118,7 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
                 CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
                 CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
             TldrTask task = train.newTask(tok, init);
-            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").rows();
+            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").requireRows();
             List<Encoded.Pair> evalPairs = train.evalData().pairs(task, "valid1").rows();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)

@@ -74,7 +74,7 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
             TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
                     ? train.data().preferredPrompts(task, "train").rows()
-                    : train.data().prompts(task, "train").rows();
+                    : train.data().prompts(task, "train").requireRows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
                     .setReference(models.reference()).setCritic(models.critic())

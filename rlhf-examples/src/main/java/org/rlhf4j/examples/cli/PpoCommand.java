@@ -53,7 +53,7 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
         try (PpoModels models = rl.load(train, cfg.seed())) {
             Tokenizer tok = models.tokenizer();
             TldrTask task = train.newTask(tok, rl.model);
-            List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").rows();
+            List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").requireRows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             PpoTrainer trainer = PpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
                     .setReference(models.reference()).setCritic(models.critic())

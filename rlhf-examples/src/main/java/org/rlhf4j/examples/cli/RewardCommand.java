@@ -88,7 +88,7 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
                 ScalarModel rm = init != null ? ScalarModel.load(init, m, cfg.seed())
                         : ScalarModel.random(p.scratchModel(), m, cfg.seed())) {
             TldrTask task = train.newTask(tok, init);
-            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").rows();
+            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").requireRows();
             Map<String, List<Encoded.Pair>> evalSets = EncodedRows.rowsOf(train.evalData().rewardEvalSets(task));
             // reference summaries for the score normalisation: the SFT train split of the same named data
             List<Encoded.Sft> refs = train.data().builtIn().sft(task, "train").rows();

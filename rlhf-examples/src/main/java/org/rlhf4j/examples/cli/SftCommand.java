@@ -74,7 +74,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = train.newTask(tok, model);
-            List<Encoded.Sft> trainData = train.data().sft(task, "train").rows();
+            List<Encoded.Sft> trainData = train.data().sft(task, "train").requireRows();
             List<Encoded.Sft> evalData = train.evalData().sft(task, "valid").rows();
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)

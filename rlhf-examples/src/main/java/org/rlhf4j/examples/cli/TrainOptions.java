@@ -26,7 +26,9 @@ public final class TrainOptions {
 
     @Option(names = "--preset", defaultValue = "tiny",
             description = "tiny (CPU, bundled sample, from-scratch model), gpt2 or pythia (the references' "
-                    + "hyperparameters, full data, an HF checkpoint as --model; references = pythia). Default: ${DEFAULT-VALUE}.")
+                    + "hyperparameters, full data, an HF checkpoint as --model; references = pythia), smollm2 (the "
+                    + "same for an instruction-tuned Llama-family checkpoint, prompts rendered as a chat). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String preset;
 
     @Option(names = "--data", paramLabel = "bundled|full|FILE",
@@ -199,11 +201,21 @@ public final class TrainOptions {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--chat",
+    @Option(names = "--chat", negatable = true,
             description = "Render TL;DR prompts as one user message through the model's chat template (for "
                     + "instruction-tuned models); responses become the assistant's answer. Conversational --data "
-                    + "files (TRL's messages / prompt / completion / chosen / rejected lists) use the template anyway.")
-    boolean chat;
+                    + "files (TRL's messages / prompt / completion / chosen / rejected lists) use the template anyway. "
+                    + "Default: the preset's (smollm2: on; others: off).")
+    Boolean chat;
+
+    /**
+     * Returns whether TL;DR prompts are rendered as a chat: {@code --chat} / {@code --no-chat}, else the preset's.
+     *
+     * @return true to render prompts through the chat template
+     */
+    public boolean chat() {
+        return chat != null ? chat : preset().chat();
+    }
 
     /**
      * Returns the model's chat template, failing at once when {@code --chat} is given and the model has none (call it
@@ -215,7 +227,7 @@ public final class TrainOptions {
      */
     public Optional<ChatRenderer> checkChat(Path modelDir) {
         Optional<ChatRenderer> template = ChatTemplates.of(modelDir);
-        if (chat && template.isEmpty()) {
+        if (chat() && template.isEmpty()) {
             throw new IllegalArgumentException("--chat: " + ChatTemplates.missing(modelDir));
         }
         return template;
@@ -234,7 +246,7 @@ public final class TrainOptions {
         Optional<ChatRenderer> template = checkChat(modelDir);
         return TldrTask.builder().setTokenizer(tokenizer).optConfig(task())
                 .optChatRenderer(template.orElseGet(() -> ChatTemplates.missingRenderer(modelDir)))
-                .optChatPrompts(chat).build();
+                .optChatPrompts(chat()).build();
     }
 
     /**
