@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             RlooCommand.class,
             DrpoCommand.class,
             DemoCommand.class,
+            ModelCommand.class,
             PipelineCommand.class,
             EvalCommand.class,
             CommandLine.HelpCommand.class
