@@ -315,8 +315,13 @@ def check(gguf_path: Path, imported: Path):
         dl = float((ref(ids).logits - mine(ids).logits).abs().max())
     rt = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     mt = AutoTokenizer.from_pretrained(str(imported))
-    bad = [s for s in TEST_STRINGS for sp in (False, True)
-           if rt(s, add_special_tokens=sp)["input_ids"] != mt(s, add_special_tokens=sp)["input_ids"]]
+    # without special tokens the ids must be equal; with them, the import honours tokenizer.ggml.add_bos_token
+    # (as llama.cpp does) where transformers' GGUF loader drops it, so BOS may lead
+    tc = json.loads((imported / "tokenizer_config.json").read_text())
+    bos = [mt.bos_token_id] if tc.get("add_bos_token") else []
+    bad = [s for s in TEST_STRINGS
+           if rt(s, add_special_tokens=False)["input_ids"] != mt(s, add_special_tokens=False)["input_ids"]
+           or bos + rt(s, add_special_tokens=True)["input_ids"] != mt(s, add_special_tokens=True)["input_ids"]]
     msgs = [{"role": "user", "content": "hi"}]
     same_chat = rt.apply_chat_template(msgs, tokenize=False) == mt.apply_chat_template(msgs, tokenize=False)
     print(json.dumps({"max_tensor_diff": worst, "max_logit_diff": dl, "token_mismatches": bad,
