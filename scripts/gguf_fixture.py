@@ -128,13 +128,18 @@ def spm_tokenizer(tmp: Path):
                 add_bos=True, add_eos=False)
 
 
-def random_llama(vocab: int, tied: bool, seed: int):
-    from transformers import LlamaConfig, LlamaForCausalLM
+def random_llama(vocab: int, tied: bool, seed: int, arch: str = "llama"):
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, \
+        Qwen3ForCausalLM
+    config_class, model_class = {"llama": (LlamaConfig, LlamaForCausalLM), "qwen2": (Qwen2Config, Qwen2ForCausalLM),
+                                 "qwen3": (Qwen3Config, Qwen3ForCausalLM)}[arch]
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+    cfg = config_class(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5,
                       rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, tie_word_embeddings=tied)
-    model = LlamaForCausalLM(cfg).eval()
+    if arch == "qwen3":
+        cfg.head_dim = 8
+    model = model_class(cfg).eval()
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name:
@@ -144,8 +149,8 @@ def random_llama(vocab: int, tied: bool, seed: int):
     return cfg, model
 
 
-def write_gguf(path: Path, cfg, model, tok: dict, qtype, name: str):
-    w = gguf.GGUFWriter(str(path), "llama")
+def write_gguf(path: Path, cfg, model, tok: dict, qtype, name: str, arch: str = "llama"):
+    w = gguf.GGUFWriter(str(path), arch)
     w.add_name(name)
     w.add_context_length(cfg.max_position_embeddings)
     w.add_embedding_length(cfg.hidden_size)
@@ -156,6 +161,9 @@ def write_gguf(path: Path, cfg, model, tok: dict, qtype, name: str):
     w.add_layer_norm_rms_eps(cfg.rms_norm_eps)
     w.add_rope_freq_base(10000.0)
     w.add_rope_dimension_count(cfg.hidden_size // cfg.num_attention_heads)
+    if arch == "qwen3":
+        w.add_key_length(cfg.head_dim)
+        w.add_value_length(cfg.head_dim)
     w.add_vocab_size(cfg.vocab_size)
     w.add_tokenizer_model(tok["model"])
     w.add_tokenizer_pre(tok["pre"])
@@ -181,13 +189,18 @@ def write_gguf(path: Path, cfg, model, tok: dict, qtype, name: str):
         names["lm_head.weight"] = "output.weight"
     leaf = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
             "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-            "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+            "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+            "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
     for i in range(cfg.num_hidden_layers):
         for hf, gg in leaf.items():
-            names[f"model.layers.{i}.{hf}.weight"] = f"blk.{i}.{gg}.weight"
+            for kind in ("weight", "bias"):
+                if f"model.layers.{i}.{hf}.{kind}" in sd:
+                    names[f"model.layers.{i}.{hf}.{kind}"] = f"blk.{i}.{gg}.{kind}"
     for hf, gg in names.items():
         a = sd[hf]
-        if gg.endswith("attn_q.weight"):
+        if arch != "llama":
+            pass  # llama.cpp permutes Q/K only for the llama architecture
+        elif gg.endswith("attn_q.weight"):
             a = permute(a, cfg.num_attention_heads, cfg.num_attention_heads)
         elif gg.endswith("attn_k.weight"):
             a = permute(a, cfg.num_attention_heads, cfg.num_key_value_heads)
@@ -299,6 +312,12 @@ def main(out: Path):
         write_gguf(path, cfg, model, stok, Q.F32, "tiny-spm")
         view = transformers_view(path)
         (out / "tiny-spm-f32.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+        qtok = dict(tok, pre="qwen2")
+        cfg, model = random_llama(len(qtok["tokens"]), tied=True, seed=3, arch="qwen2")
+        path = out / "tiny-qwen2-q8_0.gguf"
+        write_gguf(path, cfg, model, qtok, Q.Q8_0, "tiny-qwen2", arch="qwen2")
+        view = transformers_view(path)
+        (out / "tiny-qwen2-q8_0.expected.json").write_text(json.dumps(view, indent=1) + "\n")
     total = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {out} ({total} bytes)")
 
