@@ -217,9 +217,12 @@ def write_gguf(path: Path, cfg, model, tok: dict, qtype, name: str, arch: str = 
     w.close()
 
 
-def transformers_view(path: Path) -> dict:
+def transformers_view(path: Path, model=None) -> dict:
+    """transformers' view of a GGUF file; `model` replaces its GGUF model load where that cannot work (qwen3: the
+    loader ignores attention.key_length and builds head_dim 128), the tokenizer is still transformers' GGUF one."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name).eval()
+    if model is None:
+        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name).eval()
     tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     c = model.config
     config = {k: getattr(c, k, None) for k in (
@@ -318,6 +321,21 @@ def main(out: Path):
         write_gguf(path, cfg, model, qtok, Q.Q8_0, "tiny-qwen2", arch="qwen2")
         view = transformers_view(path)
         (out / "tiny-qwen2-q8_0.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+        cfg, model = random_llama(len(qtok["tokens"]), tied=True, seed=4, arch="qwen3")
+        path = out / "tiny-qwen3-q8_0.gguf"
+        write_gguf(path, cfg, model, qtok, Q.Q8_0, "tiny-qwen3", arch="qwen3")
+        # reference: the source model with its 2-D weights passed through Q8_0 as the file stores them
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                if v.dim() == 2:
+                    q = gguf.quants.quantize(v.numpy().astype(np.float32), Q.Q8_0)
+                    v.copy_(torch.from_numpy(gguf.dequantize(q, Q.Q8_0).reshape(v.shape)))
+        view = transformers_view(path, model)
+        # the fields the file states that the source config does not hold in the same form
+        view["config"].update(rms_norm_eps=float(np.float32(cfg.rms_norm_eps)), bos_token_id=qtok["bos"],
+                              eos_token_id=qtok["eos"], pad_token_id=qtok["pad"])
+        view["reference"] = "source model (transformers' GGUF loader cannot build qwen3 with head_dim != 128)"
+        (out / "tiny-qwen3-q8_0.expected.json").write_text(json.dumps(view, indent=1) + "\n")
     total = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {out} ({total} bytes)")
 

@@ -45,7 +45,7 @@ class GgufImporterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-gpt2tok-f32", "tiny-gpt2tok-f16", "tiny-gpt2tok-bf16", "tiny-gpt2tok-q8_0",
-        "tiny-gpt2tok-q4_0", "tiny-gpt2tok-q4_1", "tiny-spm-f32", "tiny-qwen2-q8_0"})
+        "tiny-gpt2tok-q4_0", "tiny-gpt2tok-q4_1", "tiny-spm-f32", "tiny-qwen2-q8_0", "tiny-qwen3-q8_0"})
     void tensorsAndConfigEqualTransformersGgufLoad(String name) throws Exception {
         Path dir = TestSupport.resource("gguf-fixtures");
         JsonNode expected = Json.MAPPER.readTree(dir.resolve(name + ".expected.json").toFile());
@@ -95,7 +95,7 @@ class GgufImporterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-gpt2tok-f32", "tiny-spm-f32", "tiny-qwen2-q8_0"})
+    @ValueSource(strings = {"tiny-gpt2tok-f32", "tiny-spm-f32", "tiny-qwen2-q8_0", "tiny-qwen3-q8_0"})
     void tokenizerEncodesLikeTransformers(String name) throws Exception {
         Path dir = TestSupport.resource("gguf-fixtures");
         JsonNode expected = Json.MAPPER.readTree(dir.resolve(name + ".expected.json").toFile());
