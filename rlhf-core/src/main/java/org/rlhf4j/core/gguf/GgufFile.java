@@ -569,6 +569,30 @@ public final class GgufFile implements AutoCloseable {
      *     names the tensor, its type and the supported types)
      */
     public FloatBuffer dequantize(String name) throws ModelFormatException {
+        TensorInfo t = checkDequantizable(name);
+        FloatBuffer out = ByteBuffer.allocateDirect((int) t.elements() * 4).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        return dequantize(name, out);
+    }
+
+    /**
+     * Dequantizes one tensor into a caller's buffer (reused across tensors to keep memory flat).
+     *
+     * @param name the GGUF name
+     * @param scratch a buffer with capacity for at least the tensor's elements; it is cleared first
+     * @return {@code scratch}, flipped: position 0, limit the number of elements
+     * @throws ModelFormatException when the tensor is missing or of a type that cannot be dequantized
+     * @throws IllegalArgumentException when {@code scratch} is too small
+     */
+    public FloatBuffer dequantize(String name, FloatBuffer scratch) throws ModelFormatException {
+        TensorInfo t = checkDequantizable(name);
+        scratch.clear();
+        GgmlDequantizer.dequantize(t.type(), map(name), t.elements(), scratch);
+        scratch.flip();
+        return scratch;
+    }
+
+    private TensorInfo checkDequantizable(String name) throws ModelFormatException {
         TensorInfo t = tensor(name);
         if (!t.type().supported()) {
             throw new ModelFormatException(file, "tensor " + name + " has type " + t.type() + "; supported: "
@@ -578,11 +602,7 @@ public final class GgufFile implements AutoCloseable {
             throw new ModelFormatException(file, "tensor '" + name + "' has " + t.elements()
                     + " elements; over 2 GiB as float32, not supported");
         }
-        FloatBuffer out = ByteBuffer.allocateDirect((int) t.elements() * 4).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-        GgmlDequantizer.dequantize(t.type(), map(name), t.elements(), out);
-        out.flip();
-        return out;
+        return t;
     }
 
     /** Closes the file. Buffers already mapped stay valid. */

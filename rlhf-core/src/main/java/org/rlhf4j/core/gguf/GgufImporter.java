@@ -195,12 +195,17 @@ public final class GgufImporter {
      * @return the un-permuted copy
      */
     static FloatBuffer reversePermute(FloatBuffer in, int rows, int cols, int heads) {
+        return reversePermute(in, rows, cols, heads,
+                ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.nativeOrder()).asFloatBuffer());
+    }
+
+    private static FloatBuffer reversePermute(FloatBuffer in, int rows, int cols, int heads, FloatBuffer scratch) {
         if (rows % (2 * heads) != 0) {
             throw new IllegalArgumentException(rows + " rows cannot be split into " + heads + " heads of pairs");
         }
         int perHead = rows / heads;
         int half = perHead / 2;
-        FloatBuffer out = ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer out = scratch.clear().limit(rows * cols);
         float[] row = new float[cols];
         for (int h = 0; h < heads; h++) {
             for (int s = 0; s < 2; s++) {
@@ -239,6 +244,17 @@ public final class GgufImporter {
                 }
             }
             long params = 0;
+            long largest = gguf.tensors().values().stream().mapToLong(GgufFile.TensorInfo::elements).max().orElse(1);
+            if (largest > Integer.MAX_VALUE / 4) {
+                throw new ModelFormatException(ggufPath, "a tensor has " + largest
+                        + " elements; over 2 GiB as float32, not supported");
+            }
+            // two scratch buffers for the largest tensor, reused: NDManager.create copies a FloatBuffer (a direct
+            // ByteBuffer would be mapped zero-copy), so memory stays at the float32 model plus two tensors; aliasing
+            // would show in GgufImporterTest, which compares every tensor's bytes
+            FloatBuffer scratch = ByteBuffer.allocateDirect((int) largest * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            FloatBuffer permuted = null;
             Files.createDirectories(outDir);
             try (NDManager sub = manager.newSubManager()) {
                 Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -250,12 +266,17 @@ public final class GgufImporter {
                         continue;
                     }
                     types.merge(t.type().name(), 1, Integer::sum);
-                    FloatBuffer values = gguf.dequantize(t.name());
+                    FloatBuffer values = gguf.dequantize(t.name(), scratch);
                     long[] shape = t.torchShape();
                     if ("llama".equals(arch) && (t.name().contains(".attn_q.") || t.name().contains(".attn_k."))) {
                         int rows = (int) shape[0];
                         int cols = shape.length > 1 ? (int) shape[1] : 1;
-                        values = reversePermute(values, rows, cols, t.name().contains(".attn_q.") ? heads : kvHeads);
+                        if (permuted == null) {
+                            permuted = ByteBuffer.allocateDirect((int) largest * 4).order(ByteOrder.nativeOrder())
+                                    .asFloatBuffer();
+                        }
+                        values = reversePermute(values, rows, cols,
+                                t.name().contains(".attn_q.") ? heads : kvHeads, permuted);
                     }
                     tensors.put(hf, sub.create(values, new Shape(shape)));
                     params += t.elements();
