@@ -12,9 +12,10 @@ Writes tiny llama GGUF files with the `gguf` package and records what transforme
 
 For every model file, <name>.expected.json holds transformers' view after its own GGUF load
 (AutoModelForCausalLM / AutoTokenizer.from_pretrained(dir, gguf_file=...)): config fields, each state-dict tensor's
-shape, SHA-256 of its fp32 little-endian bytes, sum and first values, next-token logits (the last position) for fixed
-id sequences (`logits`, for a logits test once the Llama model exists), and token ids of test strings with and
-without special tokens. dequant.expected.json holds gguf.dequantize's output as float32 bit patterns.
+shape, SHA-256 of its fp32 little-endian bytes, sum and first values, and token ids of test strings with and
+without special tokens. llama-next-token-logits.json holds the next-token logits (last position) of every model for
+fixed id sequences, for a logits test once the Llama model exists. dequant.expected.json holds gguf.dequantize's
+output as float32 bit patterns.
 
 Usage: .venv-ref/bin/python scripts/gguf_fixture.py [OUT_DIR]
        .venv-ref/bin/python scripts/gguf_fixture.py check GGUF IMPORTED_DIR   (compare an `rlhf4j model import-gguf`
@@ -292,8 +293,18 @@ def dequant_fixture(out: Path):
     (out / "dequant.expected.json").write_text(json.dumps(expected, separators=(",", ":")) + "\n")
 
 
+def save(out: Path, file_name: str, view: dict, logits: dict):
+    """Writes <name>.expected.json; the logits go to LOGITS_FILE instead, keyed by the GGUF file name."""
+    logits[file_name.replace(".expected.json", ".gguf")] = view.pop("logits")
+    (out / file_name).write_text(json.dumps(view, indent=1) + "\n")
+
+
+LOGITS_FILE = "llama-next-token-logits.json"
+
+
 def main(out: Path):
     out.mkdir(parents=True, exist_ok=True)
+    logits = {}
     dequant_fixture(out)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -308,19 +319,19 @@ def main(out: Path):
                 sd = model.state_dict()
                 for k, v in view["tensors"].items():
                     assert v["sha256"] == sha(sd[k]), k
-            (out / f"{name}.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+            save(out, f"{name}.expected.json", view, logits)
         stok = spm_tokenizer(tmp)
         cfg, model = random_llama(len(stok["tokens"]), tied=True, seed=2)
         path = out / "tiny-spm-f32.gguf"
         write_gguf(path, cfg, model, stok, Q.F32, "tiny-spm")
         view = transformers_view(path)
-        (out / "tiny-spm-f32.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+        save(out, "tiny-spm-f32.expected.json", view, logits)
         qtok = dict(tok, pre="qwen2")
         cfg, model = random_llama(len(qtok["tokens"]), tied=True, seed=3, arch="qwen2")
         path = out / "tiny-qwen2-q8_0.gguf"
         write_gguf(path, cfg, model, qtok, Q.Q8_0, "tiny-qwen2", arch="qwen2")
         view = transformers_view(path)
-        (out / "tiny-qwen2-q8_0.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+        save(out, "tiny-qwen2-q8_0.expected.json", view, logits)
         cfg, model = random_llama(len(qtok["tokens"]), tied=True, seed=4, arch="qwen3")
         path = out / "tiny-qwen3-q8_0.gguf"
         write_gguf(path, cfg, model, qtok, Q.Q8_0, "tiny-qwen3", arch="qwen3")
@@ -335,7 +346,11 @@ def main(out: Path):
         view["config"].update(rms_norm_eps=float(np.float32(cfg.rms_norm_eps)), bos_token_id=qtok["bos"],
                               eos_token_id=qtok["eos"], pad_token_id=qtok["pad"])
         view["reference"] = "source model (transformers' GGUF loader cannot build qwen3 with head_dim != 128)"
-        (out / "tiny-qwen3-q8_0.expected.json").write_text(json.dumps(view, indent=1) + "\n")
+        save(out, "tiny-qwen3-q8_0.expected.json", view, logits)
+    (out / LOGITS_FILE).write_text(json.dumps(
+        {"about": "transformers' next-token logits (last position of `ids`) after its own load of each GGUF file "
+                  "(qwen3: the source model through Q8_0); for a logits test of the imported directories",
+         "models": logits}, separators=(",", ":")) + "\n")
     total = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {out} ({total} bytes)")
 
