@@ -192,7 +192,8 @@ public final class GgufTokenizer {
             }
         }
         for (int i = 0; i < tokens.size(); i++) {
-            if (types[i] == USER_DEFINED && !addedIds.containsKey(i)) {
+            // transformers adds a USER_DEFINED token only when its spelling is a key of the (re-spelled) vocabulary
+            if (types[i] == USER_DEFINED && !addedIds.containsKey(i) && (!byteLevel || inByteAlphabet(tokens.get(i)))) {
                 addedIds.put(i, false);
             }
         }

@@ -146,6 +146,52 @@ class GgufImporterTest {
     }
 
     @Test
+    void byteLevelAddedTokensAndDefaultPreTokenizer() throws Exception {
+        GgufFileTest.W w = new GgufFileTest.W().header(3, 0, 6);
+        w.str("tokenizer.ggml.model").b.putInt(8);
+        w.str("gpt2");
+        w.str("tokenizer.ggml.tokens").b.putInt(9).putInt(8).putLong(6);
+        for (String t : List.of("a", "b", "ab", "<|eot|>", "<think>", "\u00e9 x")) {
+            w.str(t);
+        }
+        w.str("tokenizer.ggml.token_type").b.putInt(9).putInt(5).putLong(6);
+        for (int t : new int[] {1, 1, 1, 3, 4, 4}) {
+            w.b.putInt(t);
+        }
+        w.str("tokenizer.ggml.merges").b.putInt(9).putInt(8).putLong(1);
+        w.str("a b");
+        w.str("tokenizer.ggml.eos_token_id").b.putInt(4).putInt(3);
+        w.str("tokenizer.ggml.add_bos_token").b.putInt(7).put((byte) 0);
+        GgufTokenizer.Files files;
+        try (GgufFile f = GgufFile.open(w.write(tmp.resolve("tok.gguf")))) {
+            files = GgufTokenizer.build(f);
+        }
+        JsonNode json = files.tokenizerJson();
+        // <|eot|>: control, special; <think>: user-defined, not special; "\u00e9 x" is re-spelled in the vocabulary
+        // (the space is not in the byte alphabet) so it is not an added token, as in transformers
+        assertEquals("[{\"id\":3,\"content\":\"<|eot|>\",\"special\":true},"
+                        + "{\"id\":4,\"content\":\"<think>\",\"special\":false}]",
+                Json.compact(Json.MAPPER.valueToTree(summary(json.get("added_tokens")))));
+        assertEquals(5, json.get("model").get("vocab").get("\u00c3\u00a9\u0120x").asInt());
+        assertEquals("ByteLevel", json.get("pre_tokenizer").get("type").asText());
+        assertTrue(json.get("pre_tokenizer").get("use_regex").asBoolean());
+        assertEquals(0, json.get("post_processor").get("special_tokens").size());
+        assertEquals("<|eot|>", files.specialTokensMap().get("eos_token").asText());
+    }
+
+    private static List<Map<String, Object>> summary(JsonNode added) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (JsonNode a : added) {
+            var m = new java.util.LinkedHashMap<String, Object>();
+            m.put("id", a.get("id").asInt());
+            m.put("content", a.get("content").asText());
+            m.put("special", a.get("special").asBoolean());
+            out.add(m);
+        }
+        return out;
+    }
+
+    @Test
     void generateMergesMatchesTransformersOrdering() {
         // generate_merges(vocab, scores): "ab" (score -1) before "abc" splits (score -2); within "abc" by part ids
         List<String> tokens = List.of("a", "b", "c", "ab", "bc", "abc");
