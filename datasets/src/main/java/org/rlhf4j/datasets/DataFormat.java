@@ -15,12 +15,20 @@ public enum DataFormat {
     OPENAI_TLDR("openai-tldr"),
     /** OpenAI comparison rows: info, summaries[2], choice, worker, batch, split, extra. */
     OPENAI_COMPARISONS("openai-comparisons"),
-    /** Preference pairs: prompt, chosen, rejected (CarperAI, trl-lib and user data). */
+    /**
+     * Preference pairs: prompt, chosen, rejected (CarperAI, trl-lib and user data); texts, or TRL's conversational
+     * message lists, where the prompt may be implicit (chosen and rejected are whole conversations).
+     */
     PAIRS("pairs"),
-    /** Supervised rows: prompt with completion (trl-lib, user data) or label (CarperAI). */
+    /**
+     * Supervised rows: prompt with completion (trl-lib, user data) or label (CarperAI); texts, or TRL's conversational
+     * message lists.
+     */
     SFT("sft"),
-    /** Prompt-only rows for RL: prompt (and optionally a reference completion). */
-    PROMPTS("prompts");
+    /** Prompt-only rows for RL: prompt (and optionally a reference completion); a text or a message list. */
+    PROMPTS("prompts"),
+    /** TRL's conversational language-modelling rows: messages (a list of {role, content} objects). */
+    MESSAGES("messages");
 
     private final String cliName;
 
@@ -69,8 +77,10 @@ public enum DataFormat {
      * Detects the format of a row from its field names.
      *
      * <p>Rules, first match wins: {@code info} + {@code summaries} = openai-comparisons; {@code post} +
-     * {@code summary} = openai-tldr; {@code prompt} + {@code chosen} + {@code rejected} = pairs; {@code prompt} +
-     * ({@code completion} or {@code label}) = sft; {@code prompt} alone = prompts.
+     * {@code summary} = openai-tldr; {@code messages} = messages; {@code prompt} + {@code chosen} + {@code rejected}
+     * = pairs; {@code prompt} + ({@code completion} or {@code label}) = sft; {@code prompt} alone = prompts;
+     * {@code chosen} + {@code rejected} without a prompt = pairs (TRL's implicit prompt). Whether a row is
+     * conversational is decided by its values (message lists or texts), as TRL's {@code is_conversational} does.
      *
      * @param row the first row of a file
      * @return the detected format, or {@link #AUTO} when none matches
@@ -85,6 +95,9 @@ public enum DataFormat {
         if (row.has("post") && row.has("summary")) {
             return OPENAI_TLDR;
         }
+        if (row.has("messages")) {
+            return MESSAGES;
+        }
         if (row.has("prompt")) {
             if (row.has("chosen") && row.has("rejected")) {
                 return PAIRS;
@@ -93,6 +106,9 @@ public enum DataFormat {
                 return SFT;
             }
             return PROMPTS;
+        }
+        if (row.has("chosen") && row.has("rejected")) {
+            return PAIRS;
         }
         return AUTO;
     }

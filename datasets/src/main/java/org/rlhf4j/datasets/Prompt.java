@@ -1,16 +1,20 @@
 package org.rlhf4j.datasets;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.rlhf4j.core.tokenizer.ChatMessage;
 
 /**
  * What a query is built from: a structured Reddit post, a CNN/DM article, or a prompt text used verbatim.
  *
  * <p>Structured prompts are formatted with the reference templates and can be truncated to a token budget; raw
- * prompts are used as they are (and are rejected, never cut, when too long).
+ * prompts are used as they are (and are rejected, never cut, when too long). Conversational prompts are lists of
+ * messages that the model's chat template renders ({@link org.rlhf4j.datasets.task.TldrTask}); they are never cut
+ * either.
  */
-public sealed interface Prompt permits Prompt.Reddit, Prompt.Article, Prompt.Raw {
+public sealed interface Prompt permits Prompt.Reddit, Prompt.Article, Prompt.Raw, Prompt.Chat {
 
     /**
      * Parses a prompt written in the TL;DR layout back into its parts, else keeps it verbatim.
@@ -136,6 +140,42 @@ public sealed interface Prompt permits Prompt.Reddit, Prompt.Article, Prompt.Raw
          */
         public Raw {
             Objects.requireNonNull(text, "text");
+        }
+    }
+
+    /**
+     * A conversational prompt: messages rendered by the model's chat template with the generation prompt appended
+     * (TRL's {@code apply_chat_template(prompt, add_generation_prompt=True)}).
+     *
+     * @param messages the messages, in order
+     */
+    record Chat(List<ChatMessage> messages) implements Prompt {
+
+        /**
+         * Checks and copies the messages.
+         *
+         * @param messages the messages
+         */
+        public Chat {
+            messages = List.copyOf(messages);
+        }
+
+        /**
+         * Returns a template-free view for logs and judges: each message as {@code role: content}, separated by blank
+         * lines. What the model sees is the chat template's rendering, not this.
+         *
+         * @return the plain view
+         */
+        @Override
+        public String text() {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                if (sb.length() > 0) {
+                    sb.append("\n\n");
+                }
+                sb.append(m.role()).append(": ").append(m.content());
+            }
+            return sb.toString();
         }
     }
 }

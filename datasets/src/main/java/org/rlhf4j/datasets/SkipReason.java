@@ -22,7 +22,12 @@ public enum SkipReason {
     /** The query does not fit the token limit even with the whole post truncated away. */
     QUERY_TOO_LONG("query_too_long"),
     /** A response (summary, completion, chosen or rejected) is longer than the response token limit. */
-    RESPONSE_TOO_LONG("response_too_long");
+    RESPONSE_TOO_LONG("response_too_long"),
+    /**
+     * The chat template cannot render a conversational row (it raised an error, or it renders the prompt differently
+     * from the start of prompt + completion, so the completion cannot be cut off it).
+     */
+    CHAT_TEMPLATE("chat_template");
 
     private final String key;
 

@@ -145,8 +145,13 @@ public record Presets(
         String type = ModelConfig.read(file).modelType();
         if (!modelType.equals(type)) {
             throw new IllegalArgumentException(file + ": field 'model_type' is '" + type + "' but --preset " + name
-                    + " is for '" + modelType + "' checkpoints (e.g. " + suggestedModel + "); use --preset "
-                    + (Gpt2Config.MODEL_TYPE.equals(type) ? "gpt2" : "pythia"));
+                    + " is for '" + modelType + "' checkpoints (e.g. " + suggestedModel + "); "
+                    + switch (type) {
+                        case Gpt2Config.MODEL_TYPE -> "use --preset gpt2";
+                        case GptNeoXConfig.MODEL_TYPE -> "use --preset pythia";
+                        default -> "no preset is tuned for '" + type + "' checkpoints; use --preset tiny (any "
+                                + "architecture) and set the hyperparameters with options";
+                    });
         }
     }
 

@@ -234,8 +234,8 @@ public final class JsonlReader {
                         throw new DataFormatException(name, line, null, SkipReason.MISSING_FIELD,
                                 "cannot detect the format from the fields " + DataFormat.fieldNames(node)
                                         + "; expected one of: openai-tldr (post, summary), openai-comparisons (info,"
-                                        + " summaries), pairs (prompt, chosen, rejected), sft (prompt, completion |"
-                                        + " label), prompts (prompt); pass the format explicitly");
+                                        + " summaries), pairs ([prompt,] chosen, rejected), sft (prompt, completion |"
+                                        + " label), prompts (prompt), messages (messages); pass the format explicitly");
                     }
                 }
                 DataRow row;

@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.rlhf4j.core.tokenizer.ChatMessage;
+import org.rlhf4j.datasets.ChatExample;
+import org.rlhf4j.datasets.ChatPair;
 import org.rlhf4j.datasets.Comparison;
+import org.rlhf4j.datasets.Conversation;
 import org.rlhf4j.datasets.DataFormat;
 import org.rlhf4j.datasets.DataFormatException;
 import org.rlhf4j.datasets.DataRow;
@@ -17,6 +21,10 @@ import org.rlhf4j.datasets.TldrPost;
 
 /**
  * Turns one JSON object into a {@link DataRow} for a given format, checking every field it uses.
+ *
+ * <p>Conversational rows (TRL's formats: {@code messages}; {@code prompt} [+ {@code completion}]; [{@code prompt} +]
+ * {@code chosen} + {@code rejected}) hold lists of {@code {"role", "content"}} objects; a row is conversational when
+ * its {@code prompt} (or, without a prompt, its {@code chosen}) is a list, as TRL's {@code is_conversational} decides.
  *
  * <p>Checks: required fields present and not null ({@code missing_field}), of the right JSON type
  * ({@code wrong_type}), required texts not blank ({@code empty_field}), {@code choice} in {0, 1}
@@ -57,6 +65,7 @@ public final class RowParser {
             case PAIRS -> pair(row, line);
             case SFT -> sft(row, line);
             case PROMPTS -> prompt(row, line);
+            case MESSAGES -> conversation(row, line);
             case AUTO -> throw new IllegalArgumentException("format AUTO must be resolved before parsing");
         };
     }
@@ -150,7 +159,16 @@ public final class RowParser {
                 confidence);
     }
 
-    private PreferencePair pair(JsonNode row, long line) {
+    private DataRow pair(JsonNode row, long line) {
+        JsonNode p = row.get("prompt");
+        if (p == null || p.isNull()) {
+            return implicitChatPair(row, line);
+        }
+        if (p.isArray()) {
+            List<ChatMessage> prompt = chatPrompt(row, line);
+            return new ChatPair(id(row, line), optText(row, "split", "split", line, defaultSplit), prompt,
+                    messages(row, "chosen", line), messages(row, "rejected", line));
+        }
         String promptText = text(row, "prompt", "prompt", line, false);
         String chosen = text(row, "chosen", "chosen", line, false);
         String rejected = text(row, "rejected", "rejected", line, false);
@@ -172,7 +190,24 @@ public final class RowParser {
                 rejected);
     }
 
-    private SftExample sft(JsonNode row, long line) {
+    private DataRow sft(JsonNode row, long line) {
+        JsonNode p = row.get("prompt");
+        JsonNode flag = row.get("label");
+        if (flag != null && flag.isBoolean()) {
+            // TRL's unpaired preference rows (prompt, completion, label: bool) are KTO's data
+            throw error(line, "label", SkipReason.WRONG_TYPE, "a boolean: unpaired preference rows (prompt,"
+                    + " completion, label: true|false; TRL's KTO format) are not supported by any rlhf4j trainer");
+        }
+        if (p != null && p.isArray()) {
+            List<ChatMessage> prompt = chatPrompt(row, line);
+            JsonNode c = row.get("completion");
+            if (c == null || c.isNull()) {
+                throw error(line, "completion", SkipReason.MISSING_FIELD, "missing (a conversational prompt needs a"
+                        + " conversational completion)");
+            }
+            return new ChatExample(id(row, line), optText(row, "split", "split", line, defaultSplit), prompt,
+                    messages(row, "completion", line));
+        }
         String promptText = text(row, "prompt", "prompt", line, false);
         Prompt prompt;
         String completion;
@@ -193,6 +228,11 @@ public final class RowParser {
     }
 
     private PromptRow prompt(JsonNode row, long line) {
+        JsonNode p = row.get("prompt");
+        if (p != null && p.isArray()) {
+            return new PromptRow(id(row, line), optText(row, "split", "split", line, defaultSplit),
+                    new Prompt.Chat(chatPrompt(row, line)), null);
+        }
         Prompt prompt = Prompt.parse(text(row, "prompt", "prompt", line, false));
         String reference = null;
         if (row.has("completion") && !row.get("completion").isNull()) {
@@ -202,6 +242,110 @@ public final class RowParser {
             reference = Character.isWhitespace(label.charAt(0)) ? label : " " + label;
         }
         return new PromptRow(id(row, line), optText(row, "split", "split", line, defaultSplit), prompt, reference);
+    }
+
+    private Conversation conversation(JsonNode row, long line) {
+        List<ChatMessage> messages = messages(row, "messages", line);
+        boolean assistant = messages.stream().anyMatch(m -> ChatMessage.ASSISTANT.equals(m.role()));
+        if (!assistant) {
+            throw error(line, "messages", SkipReason.EMPTY_FIELD, "no assistant message: nothing to train on");
+        }
+        return new Conversation(id(row, line), optText(row, "split", "split", line, defaultSplit), messages);
+    }
+
+    /**
+     * Parses a preference row without a prompt: the prompt is the longest run of leading messages that chosen and
+     * rejected share, as TRL's {@code data_utils.extract_prompt} finds it (including its quirk: when one list is a
+     * prefix of the other, the prompt stops one message before the shorter list's end).
+     */
+    private ChatPair implicitChatPair(JsonNode row, long line) {
+        for (String f : List.of("chosen", "rejected")) {
+            JsonNode v = row.get(f);
+            if (v != null && v.isTextual()) {
+                throw error(line, "prompt", SkipReason.MISSING_FIELD, "missing; an implicit prompt is extracted from"
+                        + " conversational chosen/rejected only, and '" + f + "' is a string");
+            }
+        }
+        List<ChatMessage> chosen = messages(row, "chosen", line);
+        List<ChatMessage> rejected = messages(row, "rejected", line);
+        int n = Math.min(chosen.size(), rejected.size());
+        int idx = n - 1; // trl data_utils.extract_prompt: the loop variable's value when no message differs
+        for (int i = 0; i < n; i++) {
+            if (!chosen.get(i).equals(rejected.get(i))) {
+                idx = i;
+                break;
+            }
+        }
+        if (idx <= 0) {
+            throw error(line, "chosen", SkipReason.EMPTY_FIELD, "chosen and rejected share no leading message, so"
+                    + " there is no implicit prompt; give a 'prompt' field");
+        }
+        List<ChatMessage> prompt = chosen.subList(0, idx);
+        checkPromptEnd(prompt, "chosen", line);
+        return new ChatPair(id(row, line), optText(row, "split", "split", line, defaultSplit), prompt,
+                chosen.subList(idx, chosen.size()), rejected.subList(idx, rejected.size()));
+    }
+
+    /** A conversational prompt: a message list whose last message is a user or tool message. */
+    private List<ChatMessage> chatPrompt(JsonNode row, long line) {
+        List<ChatMessage> prompt = messages(row, "prompt", line);
+        checkPromptEnd(prompt, "prompt", line);
+        return prompt;
+    }
+
+    /**
+     * Checks the last role of a prompt as TRL's {@code data_utils.apply_chat_template} does: user or tool get the
+     * generation prompt; assistant would need {@code continue_final_message}, which rlhf4j does not offer; any other
+     * role is an error.
+     */
+    private void checkPromptEnd(List<ChatMessage> prompt, String field, long line) {
+        int last = prompt.size() - 1;
+        String role = prompt.get(last).role();
+        if (!role.equals(ChatMessage.USER) && !role.equals("tool")) {
+            throw error(line, field + "[" + last + "].role", SkipReason.WRONG_TYPE, "the prompt's last message is '"
+                    + role + "'; it must be 'user' or 'tool' (the model answers it"
+                    + (role.equals(ChatMessage.ASSISTANT) ? "; continuing a final assistant message is not supported"
+                    : "") + ")");
+        }
+    }
+
+    /**
+     * Parses a list of messages: a non-empty JSON array of objects with a non-blank string {@code role} and a string
+     * {@code content} (may be empty); errors name the element, e.g. {@code messages[2].content}.
+     */
+    private List<ChatMessage> messages(JsonNode row, String field, long line) {
+        JsonNode v = row.get(field);
+        if (v == null || v.isNull()) {
+            throw error(line, field, SkipReason.MISSING_FIELD, "missing");
+        }
+        if (!v.isArray()) {
+            throw error(line, field, SkipReason.WRONG_TYPE, "expected a list of messages ({\"role\": ..., \"content\":"
+                    + " ...} objects), got " + type(v));
+        }
+        if (v.isEmpty()) {
+            throw error(line, field, SkipReason.EMPTY_FIELD, "no messages");
+        }
+        List<ChatMessage> out = new ArrayList<>(v.size());
+        for (int i = 0; i < v.size(); i++) {
+            String path = field + "[" + i + "]";
+            JsonNode m = v.get(i);
+            if (!m.isObject()) {
+                throw error(line, path, SkipReason.WRONG_TYPE, "expected a message object {\"role\": ..., \"content\":"
+                        + " ...}, got " + type(m));
+            }
+            JsonNode tools = m.get("tool_calls");
+            if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
+                throw error(line, path + ".tool_calls", SkipReason.WRONG_TYPE, "tool calls are not supported");
+            }
+            String role = text(m, "role", path + ".role", line, false);
+            JsonNode c = m.get("content");
+            if (c != null && c.isArray()) {
+                throw error(line, path + ".content", SkipReason.WRONG_TYPE, "expected a string, got an array"
+                        + " (multimodal content parts are not supported)");
+            }
+            out.add(new ChatMessage(role, text(m, "content", path + ".content", line, true)));
+        }
+        return out;
     }
 
     /**

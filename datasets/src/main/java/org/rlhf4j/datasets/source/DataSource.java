@@ -9,7 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.EnumMap;
+import java.util.function.Function;
 import org.rlhf4j.datasets.BundledTldr;
+import org.rlhf4j.datasets.ChatExample;
+import org.rlhf4j.datasets.ChatPair;
+import org.rlhf4j.datasets.Conversation;
+import org.rlhf4j.datasets.Prompt;
+import org.rlhf4j.datasets.SkipReason;
+import org.rlhf4j.datasets.task.ChatRowException;
+import org.rlhf4j.datasets.task.TaskLimitException;
 import org.rlhf4j.datasets.Comparison;
 import org.rlhf4j.datasets.DataFormat;
 import org.rlhf4j.datasets.DataRow;
@@ -165,6 +174,19 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
      */
     default EncodedRows<Encoded.Pair> pairs(TldrTask task, String split) throws IOException {
         return EncodedRows.encode(label(split), pairRows(split), task::encodePair);
+    }
+
+    /**
+     * Returns encoded RL prompts whose reference is the preferred response of each preference row (DR-PO's reset to
+     * the preferred response).
+     *
+     * @param task the task
+     * @param split see {@link #pairRows(String)}
+     * @return the prompts and the skip counts
+     * @throws IOException when the file is unreadable or malformed
+     */
+    default EncodedRows<Encoded.PromptOnly> preferredPrompts(TldrTask task, String split) throws IOException {
+        return EncodedRows.encode(label(split), pairRows(split), p -> task.encodePrompt(p.toPromptRow()));
     }
 
     /**
@@ -328,6 +350,13 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
     /**
      * A JSON Lines file in any supported format ({@link DataFormat#AUTO}); it has no splits.
      *
+     * <p>The encoded views ({@link #sft}, {@link #prompts}, {@link #pairs}, {@link #preferredPrompts}) accept
+     * conversational rows too: the task renders them through its chat template ({@link TldrTask#sftSample} and
+     * friends, the one place rows become samples), and a row the template cannot render is an error naming the file,
+     * the line and the field. {@link #prompts} takes a prompt from any row (the reference being the completion or
+     * the chosen response). The text views ({@link #sftRows} and friends) reject conversational rows, which have no
+     * text before rendering, except prompt-only ones ({@link Prompt.Chat} prompts).
+     *
      * @param path the file
      */
     record File(Path path) implements DataSource {
@@ -361,7 +390,7 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
                     rows.add(s);
                 } else {
                     throw new IllegalArgumentException(path + ": expected SFT rows (openai-tldr or sft format), got "
-                            + r.getClass().getSimpleName());
+                            + r.getClass().getSimpleName() + conversational(r));
                 }
             }
             return rows;
@@ -379,7 +408,7 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
                     rows.add(p);
                 } else {
                     throw new IllegalArgumentException(path + ": expected prompt rows (openai-tldr, sft or prompts "
-                            + "format), got " + r.getClass().getSimpleName());
+                            + "format), got " + r.getClass().getSimpleName() + conversational(r));
                 }
             }
             return rows;
@@ -395,10 +424,62 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
                     rows.add(p);
                 } else {
                     throw new IllegalArgumentException(path + ": expected preference rows (openai-comparisons or "
-                            + "pairs format), got " + r.getClass().getSimpleName());
+                            + "pairs format), got " + r.getClass().getSimpleName() + conversational(r));
                 }
             }
             return rows;
+        }
+
+        @Override
+        public EncodedRows<Encoded.Sft> sft(TldrTask task, String split) throws IOException {
+            return encodeRows(task::sftSample);
+        }
+
+        @Override
+        public EncodedRows<Encoded.PromptOnly> prompts(TldrTask task, String split) throws IOException {
+            return encodeRows(task::promptSample);
+        }
+
+        @Override
+        public EncodedRows<Encoded.Pair> pairs(TldrTask task, String split) throws IOException {
+            return encodeRows(task::pairSample);
+        }
+
+        @Override
+        public EncodedRows<Encoded.PromptOnly> preferredPrompts(TldrTask task, String split) throws IOException {
+            return encodeRows(row -> {
+                if (!(row instanceof Comparison || row instanceof PreferencePair || row instanceof ChatPair)) {
+                    throw new IllegalArgumentException("expected preference rows (openai-comparisons or pairs), got "
+                            + row.getClass().getSimpleName());
+                }
+                return task.promptSample(row);
+            });
+        }
+
+        /**
+         * Reads and encodes the file row by row: rows over the task's limits are skipped and counted; a row the chat
+         * template cannot render is a {@link DataFormatException} naming file, line and field; a row of a kind the
+         * encoder does not take is an {@link IllegalArgumentException} naming the file and line.
+         */
+        private <T> EncodedRows<T> encodeRows(Function<DataRow, T> encoder) throws IOException {
+            List<T> out = new ArrayList<>();
+            Map<SkipReason, Integer> byReason = new EnumMap<>(SkipReason.class);
+            Map<String, Integer> byMessage = new TreeMap<>();
+            int[] read = {0};
+            JsonlReader.builder().setFormat(DataFormat.AUTO).build().read(path, (row, ctx) -> {
+                read[0]++;
+                try {
+                    out.add(encoder.apply(row));
+                } catch (TaskLimitException e) {
+                    byReason.merge(e.reason(), 1, Integer::sum);
+                    byMessage.merge(e.getMessage(), 1, Integer::sum);
+                } catch (ChatRowException e) {
+                    ctx.reject(e.at(ctx.file(), ctx.line()));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(path + ":" + ctx.line() + ": " + e.getMessage(), e);
+                }
+            });
+            return EncodedRows.logged(path.toString(), out, read[0], byReason, byMessage);
         }
 
         /**
@@ -418,6 +499,12 @@ public sealed interface DataSource permits DataSource.Bundled, DataSource.Full, 
                 }
             }
             return rows;
+        }
+
+        private static String conversational(DataRow r) {
+            return r instanceof ChatExample || r instanceof ChatPair || r instanceof Conversation
+                    ? " (conversational rows have no text until a chat template renders them: use the encoded views,"
+                    + " e.g. sft(task, split), with a task that has the model's chat template)" : "";
         }
 
         @Override

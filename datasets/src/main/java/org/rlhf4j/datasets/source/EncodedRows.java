@@ -73,12 +73,29 @@ public record EncodedRows<T>(String name, List<T> rows, int read, Map<SkipReason
                 byMessage.merge(ex.getMessage(), 1, Integer::sum);
             }
         }
+        return logged(name, out, rows.size(), byReason, byMessage);
+    }
+
+    /**
+     * Creates encoded rows and logs the count (a warning with the skips by message when any row was skipped), as
+     * {@link #encode} does.
+     *
+     * @param name what the rows are
+     * @param rows the kept rows
+     * @param read rows read, skipped ones included
+     * @param byReason skips per reason
+     * @param byMessage skips per message
+     * @param <T> the encoded type
+     * @return the encoded rows
+     */
+    static <T> EncodedRows<T> logged(String name, List<T> rows, int read, Map<SkipReason, Integer> byReason,
+            Map<String, Integer> byMessage) {
         if (byMessage.isEmpty()) {
-            LOG.info("{}: {} rows", name, out.size());
+            LOG.info("{}: {} rows", name, rows.size());
         } else {
-            LOG.warn("{}: {} of {} rows kept; skipped by reason: {}", name, out.size(), rows.size(), byMessage);
+            LOG.warn("{}: {} of {} rows kept; skipped by reason: {}", name, rows.size(), read, byMessage);
         }
-        return new EncodedRows<>(name, out, rows.size(), byReason, byMessage);
+        return new EncodedRows<>(name, rows, read, byReason, byMessage);
     }
 
     /**

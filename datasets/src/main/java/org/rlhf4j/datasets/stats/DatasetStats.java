@@ -59,6 +59,9 @@ public record DatasetStats(
             } catch (TaskLimitException ex) {
                 ctx.reject(ex.at(ctx.file(), ctx.line()));
                 return;
+            } catch (org.rlhf4j.datasets.task.ChatRowException ex) {
+                ctx.reject(ex.at(ctx.file(), ctx.line()));
+                return;
             }
             if (nq[0] == q[0].length) {
                 q[0] = Arrays.copyOf(q[0], q[0].length * 2);

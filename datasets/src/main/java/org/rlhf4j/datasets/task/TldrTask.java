@@ -1,9 +1,19 @@
 package org.rlhf4j.datasets.task;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.rlhf4j.core.tokenizer.ChatMessage;
+import org.rlhf4j.core.tokenizer.ChatRenderer;
 import org.rlhf4j.core.tokenizer.Tokenizer;
+import org.rlhf4j.datasets.ChatExample;
+import org.rlhf4j.datasets.ChatPair;
 import org.rlhf4j.datasets.Comparison;
+import org.rlhf4j.datasets.Conversation;
 import org.rlhf4j.datasets.DataRow;
 import org.rlhf4j.datasets.PreferencePair;
 import org.rlhf4j.datasets.Prompt;
@@ -29,6 +39,13 @@ import org.rlhf4j.datasets.TldrPost;
  * far fewer tokenizer calls. The rule is applied without encoding every cut in turn (a search skips the cuts that are
  * far too long), so a long post costs a few encodings, not one per removed word. The tokenizer is shared, not owned:
  * closing it is the caller's job.
+ *
+ * <p>With a chat template ({@link Builder#optChatRenderer}) the task also encodes TRL's conversational rows through
+ * a {@link ChatEncoder}: prompts are rendered with the generation prompt and never truncated, completions are the
+ * rest of {@code render(prompt + completion)}, whole conversations get a loss mask on their assistant turns; no EOS
+ * is appended to rendered text (the template ends each turn). With {@link Builder#optChatPrompts} every
+ * standard prompt too becomes one user message (the formatted, truncated query) and every response an assistant
+ * message (its leading whitespace removed), for instruction-tuned models; truncation then counts the rendered tokens.
  */
 public final class TldrTask {
 
@@ -41,6 +58,8 @@ public final class TldrTask {
     private final Tokenizer tokenizer;
     private final TaskConfig config;
     private final int eos;
+    private final ChatEncoder chat;
+    private final boolean chatPrompts;
 
     /**
      * Creates a task formatter.
@@ -49,9 +68,114 @@ public final class TldrTask {
      * @param config the limits
      */
     public TldrTask(Tokenizer tokenizer, TaskConfig config) {
+        this(tokenizer, config, null, false);
+    }
+
+    private TldrTask(Tokenizer tokenizer, TaskConfig config, ChatRenderer renderer, boolean chatPrompts) {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.config = Objects.requireNonNull(config, "config");
         this.eos = tokenizer.eosTokenId();
+        this.chat = renderer == null ? null : new ChatEncoder(renderer, tokenizer);
+        this.chatPrompts = chatPrompts;
+    }
+
+    /**
+     * Returns a builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder of {@link TldrTask}: {@code setX} for required values, {@code optX} for optional ones. */
+    public static final class Builder {
+        private Tokenizer tokenizer;
+        private TaskConfig config = TaskConfig.DEFAULT;
+        private ChatRenderer renderer;
+        private boolean chatPrompts;
+
+        private Builder() {}
+
+        /**
+         * Sets the tokenizer (shared, not closed by the task).
+         *
+         * @param t the tokenizer
+         * @return this
+         */
+        public Builder setTokenizer(Tokenizer t) {
+            this.tokenizer = t;
+            return this;
+        }
+
+        /**
+         * Sets the token limits (default {@link TaskConfig#DEFAULT}).
+         *
+         * @param c the limits
+         * @return this
+         */
+        public Builder optConfig(TaskConfig c) {
+            this.config = Objects.requireNonNull(c, "config");
+            return this;
+        }
+
+        /**
+         * Sets the model's chat template, needed for conversational rows and {@link #optChatPrompts}.
+         *
+         * @param r the renderer, or null for none
+         * @return this
+         */
+        public Builder optChatRenderer(ChatRenderer r) {
+            this.renderer = r;
+            return this;
+        }
+
+        /**
+         * Renders standard (text) prompts as one user message through the chat template, and responses as the
+         * assistant's answer (the CLI's {@code --chat}, for instruction-tuned models).
+         *
+         * @param on whether to
+         * @return this
+         */
+        public Builder optChatPrompts(boolean on) {
+            this.chatPrompts = on;
+            return this;
+        }
+
+        /**
+         * Builds the task.
+         *
+         * @return the task
+         * @throws IllegalArgumentException when the tokenizer is missing, or chat prompts are asked for without a
+         *     chat template
+         */
+        public TldrTask build() {
+            if (tokenizer == null) {
+                throw new IllegalArgumentException("tokenizer is required");
+            }
+            if (chatPrompts && renderer == null) {
+                throw new IllegalArgumentException("chat prompts need a chat template (optChatRenderer)");
+            }
+            return new TldrTask(tokenizer, config, renderer, chatPrompts);
+        }
+    }
+
+    /**
+     * Returns the chat encoder, when the task has a chat template.
+     *
+     * @return the encoder
+     */
+    public Optional<ChatEncoder> chat() {
+        return Optional.ofNullable(chat);
+    }
+
+    /**
+     * Returns whether standard prompts are rendered as a user message ({@link Builder#optChatPrompts}).
+     *
+     * @return true with {@code --chat}
+     */
+    public boolean chatPrompts() {
+        return chatPrompts;
     }
 
     /**
@@ -80,6 +204,9 @@ public final class TldrTask {
      * @throws TaskLimitException when it cannot be made to fit
      */
     public EncodedQuery encodeQuery(Prompt prompt) {
+        if (prompt instanceof Prompt.Chat || chatPrompts) {
+            return chatQuery(prompt).query();
+        }
         if (prompt instanceof Prompt.Reddit r) {
             return truncate(r.post(), r::format, config.maxQueryTokens(), "post");
         }
@@ -248,6 +375,237 @@ public final class TldrTask {
         return body.substring(0, body.offsetByCodePoints(body.length(), -1));
     }
 
+    /** A query rendered through the chat template, with the messages it was rendered from. */
+    private record ChatQuery(EncodedQuery query, List<ChatMessage> messages) {}
+
+    /**
+     * Renders a prompt through the chat template: a conversational prompt as it is (never truncated), a standard
+     * one (with {@code --chat}) as one user message holding its formatted query, truncated so that the rendered
+     * query fits.
+     */
+    private ChatQuery chatQuery(Prompt prompt) {
+        ChatEncoder c = requireChat("prompt");
+        if (prompt instanceof Prompt.Chat ch) {
+            String text = c.renderPrompt(ch.messages(), "prompt");
+            int[] ids = tokenizer.encode(text);
+            if (ids.length > config.maxQueryTokens()) {
+                throw new TaskLimitException(SkipReason.QUERY_TOO_LONG, "prompt", "query has " + ids.length
+                        + " tokens, limit " + config.maxQueryTokens() + " (conversational prompts are not truncated)");
+            }
+            return new ChatQuery(new EncodedQuery(text, ids, false), ch.messages());
+        }
+        Map<String, String> userText = new HashMap<>();
+        UnaryOperator<String> asUser = u -> {
+            String t = c.renderPrompt(List.of(ChatMessage.user(u)), "prompt");
+            userText.put(t, u);
+            return t;
+        };
+        EncodedQuery q;
+        if (prompt instanceof Prompt.Reddit r) {
+            q = truncate(r.post(), b -> asUser.apply(r.format(b)), config.maxQueryTokens(), "post");
+        } else if (prompt instanceof Prompt.Article a) {
+            q = truncate(a.article(), b -> asUser.apply(a.format(b)), config.maxCnnDmQueryTokens(), "article");
+        } else {
+            String text = asUser.apply(prompt.text());
+            int[] ids = tokenizer.encode(text);
+            if (ids.length > config.maxQueryTokens()) {
+                throw new TaskLimitException(SkipReason.QUERY_TOO_LONG, "prompt", "query has " + ids.length
+                        + " tokens, limit " + config.maxQueryTokens() + " (raw prompts are not truncated)");
+            }
+            q = new EncodedQuery(text, ids, false);
+        }
+        return new ChatQuery(q, List.of(ChatMessage.user(userText.get(q.text()))));
+    }
+
+    /**
+     * Renders and tokenizes a completion after a rendered prompt; no EOS is appended (the template ends the turn).
+     */
+    private int[] chatResponse(ChatQuery q, List<ChatMessage> completion, int limit, String field) {
+        String text = requireChat(field).renderCompletion(q.messages(), q.query().text(), completion, field);
+        int[] ids = tokenizer.encode(text);
+        if (ids.length > limit) {
+            throw new TaskLimitException(SkipReason.RESPONSE_TOO_LONG, field, "response has " + ids.length
+                    + " tokens (the chat template's end of turn included), limit " + limit);
+        }
+        return ids;
+    }
+
+    /** A standard response as the assistant's answer (with {@code --chat}): its leading whitespace removed. */
+    private static List<ChatMessage> asAssistant(String response) {
+        return List.of(ChatMessage.assistant(response.stripLeading()));
+    }
+
+    private boolean usesChat(Prompt prompt) {
+        return chatPrompts || prompt instanceof Prompt.Chat;
+    }
+
+    private ChatEncoder requireChat(String field) {
+        if (chat == null) {
+            throw new ChatRowException(field, "conversational rows (and --chat) need the model's chat template, and"
+                    + " none was given", null);
+        }
+        return chat;
+    }
+
+    /**
+     * Encodes a conversational prompt-completion row: query {@code render(prompt, true)}, response the rendered
+     * completion, all of whose tokens carry loss (TRL's {@code completion_only_loss}).
+     *
+     * @param example the row
+     * @return the sample
+     * @throws TaskLimitException when the query or the response does not fit
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.Sft encodeSft(ChatExample example) {
+        ChatQuery q = chatQuery(example.prompt());
+        return new Encoded.Sft(example.id(), q.query(),
+                chatResponse(q, example.completion(), config.maxSftResponseTokens(), "completion"));
+    }
+
+    /**
+     * Encodes a whole conversation: the query is everything rendered before the first assistant turn, the response
+     * the rest, and only the assistant turns' tokens carry loss (TRL's {@code assistant_only_loss}; see
+     * {@link ChatEncoder#assistantTurns}). The response (from the first assistant turn to the end) must fit the SFT
+     * response limit.
+     *
+     * @param conversation the row
+     * @return the sample with its loss mask
+     * @throws TaskLimitException when the query or the response does not fit
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.Sft encodeSft(Conversation conversation) {
+        ChatEncoder c = requireChat("messages");
+        ChatEncoder.Turns turns = c.assistantTurns(conversation.messages(), "messages");
+        ChatEncoder.Tokens t = c.tokenize(turns, "messages");
+        if (t.query().length > config.maxQueryTokens()) {
+            throw new TaskLimitException(SkipReason.QUERY_TOO_LONG, "messages", "query (before the first assistant"
+                    + " turn) has " + t.query().length + " tokens, limit " + config.maxQueryTokens()
+                    + " (conversations are not truncated)");
+        }
+        if (t.response().length > config.maxSftResponseTokens()) {
+            throw new TaskLimitException(SkipReason.RESPONSE_TOO_LONG, "messages", "response (from the first"
+                    + " assistant turn on) has " + t.response().length + " tokens, limit "
+                    + config.maxSftResponseTokens());
+        }
+        String queryText = turns.text().substring(0, turns.assistant().get(0).start());
+        return new Encoded.Sft(conversation.id(), new EncodedQuery(queryText, t.query(), false), t.response(),
+                t.mask());
+    }
+
+    /**
+     * Encodes a conversational preference row: query {@code render(prompt, true)}, chosen and rejected rendered
+     * after it, within the RM response limit.
+     *
+     * @param pair the row
+     * @return the sample
+     * @throws TaskLimitException when the query or a response does not fit
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.Pair encodePair(ChatPair pair) {
+        ChatQuery q = chatQuery(pair.prompt());
+        int limit = config.maxRmResponseTokens();
+        return new Encoded.Pair(pair.id(), q.query(), chatResponse(q, pair.chosen(), limit, "chosen"),
+                chatResponse(q, pair.rejected(), limit, "rejected"));
+    }
+
+    /**
+     * Encodes an RL prompt from any prompt-bearing row: its prompt as the query, and as reference the completion of
+     * an SFT row, the chosen response of a preference row, or a conversation's first assistant turn (prompt: the
+     * messages before it); a prompt-only row has no reference unless it carries one.
+     *
+     * @param row the row
+     * @return the prompt sample
+     * @throws TaskLimitException when the query or the reference does not fit
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.PromptOnly promptSample(DataRow row) {
+        if (row instanceof TldrPost p) {
+            return encodePrompt(p.toSft().toPromptRow());
+        }
+        if (row instanceof SftExample e) {
+            return encodePrompt(e.toPromptRow());
+        }
+        if (row instanceof PromptRow p) {
+            return encodePrompt(p);
+        }
+        if (row instanceof PreferencePair p) {
+            return encodePrompt(p.toPromptRow());
+        }
+        if (row instanceof Comparison c) {
+            return encodePrompt(c.toPair().toPromptRow());
+        }
+        if (row instanceof ChatExample e) {
+            return chatPrompt(e.id(), e.prompt(), e.completion(), "completion");
+        }
+        if (row instanceof ChatPair p) {
+            return chatPrompt(p.id(), p.prompt(), p.chosen(), "chosen");
+        }
+        Conversation c = (Conversation) row;
+        int first = c.firstAssistant();
+        if (first == 0) {
+            throw new ChatRowException("messages[0]", "the conversation starts with an assistant message, so it has"
+                    + " no prompt", null);
+        }
+        return chatPrompt(c.id(), c.prompt(), List.of(c.messages().get(first)), "messages[" + first + "]");
+    }
+
+    private Encoded.PromptOnly chatPrompt(String id, Prompt prompt, List<ChatMessage> reference, String field) {
+        ChatQuery q = chatQuery(prompt);
+        return new Encoded.PromptOnly(id, q.query(), chatResponse(q, reference, config.maxSftResponseTokens(), field));
+    }
+
+    /**
+     * Encodes an SFT sample from a row of an SFT kind: a TL;DR post, a standard or conversational prompt-completion
+     * row, or a whole conversation.
+     *
+     * @param row the row
+     * @return the sample
+     * @throws IllegalArgumentException when the row is of another kind (the message names the accepted ones)
+     * @throws TaskLimitException when the row does not fit the limits
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.Sft sftSample(DataRow row) {
+        if (row instanceof TldrPost p) {
+            return encodeSft(p.toSft(), "summary");
+        }
+        if (row instanceof SftExample e) {
+            return encodeSft(e);
+        }
+        if (row instanceof ChatExample e) {
+            return encodeSft(e);
+        }
+        if (row instanceof Conversation c) {
+            return encodeSft(c);
+        }
+        throw new IllegalArgumentException("expected SFT rows (openai-tldr, sft: prompt + completion, or messages),"
+                + " got " + row.getClass().getSimpleName());
+    }
+
+    /**
+     * Encodes a preference sample from a row of a preference kind: a comparison, or a standard or conversational
+     * pair.
+     *
+     * @param row the row
+     * @return the sample
+     * @throws IllegalArgumentException when the row is of another kind (the message names the accepted ones)
+     * @throws TaskLimitException when the row does not fit the limits
+     * @throws ChatRowException when the template cannot render the row
+     */
+    public Encoded.Pair pairSample(DataRow row) {
+        if (row instanceof Comparison c) {
+            return encodePair(c.toPair(), "summaries[" + c.choice() + "].text",
+                    "summaries[" + (1 - c.choice()) + "].text");
+        }
+        if (row instanceof PreferencePair p) {
+            return encodePair(p);
+        }
+        if (row instanceof ChatPair p) {
+            return encodePair(p);
+        }
+        throw new IllegalArgumentException("expected preference rows (openai-comparisons or pairs: [prompt,] chosen,"
+                + " rejected), got " + row.getClass().getSimpleName());
+    }
+
     /**
      * Tokenizes a response and appends EOS, rejecting it when longer than a limit.
      *
@@ -280,6 +638,11 @@ public final class TldrTask {
     }
 
     private Encoded.Sft encodeSft(SftExample example, String field) {
+        if (usesChat(example.prompt())) {
+            ChatQuery q = chatQuery(example.prompt());
+            return new Encoded.Sft(example.id(), q.query(),
+                    chatResponse(q, asAssistant(example.completion()), config.maxSftResponseTokens(), field));
+        }
         EncodedQuery q = encodeQuery(example.prompt());
         return new Encoded.Sft(example.id(), q,
                 encodeResponse(example.completion(), config.maxSftResponseTokens(), field));
@@ -300,6 +663,11 @@ public final class TldrTask {
         int limit = pair.prompt() instanceof Prompt.Article
                 ? config.maxCnnDmResponseTokens()
                 : config.maxRmResponseTokens();
+        if (usesChat(pair.prompt())) {
+            ChatQuery q = chatQuery(pair.prompt());
+            return new Encoded.Pair(pair.id(), q.query(), chatResponse(q, asAssistant(pair.chosen()), limit,
+                    chosenField), chatResponse(q, asAssistant(pair.rejected()), limit, rejectedField));
+        }
         EncodedQuery q = encodeQuery(pair.prompt());
         return new Encoded.Pair(pair.id(), q, encodeResponse(pair.chosen(), limit, chosenField),
                 encodeResponse(pair.rejected(), limit, rejectedField));
@@ -313,6 +681,12 @@ public final class TldrTask {
      * @throws TaskLimitException when the query or the reference does not fit
      */
     public Encoded.PromptOnly encodePrompt(PromptRow row) {
+        if (usesChat(row.prompt())) {
+            ChatQuery q = chatQuery(row.prompt());
+            int[] ref = row.reference() == null ? null
+                    : chatResponse(q, asAssistant(row.reference()), config.maxSftResponseTokens(), "reference");
+            return new Encoded.PromptOnly(row.id(), q.query(), ref);
+        }
         EncodedQuery q = encodeQuery(row.prompt());
         int[] ref = row.reference() == null
                 ? null
@@ -322,7 +696,7 @@ public final class TldrTask {
 
     /**
      * Encodes any row: TL;DR posts as SFT samples, comparisons as pairs (errors name {@code summary} and
-     * {@code summaries[i].text}), and the generic rows by kind.
+     * {@code summaries[i].text}), and the generic and conversational rows by kind.
      *
      * @param row the row
      * @return the encoded row
@@ -341,6 +715,12 @@ public final class TldrTask {
         }
         if (row instanceof SftExample s) {
             return encodeSft(s);
+        }
+        if (row instanceof ChatExample || row instanceof Conversation) {
+            return sftSample(row);
+        }
+        if (row instanceof ChatPair p) {
+            return encodePair(p);
         }
         return encodePrompt((PromptRow) row);
     }

@@ -289,6 +289,6 @@ class JsonlReaderTest {
         assertThat(DataFormat.parse("SFT")).isEqualTo(DataFormat.SFT);
         assertThatThrownBy(() -> DataFormat.parse("csv"))
                 .hasMessage("unknown data format 'csv'; expected one of [auto, openai-tldr, openai-comparisons,"
-                        + " pairs, sft, prompts]");
+                        + " pairs, sft, prompts, messages]");
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
@@ -41,8 +42,8 @@ public abstract class PolicyTrainee implements TrainingLoop.Trainee {
     }
 
     @Override
-    public void save(Path dir, boolean withOptimizer) throws IOException {
-        policy.save(dir);
+    public void save(Path dir, boolean withOptimizer, SaveOptions weights) throws IOException {
+        policy.save(dir, weights);
         tokenizer.save(dir);
         if (withOptimizer) {
             optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.MetricsSink;
 
@@ -36,6 +37,8 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     protected Map<String, Object> commandOptions;
     /** What to do with a run already in the run directory. */
     protected ExistingRun existingRun = ExistingRun.CONTINUE_IF_SAME;
+    /** How the final model's weights are written (dtype, shard size); checkpoints are always fp32. */
+    protected SaveOptions modelSaveOptions = SaveOptions.DEFAULTS;
 
     /** Creates a builder. */
     protected TrainerBuilder() {}
@@ -165,6 +168,28 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
     }
 
     /**
+     * Sets how the final model's weights are written: dtype ({@code bf16}/{@code fp16} halve the files, converted in
+     * Java with torch's rounding) and maximum shard size. {@code checkpoint-STEP/} directories stay fp32 in one file,
+     * so resuming is exact. Default {@link SaveOptions#DEFAULTS} (fp32, 5 GB shards).
+     *
+     * @param options the options
+     * @return this
+     */
+    public B optModelSaveOptions(SaveOptions options) {
+        this.modelSaveOptions = java.util.Objects.requireNonNull(options, "options");
+        return self();
+    }
+
+    /**
+     * Returns how the final model's weights are written.
+     *
+     * @return the options
+     */
+    public SaveOptions modelSaveOptions() {
+        return modelSaveOptions;
+    }
+
+    /**
      * Returns the tokenizer, or null when not set.
      *
      * @return the tokenizer
@@ -230,6 +255,7 @@ public abstract class TrainerBuilder<B extends TrainerBuilder<B>> {
         other.stopAfter = stopAfter;
         other.commandOptions = commandOptions;
         other.existingRun = existingRun;
+        other.modelSaveOptions = modelSaveOptions;
         return other;
     }
 

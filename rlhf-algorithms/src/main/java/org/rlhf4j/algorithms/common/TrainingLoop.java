@@ -16,6 +16,7 @@ import org.rlhf4j.core.checkpoint.Provenance;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.JsonlFiles;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.train.MetricsSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,9 +145,11 @@ public final class TrainingLoop {
          *
          * @param dir an empty directory
          * @param withOptimizer whether to write optimizer moments (checkpoints) or not (the final model)
+         * @param weights how to write the weights: fp32 in one file for checkpoints (exact resume), the run's
+         *     {@link TrainerBuilder#optModelSaveOptions model save options} for the final model
          * @throws IOException on failure
          */
-        void save(Path dir, boolean withOptimizer) throws IOException;
+        void save(Path dir, boolean withOptimizer, SaveOptions weights) throws IOException;
 
         /**
          * Returns trainer-specific state to save (e.g. the adaptive KL coefficient).
@@ -240,6 +243,7 @@ public final class TrainingLoop {
     private final Path initialModel;
     private final long stopAfter;
     private final Map<String, Object> options;
+    private final SaveOptions modelSave;
     private JsonNode lineage;
 
     /**
@@ -268,6 +272,7 @@ public final class TrainingLoop {
         this.initialModel = common.initialModel();
         this.stopAfter = common.stopAfter();
         this.options = common.commandOptions();
+        this.modelSave = common.modelSaveOptions();
     }
 
     /**
@@ -403,7 +408,8 @@ public final class TrainingLoop {
                 trainee.extraState());
         Provenance prov = Provenance.capture(algorithm, seed, dataId, config, command, lineage);
         AtomicDirectory.write(dir, tmp -> {
-            trainee.save(tmp, withOptimizer);
+            // checkpoints stay fp32 so a resume continues bit for bit; only the final model takes the chosen dtype
+            trainee.save(tmp, withOptimizer, withOptimizer ? SaveOptions.DEFAULTS : modelSave);
             st.write(tmp);
             prov.write(tmp);
         });

@@ -25,6 +25,7 @@ import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tensor.TensorOps;
@@ -212,11 +213,11 @@ public final class PpoTrainer {
         }
 
         @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            policy.save(dir);
+        public void save(Path dir, boolean withOptimizer, SaveOptions weights) throws IOException {
+            policy.save(dir, weights);
             tokenizer.save(dir);
             Path c = Files.createDirectories(dir.resolve(CRITIC_DIR));
-            critic.save(c);
+            critic.save(c, weights);
             tokenizer.save(c);
             if (withOptimizer) {
                 policyOpt.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));

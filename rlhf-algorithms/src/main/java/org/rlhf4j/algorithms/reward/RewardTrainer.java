@@ -20,6 +20,7 @@ import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -218,8 +219,8 @@ public final class RewardTrainer {
         }
 
         @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
-            model.save(dir);
+        public void save(Path dir, boolean withOptimizer, SaveOptions weights) throws IOException {
+            model.save(dir, weights);
             tokenizer.save(dir);
             if (withOptimizer) {
                 optimizer.save(dir.resolve(Checkpoint.OPTIMIZER_FILE));

@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>L(θ) = −(1/N_tok) Σ_b Σ_j m_{b,j} log π_θ(y_{b,j} | x_b, y_{b,&lt;j})</pre>
  *
- * with N_tok the number of real response tokens of the update's batch; query and padding tokens carry no loss.
+ * with N_tok the number of response tokens of the update's batch that carry loss; query and padding tokens carry
+ * none, and neither do the response tokens a sample's loss mask leaves out ({@link Encoded.Sft#lossMask()}: for a
+ * whole conversation, everything but its assistant turns, TRL's {@code assistant_only_loss}).
  *
  * <p>Per update: 1. take the step's samples from the seeded data stream; 2. for each micro-batch, left-pad queries,
  * right-pad responses, compute response log-probs and back-propagate its NLL sum / N_tok (gradients accumulate, so
@@ -177,16 +179,18 @@ public final class SftTrainer {
             for (int off = 0; off < idx.length; off += config.microBatchSize()) {
                 List<int[]> q = new ArrayList<>();
                 List<int[]> r = new ArrayList<>();
+                List<Encoded.Sft> samples = new ArrayList<>();
                 for (int i = off; i < off + config.microBatchSize(); i++) {
                     q.add(train.get(idx[i]).query().ids());
                     r.add(train.get(idx[i]).response());
+                    samples.add(train.get(idx[i]));
                 }
                 ResponseBatch batch = ResponseBatch.of(q, r, eos);
                 try (NDManager m = policy.manager().newSubManager();
                         NDScope scope = new NDScope()) {
                     ResponseBatch.Tensors t = batch.toTensors(m);
                     NDArray lp = Sequences.responseLogprobs(policy, t, 1.0, false).logprobs();
-                    NDArray nll = SftLosses.nllSum(lp, t.responseMask());
+                    NDArray nll = SftLosses.nllSum(lp, lossMask(m, samples, batch.responseWidth()));
                     gc.backward(org.rlhf4j.core.tensor.TensorOps.div(nll, tokens));
                     nllTotal += nll.getFloat();
                 }
@@ -198,9 +202,25 @@ public final class SftTrainer {
     private long countTokens(int[] idx) {
         long n = 0;
         for (int i : idx) {
-            n += train.get(i).response().length;
+            n += train.get(i).lossTokens();
         }
         return n;
+    }
+
+    /**
+     * The loss mask of a micro-batch: {@code [B, T_r]}, 1 at the response tokens that carry loss (every real token,
+     * or those of a sample's {@link Encoded.Sft#lossMask()}: a conversation's assistant turns), 0 elsewhere and at
+     * padding.
+     */
+    static NDArray lossMask(NDManager m, List<Encoded.Sft> samples, int width) {
+        float[][] mask = new float[samples.size()][width];
+        for (int b = 0; b < samples.size(); b++) {
+            Encoded.Sft s = samples.get(b);
+            for (int j = 0; j < s.response().length; j++) {
+                mask[b][j] = s.trains(j) ? 1f : 0f;
+            }
+        }
+        return m.create(mask);
     }
 
     /**
@@ -216,17 +236,19 @@ public final class SftTrainer {
         for (int off = 0; off < eval.size(); off += config.microBatchSize()) {
             List<int[]> q = new ArrayList<>();
             List<int[]> r = new ArrayList<>();
+            List<Encoded.Sft> samples = new ArrayList<>();
             for (int i = off; i < Math.min(eval.size(), off + config.microBatchSize()); i++) {
                 q.add(eval.get(i).query().ids());
                 r.add(eval.get(i).response());
+                samples.add(eval.get(i));
+                tokens += eval.get(i).lossTokens();
             }
             ResponseBatch batch = ResponseBatch.of(q, r, eos);
             try (NDManager m = policy.manager().newSubManager();
                     NDScope scope = new NDScope()) {
                 ResponseBatch.Tensors t = batch.toTensors(m);
-                nll += SftLosses.nllSum(Sequences.responseLogprobs(policy, t, 1.0, false).logprobs(), t.responseMask())
-                        .getFloat();
-                tokens += batch.responseTokens();
+                nll += SftLosses.nllSum(Sequences.responseLogprobs(policy, t, 1.0, false).logprobs(),
+                        lossMask(m, samples, batch.responseWidth())).getFloat();
             }
         }
         double loss = nll / tokens;

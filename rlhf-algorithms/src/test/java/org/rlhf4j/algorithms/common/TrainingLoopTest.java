@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.core.train.MetricsSink;
 
 /**
@@ -75,7 +76,7 @@ class TrainingLoopTest {
         }
 
         @Override
-        public void save(Path dir, boolean withOptimizer) throws IOException {
+        public void save(Path dir, boolean withOptimizer, SaveOptions weights) throws IOException {
             Files.writeString(dir.resolve("x.txt"), Double.toString(x));
             if (withOptimizer) {
                 Files.writeString(dir.resolve("opt.txt"), "moments");

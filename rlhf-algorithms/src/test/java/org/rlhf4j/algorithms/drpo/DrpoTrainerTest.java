@@ -27,8 +27,12 @@ import org.rlhf4j.core.generation.EosMode;
 import org.rlhf4j.core.generation.GenerationConfig;
 import org.rlhf4j.core.generation.Generator;
 import org.rlhf4j.core.generation.Rollout;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.model.Llama;
+import org.rlhf4j.core.model.LlamaConfig;
+import org.rlhf4j.core.model.LlamaFamily;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
@@ -168,6 +172,31 @@ class DrpoTrainerTest {
         assertThat(TrainerState.read(run.model()).algorithm()).isEqualTo("drpo");
         assertThat(java.nio.file.Files.readString(run.model().resolve("provenance.json"))).contains("betaMix");
         assertThat(java.nio.file.Files.readString(run.metrics())).contains("reset/fraction");
+    }
+
+    @Test
+    void aLlamaPolicyAndCriticRunWithResets(@TempDir Path dir) throws Exception {
+        // Llama flavour with grouped-query attention (4 query heads over 2 KV heads) and tied embeddings
+        LlamaConfig llama = LlamaConfig.of(LlamaFamily.LLAMA, 32, 64, 32, 2, 4, 2, 64, EOS, EOS);
+        RunDir run = new RunDir(dir.resolve("drpo-llama"));
+        PpoTrainer.Result r;
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm policy = CausalLm.random(llama, m, 1);
+                CausalLm ref = policy.copy(m);
+                ScalarModel critic = ScalarModel.random(llama, m, 2)) {
+            r = DrpoTrainer.builder().setConfig(DrpoConfig.of(ppo(16 * 2))).setPolicy(policy).setReference(ref)
+                    .setCritic(critic).setReward(RewardSource.of(COUNT)).setTokenizer(TOK).setPrompts(prompts(32, 1))
+                    .optRunDir(run).build().train();
+        }
+        assertThat(r.history()).hasSize(2).allSatisfy(row -> {
+            assertThat(row.get("reset/fraction")).isEqualTo(1.0);
+            assertThat(row.get("loss/policy_avg")).isFinite();
+            assertThat(row.get("loss/value_avg")).isFinite();
+        });
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm saved = CausalLm.load(run.model(), m)) {
+            assertThat(saved).isInstanceOf(Llama.class);
+        }
     }
 
     @Test

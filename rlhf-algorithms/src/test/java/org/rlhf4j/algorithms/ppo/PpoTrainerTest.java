@@ -23,6 +23,9 @@ import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.GptNeoX;
 import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.core.model.Llama;
+import org.rlhf4j.core.model.LlamaConfig;
+import org.rlhf4j.core.model.LlamaFamily;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -199,6 +202,32 @@ class PpoTrainerTest {
                 CausalLm saved = CausalLm.load(run.model(), m)) {
             assertThat(saved).isInstanceOf(GptNeoX.class);
             assertThat(saved.config().withExtra(java.util.Map.of())).isEqualTo(NEOX); // + architectures
+        }
+    }
+
+    @Test
+    void aLlamaFamilyPolicyAndCriticTrainAndResumeLikeGpt2(@TempDir Path dir) throws Exception {
+        // Qwen2 flavour: grouped-query attention (4 query heads over 2 KV heads) and q/k/v biases
+        LlamaConfig qwen2 = LlamaConfig.of(LlamaFamily.QWEN2, 32, 64, 32, 2, 4, 2, 64, EOS, EOS);
+        PpoConfig cfg = config(32 * 3, 0.05, -1.0);
+        List<Double> full = train(qwen2, cfg, COUNT, new RunDir(dir.resolve("a")), 0).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList();
+        RunDir run = new RunDir(dir.resolve("b"));
+        List<Double> resumed = new ArrayList<>(train(qwen2, cfg, COUNT, run, 1).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList());
+        resumed.addAll(train(qwen2, cfg, COUNT, run, 0).result().history().stream()
+                .map(h -> h.get("loss/policy_avg")).toList());
+        assertThat(full).hasSize(3).allSatisfy(l -> assertThat(l).isFinite());
+        assertThat(resumed).hasSize(full.size());
+        for (int i = 0; i < full.size(); i++) {
+            assertThat(resumed.get(i)).as("update %d", i).isCloseTo(full.get(i), within(1e-6));
+        }
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm saved = CausalLm.load(run.model(), m);
+                ScalarModel critic = ScalarModel.load(run.model().resolve(PpoTrainer.CRITIC_DIR), m, 0)) {
+            assertThat(saved).isInstanceOf(Llama.class);
+            assertThat(saved.config().modelType()).isEqualTo("qwen2");
+            assertThat(critic.config().modelType()).isEqualTo("qwen2");
         }
     }
 

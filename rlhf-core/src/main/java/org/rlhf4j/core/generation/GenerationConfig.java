@@ -1,8 +1,17 @@
 package org.rlhf4j.core.generation;
 
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.rlhf4j.core.model.HfGenerationConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Sampling settings (validated, immutable). Use a named factory ({@link #sampling(int, int)},
- * {@link #greedy(int, int)}, {@link #rollout(int, int)}) or, for anything else, {@link #builder(int, int)}, whose defaults are given below.
+ * {@link #greedy(int, int)}, {@link #rollout(int, int)}) or, for anything else, {@link #builder(int, int)}, whose
+ * defaults are given below; {@link #builder(HfGenerationConfig, int, int)} starts from a model's
+ * {@code generation_config.json}.
  *
  * @param maxNewTokens maximum number of generated tokens (PPO TL;DR: 53); a builder argument
  * @param minNewTokens EOS is suppressed before this many tokens (HF {@code min_new_tokens}). Default 0.
@@ -11,6 +20,9 @@ package org.rlhf4j.core.generation;
  * @param topP nucleus sampling mass p in (0, 1]; 1 = off (references: 1). Default 1.
  * @param eosMode what EOS does. Default {@link EosMode#STOP}.
  * @param eosTokenId the EOS id; a builder argument
+ * @param extraEosTokenIds further ids that end a sequence exactly as {@code eosTokenId} does (suppressed before
+ *     {@code minNewTokens}, stop or truncate after), for models whose {@code eos_token_id} is a list: Llama 3
+ *     instruct ends a turn with {@code <|eot_id|>} and text with {@code <|end_of_text|>}. Default none.
  * @param padTokenId the id written at padding positions (never attended, never in a loss). Default: the EOS id.
  * @param useKvCache incremental decoding with a KV cache (true) or full recomputation each step (benchmarks).
  *     Default true.
@@ -23,8 +35,11 @@ public record GenerationConfig(
         double topP,
         EosMode eosMode,
         int eosTokenId,
+        List<Integer> extraEosTokenIds,
         int padTokenId,
         boolean useKvCache) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationConfig.class);
 
     /** Validates the settings. */
     public GenerationConfig {
@@ -50,9 +65,40 @@ public record GenerationConfig(
         if (eosTokenId < 0) {
             throw new IllegalArgumentException("eosTokenId must be >= 0, got " + eosTokenId);
         }
+        if (extraEosTokenIds == null) {
+            throw new IllegalArgumentException("extraEosTokenIds must not be null (empty for none)");
+        }
+        for (Integer id : extraEosTokenIds) {
+            if (id == null || id < 0) {
+                throw new IllegalArgumentException("extraEosTokenIds must be >= 0, got " + extraEosTokenIds);
+            }
+        }
+        extraEosTokenIds = List.copyOf(extraEosTokenIds);
         if (padTokenId < 0) {
             throw new IllegalArgumentException("padTokenId must be >= 0, got " + padTokenId);
         }
+    }
+
+    /**
+     * Returns every id that ends a sequence: {@link #eosTokenId()} first, then {@link #extraEosTokenIds()}.
+     *
+     * @return the ids, without duplicates
+     */
+    public List<Integer> eosTokenIds() {
+        Set<Integer> ids = new LinkedHashSet<>();
+        ids.add(eosTokenId);
+        ids.addAll(extraEosTokenIds);
+        return List.copyOf(ids);
+    }
+
+    /**
+     * Returns whether a token ends a sequence (it is {@link #eosTokenId()} or one of {@link #extraEosTokenIds()}).
+     *
+     * @param token the token id
+     * @return true for an end-of-sequence id
+     */
+    public boolean isEos(int token) {
+        return token == eosTokenId || extraEosTokenIds.contains(token);
     }
 
     /**
@@ -67,6 +113,41 @@ public record GenerationConfig(
     }
 
     /**
+     * Returns a builder initialised from a model's {@code generation_config.json} as transformers' {@code generate}
+     * reads it: greedy unless {@code do_sample} is true; when sampling, {@code temperature} (default 1; 0 means
+     * greedy), {@code top_k} (default 50, transformers' default; 0 = off) and {@code top_p} (default 1); every id of
+     * {@code eos_token_id} ends a sequence ({@link Builder#setEosTokenIds}); {@code pad_token_id} pads (default: the
+     * first EOS id); {@code max_new_tokens} bounds the response. {@code max_length} counts the prompt too, so it is
+     * not applied (the caller's {@code maxNewTokens} is used), nor is {@code repetition_penalty}, which the
+     * {@link Generator} does not implement (a value other than 1 is logged).
+     *
+     * @param hf the model's generation config
+     * @param maxNewTokens maximum new tokens when the file has no {@code max_new_tokens}
+     * @param eosTokenId EOS id when the file has no {@code eos_token_id}
+     * @return the builder
+     */
+    public static Builder builder(HfGenerationConfig hf, int maxNewTokens, int eosTokenId) {
+        Builder b = new Builder(hf.maxNewTokens() != null ? hf.maxNewTokens() : maxNewTokens, eosTokenId);
+        if (!hf.eosTokenIds().isEmpty()) {
+            b.setEosTokenIds(hf.eosTokenIds());
+        }
+        b.setPadTokenId(hf.padTokenId() != null ? hf.padTokenId() : b.eosTokenId);
+        if (hf.sampling()) {
+            b.setTemperature(hf.temperature() != null ? hf.temperature() : 1.0);
+            // transformers GenerationConfig._get_default_generation_params: top_k 50, top_p 1.0
+            b.setTopK(hf.topK() != null ? hf.topK() : 50);
+            b.setTopP(hf.topP() != null ? hf.topP() : 1.0);
+        } else {
+            b.setTemperature(0.0);
+        }
+        if (hf.repetitionPenalty() != null && hf.repetitionPenalty() != 1.0) {
+            LOG.warn("generation_config.json sets repetition_penalty={}, which rlhf4j's Generator does not apply",
+                    hf.repetitionPenalty());
+        }
+        return b;
+    }
+
+    /**
      * Returns a builder initialised from this config.
      *
      * @return the builder
@@ -78,6 +159,7 @@ public record GenerationConfig(
                 .setTopK(topK)
                 .setTopP(topP)
                 .setEosMode(eosMode)
+                .setExtraEosTokenIds(extraEosTokenIds)
                 .setPadTokenId(padTokenId)
                 .setUseKvCache(useKvCache);
     }
@@ -165,6 +247,7 @@ public record GenerationConfig(
         private double topP = 1.0;
         private EosMode eosMode = EosMode.STOP;
         private int eosTokenId;
+        private List<Integer> extraEosTokenIds = List.of();
         private int padTokenId;
         private boolean useKvCache = true;
 
@@ -252,6 +335,35 @@ public record GenerationConfig(
         }
 
         /**
+         * Sets {@link GenerationConfig#extraEosTokenIds()}.
+         *
+         * @param v further end-of-sequence ids (empty for none)
+         * @return this
+         */
+        public Builder setExtraEosTokenIds(List<Integer> v) {
+            extraEosTokenIds = v;
+            return this;
+        }
+
+        /**
+         * Sets every end-of-sequence id at once, as a {@code generation_config.json} list gives them: the first
+         * becomes {@link GenerationConfig#eosTokenId()}, the others {@link GenerationConfig#extraEosTokenIds()}. The
+         * padding id is not changed.
+         *
+         * @param ids the ids (non-empty)
+         * @return this
+         * @throws IllegalArgumentException when the list is empty
+         */
+        public Builder setEosTokenIds(List<Integer> ids) {
+            if (ids == null || ids.isEmpty()) {
+                throw new IllegalArgumentException("eosTokenIds must not be empty, got " + ids);
+            }
+            eosTokenId = ids.get(0);
+            extraEosTokenIds = ids.subList(1, ids.size());
+            return this;
+        }
+
+        /**
          * Sets {@link GenerationConfig#padTokenId()}.
          *
          * @param v the padding id
@@ -281,7 +393,7 @@ public record GenerationConfig(
          */
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, minNewTokens, temperature, topK, topP, eosMode, eosTokenId,
-                    padTokenId, useKvCache);
+                    extraEosTokenIds, padTokenId, useKvCache);
         }
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.KvCache;
 import org.rlhf4j.core.tensor.TensorOps;
@@ -16,11 +17,12 @@ import org.rlhf4j.core.tensor.TensorOps;
 /**
  * Batched autoregressive sampling over left-padded prompts.
  *
- * <p>Each step: z = logits of the last position; EOS is suppressed (z_eos = −∞) while fewer than
- * {@code minNewTokens} tokens exist; with τ &gt; 0 a token is drawn from softmax(z/τ) restricted to the top-k tokens
- * and to the smallest set whose mass reaches top-p, by inverse-CDF sampling with one uniform per sample from a
- * {@link SplittableRandom} seeded by the caller (so a seed fixes the result on every device); with τ = 0 it is argmax
- * z. Where a sample has a forced prefix, the token at step t &lt; |prefix| is the prefix's token instead (teacher
+ * <p>"EOS" below means any of {@link GenerationConfig#eosTokenIds()} (one id, or several for models whose
+ * {@code eos_token_id} is a list). Each step: z = logits of the last position; EOS is suppressed (z_eos = −∞) while
+ * fewer than {@code minNewTokens} tokens exist; with τ &gt; 0 a token is drawn from softmax(z/τ) restricted to the
+ * top-k tokens and to the smallest set whose mass reaches top-p, by inverse-CDF sampling with one uniform per sample
+ * from a {@link SplittableRandom} seeded by the caller (so a seed fixes the result on every device); with τ = 0 it is
+ * argmax z. Where a sample has a forced prefix, the token at step t &lt; |prefix| is the prefix's token instead (teacher
  * forcing inside generation, DR-PO's reset). With the KV cache, the prompt is encoded once and each step feeds one
  * token.
  */
@@ -116,7 +118,7 @@ public final class Generator {
                     respMask[b][t] = 1;
                     lps[b][t] = tokLp[b];
                     forcedMask[b][t] = t < forced[b].length ? 1 : 0;
-                    if (stop && tok[b] == cfg.eosTokenId()) {
+                    if (stop && cfg.isEos(tok[b])) {
                         done[b] = true;
                     }
                 }
@@ -166,7 +168,7 @@ public final class Generator {
             outLp[b] = Arrays.copyOf(lps[b], n);
             outForced[b] = Arrays.copyOf(forcedMask[b], n);
             if (!stop) {
-                truncateAfterEos(outIds[b], outMask[b], outLp[b], outForced[b], cfg.eosTokenId(), cfg.padTokenId());
+                truncateAfterEos(outIds[b], outMask[b], outLp[b], outForced[b], cfg::isEos, cfg.padTokenId());
             }
         }
         return new Rollout(promptIds, promptMask, outIds, outMask, outLp, outForced);
@@ -177,6 +179,11 @@ public final class Generator {
      * (summarize_from_feedback_details {@code truncate_response}).
      */
     static void truncateAfterEos(int[] ids, int[] mask, float[] lp, int[] forced, int eos, int pad) {
+        truncateAfterEos(ids, mask, lp, forced, t -> t == eos, pad);
+    }
+
+    /** Truncates a response after its first token that {@code isEos} accepts (any of several EOS ids). */
+    static void truncateAfterEos(int[] ids, int[] mask, float[] lp, int[] forced, IntPredicate isEos, int pad) {
         boolean seen = false;
         for (int t = 0; t < ids.length; t++) {
             if (seen) {
@@ -184,7 +191,7 @@ public final class Generator {
                 mask[t] = 0;
                 lp[t] = 0;
                 forced[t] = 0;
-            } else if (ids[t] == eos && mask[t] == 1) {
+            } else if (isEos.test(ids[t]) && mask[t] == 1) {
                 seen = true;
             }
         }
@@ -205,7 +212,13 @@ public final class Generator {
         NDArray z = logits;
         if (t < cfg.minNewTokens()) {
             float[] sup = new float[(int) vocab];
-            sup[cfg.eosTokenId()] = Float.NEGATIVE_INFINITY;
+            for (int eos : cfg.eosTokenIds()) {
+                // transformers MinNewTokensLengthLogitsProcessor suppresses every id of eos_token_id (an id outside
+                // the vocabulary can never be sampled)
+                if (eos < vocab) {
+                    sup[eos] = Float.NEGATIVE_INFINITY;
+                }
+            }
             z = z.add(m.create(sup, new Shape(1, vocab)));
         }
         NDArray scaled = cfg.greedy() ? z : TensorOps.div(z, cfg.temperature());

@@ -1,10 +1,16 @@
 package org.rlhf4j.core.io;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +52,32 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Serialises a tree as Python's {@code json.dumps(obj, indent=2)} prints it ({@code "key": value}, objects and
+     * arrays one element per line, 2-space indent), the layout of the JSON files transformers writes. Keys keep the
+     * tree's order; sort them first for {@code sort_keys=True}.
+     *
+     * @param node the tree
+     * @return the JSON text, without a final newline
+     */
+    public static String pythonStyle(JsonNode node) {
+        DefaultPrettyPrinter pp = new DefaultPrettyPrinter()
+                .withSeparators(Separators.createDefaultInstance()
+                        .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                        .withObjectEmptySeparator("")
+                        .withArrayEmptySeparator(""));
+        pp.indentObjectsWith(new DefaultIndenter("  ", "\n"));
+        pp.indentArraysWith(new DefaultIndenter("  ", "\n"));
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(w)) {
+            g.setPrettyPrinter(pp);
+            MAPPER.writeTree(g, node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return w.toString();
     }
 
     /**

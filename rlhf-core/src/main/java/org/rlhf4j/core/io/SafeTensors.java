@@ -1,7 +1,10 @@
 package org.rlhf4j.core.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -302,8 +305,7 @@ public final class SafeTensors implements AutoCloseable {
         }
         ByteBuffer raw = map(name);
         NDArray a = switch (e.dtype()) {
-            case BF16 -> manager.create(widenBf16(raw), e.shape(), DataType.FLOAT32);
-            case F16 -> manager.create(widenF16(raw), e.shape(), DataType.FLOAT32);
+            case BF16, F16 -> manager.create(HalfFloats.widen(raw, e.dtype()), e.shape(), DataType.FLOAT32);
             default -> manager.create(raw, e.shape(), e.dtype().loadedAs());
         };
         if (TensorOps.firstNonFinite(Map.of(name, a)) != null) {
@@ -326,35 +328,20 @@ public final class SafeTensors implements AutoCloseable {
      * Widens bfloat16 values (the high 16 bits of a float32) to float32.
      *
      * @param src little-endian BF16 bytes
-     * @return a direct little-endian buffer of float32
+     * @return a direct native-order buffer of float32
      */
     static ByteBuffer widenBf16(ByteBuffer src) {
-        int n = src.remaining() / 2;
-        ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
-        FloatBuffer fb = out.asFloatBuffer();
-        ByteBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            int bits = (in.getShort() & 0xFFFF) << 16;
-            fb.put(Float.intBitsToFloat(bits));
-        }
-        return out;
+        return HalfFloats.widen(src, TensorDType.BF16);
     }
 
     /**
      * Widens IEEE half-precision values to float32 (exact, including subnormals, infinities and NaN).
      *
      * @param src little-endian F16 bytes
-     * @return a direct little-endian buffer of float32
+     * @return a direct native-order buffer of float32
      */
     static ByteBuffer widenF16(ByteBuffer src) {
-        int n = src.remaining() / 2;
-        ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
-        FloatBuffer fb = out.asFloatBuffer();
-        ByteBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            fb.put(halfToFloat(in.getShort()));
-        }
-        return out;
+        return HalfFloats.widen(src, TensorDType.F16);
     }
 
     /**
@@ -364,22 +351,7 @@ public final class SafeTensors implements AutoCloseable {
      * @return the float value
      */
     static float halfToFloat(short h) {
-        int bits = h & 0xFFFF;
-        int sign = (bits & 0x8000) << 16;
-        int exp = (bits >>> 10) & 0x1F;
-        int mant = bits & 0x3FF;
-        if (exp == 0) {
-            if (mant == 0) {
-                return Float.intBitsToFloat(sign);
-            }
-            // subnormal: mant * 2^-24
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
-        }
-        if (exp == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        return HalfFloats.fromF16(h);
     }
 
     /**
@@ -398,11 +370,97 @@ public final class SafeTensors implements AutoCloseable {
      */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata)
             throws IOException {
+        write(file, tensors, metadata, TensorDType.F32);
+    }
+
+    /**
+     * Writes tensors to a safetensors file, storing float32 tensors as {@code floatType}: F32 as they are, BF16 or
+     * F16 narrowed in Java with round-to-nearest-even ({@link HalfFloats}); other types are stored as they are.
+     * Nothing is written when {@link #checkWritable} refuses a tensor.
+     *
+     * @param file the target file (overwritten)
+     * @param tensors name to tensor (float32, float64 or integer types)
+     * @param metadata extra metadata entries
+     * @param floatType how float32 tensors are stored: F32, BF16 or F16
+     * @throws NonFiniteTensorException when a tensor holds NaN or an infinity, or a value that overflows
+     *     {@code floatType}; the file is then not touched
+     * @throws IOException on write failure
+     */
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata,
+            TensorDType floatType) throws IOException {
+        checkWritable(file, tensors, floatType);
+        writeChecked(file, tensors, metadata, floatType);
+    }
+
+    /**
+     * Returns the type a tensor is stored as when float32 tensors are written as {@code floatType}.
+     *
+     * @param type the tensor's DJL type
+     * @param floatType F32, BF16 or F16
+     * @return the stored type
+     * @throws IllegalArgumentException when the type cannot be written or {@code floatType} is not a float32,
+     *     bfloat16 or float16 type
+     */
+    public static TensorDType storedType(DataType type, TensorDType floatType) {
+        if (floatType != TensorDType.F32 && floatType != TensorDType.BF16 && floatType != TensorDType.F16) {
+            throw new IllegalArgumentException("float tensors can be stored as F32, BF16 or F16, not " + floatType);
+        }
+        TensorDType dt = TensorDType.of(type);
+        return dt == TensorDType.F32 ? floatType : dt;
+    }
+
+    /**
+     * Checks that tensors can be written with float32 stored as {@code floatType}: no NaN or infinity, and, when
+     * narrowing, no finite value that rounds to infinity (|x| ≥ 65520 for F16, |x| ≥ 0x1.FFp127 ≈ 3.3961e38 for
+     * BF16), which a later load would refuse. Costs one sum per tensor, plus one max |x| per tensor when narrowing,
+     * each batch copied to Java once.
+     *
+     * @param file the file being written, for the message
+     * @param tensors name to tensor
+     * @param floatType F32, BF16 or F16
+     * @throws NonFiniteTensorException naming the first offending tensor (and, for an overflow, its largest value)
+     */
+    public static void checkWritable(Path file, Map<String, NDArray> tensors, TensorDType floatType)
+            throws NonFiniteTensorException {
         String bad = TensorOps.firstNonFinite(tensors);
         if (bad != null) {
             throw new NonFiniteTensorException(file, bad, "tensor '" + bad
                     + "' holds NaN or infinity; refusing to write non-finite weights");
         }
+        if (floatType == TensorDType.F32) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        try (NDScope scope = new NDScope()) {
+            NDList maxima = new NDList();
+            for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+                NDArray a = e.getValue();
+                if (a.getDataType() == DataType.FLOAT32 && a.getShape().size() > 0) {
+                    names.add(e.getKey());
+                    maxima.add(a.abs().max());
+                }
+            }
+            if (names.isEmpty()) {
+                return;
+            }
+            float[] v = NDArrays.stack(maxima).toFloatArray();
+            for (int i = 0; i < v.length; i++) {
+                short narrowed = floatType == TensorDType.BF16 ? HalfFloats.toBf16(v[i]) : HalfFloats.toF16(v[i]);
+                float back = floatType == TensorDType.BF16 ? HalfFloats.fromBf16(narrowed) : HalfFloats.fromF16(narrowed);
+                if (Float.isInfinite(back)) {
+                    throw new NonFiniteTensorException(file, names.get(i), "tensor '" + names.get(i)
+                            + "' holds a value of magnitude " + v[i] + ", which becomes infinity in " + floatType
+                            + (floatType == TensorDType.F16 ? " (largest finite: 65504)" : "")
+                            + "; refusing to write it (save in " + (floatType == TensorDType.F16 ? "BF16 or " : "")
+                            + "F32)");
+                }
+            }
+        }
+    }
+
+    /** Writes without the checks of {@link #checkWritable} (the caller made them). */
+    static void writeChecked(Path file, Map<String, NDArray> tensors, Map<String, String> metadata,
+            TensorDType floatType) throws IOException {
         ObjectNode header = Json.MAPPER.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         meta.put("format", "pt");
@@ -410,7 +468,7 @@ public final class SafeTensors implements AutoCloseable {
         long offset = 0;
         for (Map.Entry<String, NDArray> t : tensors.entrySet()) {
             NDArray a = t.getValue();
-            TensorDType dt = TensorDType.of(a.getDataType());
+            TensorDType dt = storedType(a.getDataType(), floatType);
             long len = a.getShape().size() * dt.bytes();
             ObjectNode e = header.putObject(t.getKey());
             e.put("dtype", dt.name());
@@ -440,7 +498,10 @@ public final class SafeTensors implements AutoCloseable {
                 if (a.getShape().size() == 0) {
                     continue;
                 }
-                ByteBuffer bb = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                TensorDType dt = storedType(a.getDataType(), floatType);
+                ByteBuffer bb = dt == TensorDType.BF16 || dt == TensorDType.F16
+                        ? HalfFloats.narrow(FloatBuffer.wrap(a.toFloatArray()), dt)
+                        : a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
                 writeFully(ch, bb);
             }
             ch.force(true);

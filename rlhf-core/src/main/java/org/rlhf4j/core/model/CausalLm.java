@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.rlhf4j.core.io.AtomicReads;
+import org.rlhf4j.core.io.ModelTensors;
+import org.rlhf4j.core.io.SaveOptions;
 
 /**
  * A causal language model: token ids in, hidden states and next-token logits out.
@@ -18,9 +21,13 @@ import org.rlhf4j.core.io.AtomicReads;
 public interface CausalLm extends AutoCloseable {
 
     /**
-     * Loads an HF-format directory ({@code config.json} + {@code model.safetensors}) of any supported architecture:
-     * {@code config.json} is read with {@link ModelConfig#read}, and its {@code model_type} picks the implementation
-     * ({@code gpt2} gives {@link Gpt2}, {@code gpt_neox} gives {@link GptNeoX}).
+     * Loads an HF-format directory ({@code config.json} + {@code model.safetensors}, or sharded weights
+     * {@code model.safetensors.index.json} + {@code model-0000i-of-0000N.safetensors}, in float32, bfloat16 or
+     * float16; see {@link ModelTensors}) of any supported architecture: {@code config.json} is read with
+     * {@link ModelConfig#read}, and its {@code model_type} picks the implementation ({@code gpt2} gives {@link Gpt2},
+     * {@code gpt_neox} gives {@link GptNeoX}, {@code llama}, {@code mistral}, {@code qwen2} and {@code qwen3} give
+     * {@link Llama}). Weights are held in float32 whatever the file stores. A
+     * {@code generation_config.json} is kept ({@link #generationConfig()}) and written again by {@link #save}.
      *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
      * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
@@ -40,6 +47,8 @@ public interface CausalLm extends AutoCloseable {
                 return Gpt2.load(d, c, parent);
             } else if (config instanceof GptNeoXConfig c) {
                 return GptNeoX.load(d, c, parent);
+            } else if (config instanceof LlamaConfig c) {
+                return Llama.load(d, c, parent);
             }
             throw new AssertionError("unhandled ModelConfig " + config.getClass());
         });
@@ -47,7 +56,7 @@ public interface CausalLm extends AutoCloseable {
 
     /**
      * Creates a randomly initialised model of the configuration's architecture, with that architecture's Hugging
-     * Face initialisation ({@link Gpt2#random}, {@link GptNeoX#random}).
+     * Face initialisation ({@link Gpt2#random}, {@link GptNeoX#random}, {@link Llama#random}).
      *
      * @param config the configuration
      * @param parent the parent manager (device)
@@ -59,6 +68,8 @@ public interface CausalLm extends AutoCloseable {
             return Gpt2.random(c, parent, seed);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.random(c, parent, seed);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.random(c, parent, seed);
         }
         throw new AssertionError("unhandled ModelConfig " + config.getClass());
     }
@@ -78,7 +89,7 @@ public interface CausalLm extends AutoCloseable {
     Weights weights();
 
     /**
-     * Runs the transformer and returns the final hidden states (after the last LayerNorm).
+     * Runs the transformer and returns the final hidden states (after the last LayerNorm or RMSNorm).
      *
      * @param ids {@code [B, T]} int64 token ids
      * @param mask {@code [B, T]} attention mask (any numeric type, 0/1)
@@ -88,7 +99,8 @@ public interface CausalLm extends AutoCloseable {
     NDArray hidden(NDArray ids, NDArray mask, KvCache cache);
 
     /**
-     * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out}).
+     * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out};
+     * Llama: {@code lm_head} or the tied {@code embed_tokens}).
      *
      * @param hidden {@code [..., d_model]}
      * @return {@code [..., V]}
@@ -129,12 +141,42 @@ public interface CausalLm extends AutoCloseable {
     CausalLm copy(NDManager parent);
 
     /**
-     * Saves {@code config.json} and {@code model.safetensors} in Hugging Face layout.
+     * Saves the model in Hugging Face layout with the defaults ({@link SaveOptions#DEFAULTS}: float32, one
+     * {@code model.safetensors} up to 5 GB): {@code config.json}, the weights, and {@code generation_config.json}
+     * when the model has one.
      *
      * @param dir the target directory (must exist)
      * @throws IOException on write failure
      */
-    void save(Path dir) throws IOException;
+    default void save(Path dir) throws IOException {
+        save(dir, SaveOptions.DEFAULTS);
+    }
+
+    /**
+     * Saves the model in Hugging Face layout ({@link ModelFiles#save}): weights stored as {@code options.dtype()}
+     * (narrowed from float32 with round-to-nearest-even, exactly as torch's {@code .to(dtype)}), split into shards of
+     * at most {@code options.maxShardSize()} bytes with transformers' names and index; {@code config.json} records the
+     * dtype; {@code generation_config.json} is written when the model has one.
+     *
+     * @param dir the target directory (must exist)
+     * @param options dtype and shard limit
+     * @throws org.rlhf4j.core.io.NonFiniteTensorException when a weight holds NaN or infinity, or overflows the dtype
+     *     (fp16: |w| ≥ 65520); nothing is written then
+     * @throws IOException on write failure
+     */
+    default void save(Path dir, SaveOptions options) throws IOException {
+        ModelFiles.save(dir, config(), weights(), options, generationConfig().orElse(null));
+    }
+
+    /**
+     * Returns the {@code generation_config.json} the model was loaded with (decoding defaults of its authors, e.g.
+     * the list of EOS ids); empty for a model created in Java or loaded from a directory without one.
+     *
+     * @return the generation config, or empty
+     */
+    default Optional<HfGenerationConfig> generationConfig() {
+        return Optional.empty();
+    }
 
     /**
      * Returns the manager that owns the weights (use {@link NDManager#newSubManager()} for per-step work).

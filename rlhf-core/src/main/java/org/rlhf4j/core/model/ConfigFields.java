@@ -66,7 +66,15 @@ final class ConfigFields {
     }
 
     /**
-     * Returns the fields a record does not model, in file order, to be written back unchanged.
+     * Fields that describe the stored weights rather than the model ({@code dtype}, and {@code torch_dtype} as
+     * transformers 4 named it): never kept, since weights are float32 in memory and {@link ModelFiles} writes both
+     * for the dtype of each save.
+     */
+    static final Set<String> WEIGHT_DTYPE_FIELDS = Set.of("dtype", "torch_dtype");
+
+    /**
+     * Returns the fields a record does not model, in file order, to be written back unchanged (except
+     * {@link #WEIGHT_DTYPE_FIELDS}, which each save rewrites).
      *
      * @param root the parsed object
      * @param known the modelled (or rewritten) field names
@@ -76,7 +84,7 @@ final class ConfigFields {
         Map<String, JsonNode> extra = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
-            if (!known.contains(f.getKey())) {
+            if (!known.contains(f.getKey()) && !WEIGHT_DTYPE_FIELDS.contains(f.getKey())) {
                 extra.put(f.getKey(), f.getValue());
             }
         }

@@ -14,10 +14,11 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
-import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -27,8 +28,8 @@ import org.rlhf4j.core.tensor.TensorOps;
  * a = h + Attn(LN₁(h)), h = a + MLP(LN₂(a)) with MLP(u) = gelu_new(u W_fc + b_fc) W_proj + b_proj, where
  * gelu_new(u) = ½u(1 + tanh(√(2/π)(u + 0.044715u³))); the output is LN_f(h) and logits = LN_f(h) W_teᵀ (tied head).
  * Attention is causal softmax(QKᵀ/√d_head + M)V over non-padding keys. Conv1D weights are stored {@code [in, out]}
- * as in HF, so {@code model.safetensors} loads and saves without renaming. Dropout is not applied (RLHF references
- * disable it: it would make rollout and training log-probabilities disagree).
+ * as in HF, so {@code model.safetensors} (or its shards) loads and saves without renaming. Dropout is not applied
+ * (RLHF references disable it: it would make rollout and training log-probabilities disagree).
  */
 public final class Gpt2 implements CausalLm {
 
@@ -37,10 +38,12 @@ public final class Gpt2 implements CausalLm {
 
     private final Gpt2Config config;
     private final Weights weights;
+    private final HfGenerationConfig generation;
 
-    private Gpt2(Gpt2Config config, Weights weights) {
+    private Gpt2(Gpt2Config config, Weights weights, HfGenerationConfig generation) {
         this.config = config;
         this.weights = weights;
+        this.generation = generation;
     }
 
     /**
@@ -56,7 +59,7 @@ public final class Gpt2 implements CausalLm {
     public static Gpt2 random(Gpt2Config config, NDManager parent, long seed) {
         Weights w = new Weights(parent);
         initTransformer(w, config, new SplittableRandom(seed));
-        return new Gpt2(config, w);
+        return new Gpt2(config, w, null);
     }
 
     /**
@@ -68,12 +71,14 @@ public final class Gpt2 implements CausalLm {
      */
     public static Gpt2 of(Gpt2Config config, Weights weights) {
         checkShapes(config, weights);
-        return new Gpt2(config, weights);
+        return new Gpt2(config, weights, null);
     }
 
     /**
-     * Loads {@code config.json} and {@code model.safetensors} from an HF-format directory. Tensors are copied into
-     * memory owned by the model (the file can then be overwritten); F16/BF16 are widened to F32.
+     * Loads {@code config.json} and the weights ({@code model.safetensors}, or shards with
+     * {@code model.safetensors.index.json}: {@link ModelTensors}) from an HF-format directory, with its
+     * {@code generation_config.json} when there is one. Tensors are copied into memory owned by the model (the files
+     * can then be overwritten); F16/BF16 are widened to F32.
      *
      * @param dir the directory
      * @param parent the parent manager (device)
@@ -85,7 +90,8 @@ public final class Gpt2 implements CausalLm {
     }
 
     /**
-     * Loads {@code model.safetensors} from a directory whose {@code config.json} was already read.
+     * Loads the weights (one file or shards) and {@code generation_config.json} from a directory whose
+     * {@code config.json} was already read.
      *
      * @param dir the directory
      * @param config its configuration
@@ -94,8 +100,9 @@ public final class Gpt2 implements CausalLm {
      * @throws IOException when the file is missing or inconsistent; the message names file and tensor
      */
     static Gpt2 load(Path dir, Gpt2Config config, NDManager parent) throws IOException {
+        HfGenerationConfig generation = HfGenerationConfig.readIfPresent(dir).orElse(null);
         Weights w = new Weights(parent);
-        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+        try (ModelTensors st = ModelTensors.open(dir)) {
             Set<String> used = new HashSet<>();
             loadTransformer(st, config, w, used);
             TransformerOps.warnUnused(st, used, Set.of("lm_head.weight"));
@@ -103,7 +110,7 @@ public final class Gpt2 implements CausalLm {
             w.close();
             throw e;
         }
-        return new Gpt2(config, w);
+        return new Gpt2(config, w, generation);
     }
 
     static void initTransformer(Weights w, Gpt2Config c, SplittableRandom rng) {
@@ -159,17 +166,17 @@ public final class Gpt2 implements CausalLm {
     }
 
     /**
-     * Loads the transformer tensors of a safetensors file into {@code into}, accepting both the
+     * Loads the transformer tensors of a model's weights into {@code into}, accepting both the
      * {@code transformer.}-prefixed layout of {@code GPT2LMHeadModel} and the unprefixed layout of the original
      * {@code gpt2} checkpoints; the non-persistent {@code attn.bias}/{@code attn.masked_bias} buffers are skipped.
      *
-     * @param st the file
+     * @param st the weights (one file or shards)
      * @param c the configuration its shapes must match
      * @param into the target weights (names are stored with the prefix)
      * @param used receives the file names consumed
      * @throws ModelFormatException when a tensor is missing or has the wrong shape
      */
-    static void loadTransformer(SafeTensors st, Gpt2Config c, Weights into, Set<String> used)
+    static void loadTransformer(ModelTensors st, Gpt2Config c, Weights into, Set<String> used)
             throws ModelFormatException {
         for (String name : st.entries().keySet()) {
             if (name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
@@ -207,7 +214,7 @@ public final class Gpt2 implements CausalLm {
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
             w.put(e.getKey(), e.getValue().duplicate());
         }
-        return new Gpt2(config, w);
+        return new Gpt2(config, w, generation);
     }
 
     /** {@inheritDoc} */
@@ -225,9 +232,8 @@ public final class Gpt2 implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public void save(Path dir) throws IOException {
-        config.write(dir.resolve("config.json"));
-        org.rlhf4j.core.io.SafeTensors.write(dir.resolve("model.safetensors"), weights.asMap(), Map.of());
+    public Optional<HfGenerationConfig> generationConfig() {
+        return Optional.ofNullable(generation);
     }
 
     /** {@inheritDoc} */

@@ -14,10 +14,11 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
-import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -38,7 +39,7 @@ import org.rlhf4j.core.tensor.TensorOps;
  * q·k/√d_head with a causal mask over real keys. Keys enter the KV cache after rotation.
  *
  * <p>Parameter names are HF's ({@code gpt_neox.layers.0.attention.query_key_value.weight}, ...), so
- * {@code model.safetensors} loads and saves without renaming; the buffers older {@code transformers} versions store
+ * {@code model.safetensors} (or its shards) loads and saves without renaming; the buffers older {@code transformers} versions store
  * ({@code attention.bias}, {@code attention.masked_bias}, {@code rotary_emb.inv_freq}) are ignored. Dropout is not
  * applied.
  */
@@ -55,10 +56,12 @@ public final class GptNeoX implements CausalLm {
 
     private final GptNeoXConfig config;
     private final Weights weights;
+    private final HfGenerationConfig generation;
 
-    private GptNeoX(GptNeoXConfig config, Weights weights) {
+    private GptNeoX(GptNeoXConfig config, Weights weights, HfGenerationConfig generation) {
         this.config = config;
         this.weights = weights;
+        this.generation = generation;
     }
 
     /**
@@ -78,7 +81,7 @@ public final class GptNeoX implements CausalLm {
         if (!config.tieWordEmbeddings()) {
             w.put(EMBED_OUT, Weights.normal(w.manager(), new Shape(config.vocabSize(), config.hiddenSize()), 0.02, rng));
         }
-        return new GptNeoX(config, w);
+        return new GptNeoX(config, w, null);
     }
 
     /**
@@ -92,12 +95,14 @@ public final class GptNeoX implements CausalLm {
      */
     public static GptNeoX of(GptNeoXConfig config, Weights weights) {
         TransformerOps.checkShapes(lmShapes(config), weights);
-        return new GptNeoX(config, weights);
+        return new GptNeoX(config, weights, null);
     }
 
     /**
-     * Loads {@code config.json} and {@code model.safetensors} from an HF-format directory. Tensors are copied into
-     * memory owned by the model; F16/BF16 are widened to F32. {@link CausalLm#load} loads any architecture.
+     * Loads {@code config.json} and the weights ({@code model.safetensors}, or shards with
+     * {@code model.safetensors.index.json}: {@link ModelTensors}) from an HF-format directory, with its
+     * {@code generation_config.json} when there is one. Tensors are copied into memory owned by the model; F16/BF16
+     * are widened to F32. {@link CausalLm#load} loads any architecture.
      *
      * @param dir the directory
      * @param parent the parent manager (device)
@@ -109,7 +114,8 @@ public final class GptNeoX implements CausalLm {
     }
 
     /**
-     * Loads {@code model.safetensors} from a directory whose {@code config.json} was already read.
+     * Loads the weights (one file or shards) and {@code generation_config.json} from a directory whose
+     * {@code config.json} was already read.
      *
      * @param dir the directory
      * @param config its configuration
@@ -118,8 +124,9 @@ public final class GptNeoX implements CausalLm {
      * @throws IOException when the file is missing or inconsistent
      */
     static GptNeoX load(Path dir, GptNeoXConfig config, NDManager parent) throws IOException {
+        HfGenerationConfig generation = HfGenerationConfig.readIfPresent(dir).orElse(null);
         Weights w = new Weights(parent);
-        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+        try (ModelTensors st = ModelTensors.open(dir)) {
             Set<String> used = new HashSet<>();
             loadTransformer(st, config, w, used);
             Map<String, Shape> head = new LinkedHashMap<>();
@@ -132,7 +139,7 @@ public final class GptNeoX implements CausalLm {
             w.close();
             throw e;
         }
-        return new GptNeoX(config, w);
+        return new GptNeoX(config, w, generation);
     }
 
     static void initTransformer(Weights w, GptNeoXConfig c, SplittableRandom rng) {
@@ -197,17 +204,17 @@ public final class GptNeoX implements CausalLm {
     }
 
     /**
-     * Loads the transformer tensors of a safetensors file into {@code into}, accepting both the
+     * Loads the transformer tensors of a model's weights into {@code into}, accepting both the
      * {@code gpt_neox.}-prefixed layout of {@code GPTNeoXForCausalLM} and the unprefixed layout of a bare
      * {@code GPTNeoXModel}; the buffers of older {@code transformers} versions are skipped.
      *
-     * @param st the file
+     * @param st the weights (one file or shards)
      * @param c the configuration its shapes must match
      * @param into the target weights (names are stored with the prefix)
      * @param used receives the file names consumed (buffers included)
      * @throws ModelFormatException when a tensor is missing or has the wrong shape
      */
-    static void loadTransformer(SafeTensors st, GptNeoXConfig c, Weights into, Set<String> used)
+    static void loadTransformer(ModelTensors st, GptNeoXConfig c, Weights into, Set<String> used)
             throws ModelFormatException {
         for (String name : st.entries().keySet()) {
             if (name.endsWith(".attention.bias") || name.endsWith(".attention.masked_bias")
@@ -237,7 +244,7 @@ public final class GptNeoX implements CausalLm {
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
             w.put(e.getKey(), e.getValue().duplicate());
         }
-        return new GptNeoX(config, w);
+        return new GptNeoX(config, w, generation);
     }
 
     /** {@inheritDoc} */
@@ -255,9 +262,8 @@ public final class GptNeoX implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public void save(Path dir) throws IOException {
-        config.write(dir.resolve("config.json"));
-        SafeTensors.write(dir.resolve("model.safetensors"), weights.asMap(), Map.of());
+    public Optional<HfGenerationConfig> generationConfig() {
+        return Optional.ofNullable(generation);
     }
 
     /** {@inheritDoc} */

@@ -11,15 +11,16 @@ import org.rlhf4j.core.io.ModelFormatException;
  * The configuration of a supported architecture, mirroring a Hugging Face {@code config.json}.
  *
  * <p>Each architecture has its own record with the field names of its {@code config.json} ({@link Gpt2Config},
- * {@link GptNeoXConfig}); this interface is the part that code working with any causal LM needs: the vocabulary and
+ * {@link GptNeoXConfig}, {@link LlamaConfig}); this interface is the part that code working with any causal LM needs: the vocabulary and
  * position limits, the width of the hidden states (for scalar heads), the depth (for KV caches) and the special
  * tokens. Fields a record does not model are kept in {@link #extra()} and written back unchanged. The interface is
  * sealed so that code dispatching on the architecture (loading, scalar heads) is checked to cover every case.
  */
-public sealed interface ModelConfig permits Gpt2Config, GptNeoXConfig {
+public sealed interface ModelConfig permits Gpt2Config, GptNeoXConfig, LlamaConfig {
 
     /**
-     * Returns the Hugging Face {@code model_type} ({@code "gpt2"}, {@code "gpt_neox"}).
+     * Returns the Hugging Face {@code model_type} ({@code "gpt2"}, {@code "gpt_neox"}, {@code "llama"},
+     * {@code "mistral"}, {@code "qwen2"}, {@code "qwen3"}).
      *
      * @return the model type
      */
@@ -120,10 +121,11 @@ public sealed interface ModelConfig permits Gpt2Config, GptNeoXConfig {
         return switch (type) {
             case Gpt2Config.MODEL_TYPE -> Gpt2Config.fromJson(file, root);
             case GptNeoXConfig.MODEL_TYPE -> GptNeoXConfig.fromJson(file, root);
+            case "llama", "mistral", "qwen2", "qwen3" -> LlamaConfig.fromJson(file, root);
             default -> throw new ModelFormatException(
                     file,
                     "field 'model_type' is '" + type + "'; supported: '" + Gpt2Config.MODEL_TYPE + "', '"
-                            + GptNeoXConfig.MODEL_TYPE + "'");
+                            + GptNeoXConfig.MODEL_TYPE + "', 'llama', 'mistral', 'qwen2', 'qwen3'");
         };
     }
 }

@@ -13,26 +13,31 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.io.SafeTensors;
+import org.rlhf4j.core.io.SaveOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A causal-LM transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification} or
- * {@code GPTNeoXForSequenceClassification} with one label, plus a bias).
+ * A causal-LM transformer with a scalar head: reward models and critics (HF {@code GPT2ForSequenceClassification},
+ * {@code GPTNeoXForSequenceClassification} or {@code LlamaForSequenceClassification} (and the Mistral/Qwen2/Qwen3
+ * ones) with one label, plus a bias).
  *
  * <p>v_t = w·h_t + b for every position t ({@link #values}); a sequence's score is v at its last real token
  * ({@link #score}), which for a response ending in EOS is the EOS position (Stiennon et al. 2020 §3.4). The head is
  * initialised w ~ N(0, 1/(d+1)), b = 0 (N+ implementation details, detail 10). The bias b is where a reward model's
  * normalisation lives: setting b −= mean score of reference summaries makes them score 0 on average.
  *
- * <p>The trunk is any supported architecture ({@link Gpt2Config} or {@link GptNeoXConfig}); its tensors keep their HF
- * names ({@code transformer.*}, {@code gpt_neox.*}) and the language-model head ({@code lm_head.weight},
- * {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
+ * <p>The trunk is any supported architecture ({@link Gpt2Config}, {@link GptNeoXConfig}, {@link LlamaConfig}); its
+ * tensors keep their HF names ({@code transformer.*}, {@code gpt_neox.*}, {@code model.*}) and the language-model head
+ * ({@code lm_head.weight}, {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
  * ignores {@code score.bias} when it loads a saved scalar model.
  */
 public final class ScalarModel implements AutoCloseable {
@@ -47,10 +52,14 @@ public final class ScalarModel implements AutoCloseable {
 
     private final ModelConfig config;
     private final Weights weights;
+    private final HfGenerationConfig generation;
 
-    private ScalarModel(ModelConfig config, Weights weights) {
-        this.config = config.withExtra(headExtra(config));
+    private ScalarModel(ModelConfig config, Weights weights, HfGenerationConfig generation) {
+        // a Llama-family config models pad_token_id itself (the others keep it among the extra fields)
+        ModelConfig c = config instanceof LlamaConfig l ? l.withPad(OptionalInt.of(padForClassifier(l))) : config;
+        this.config = c.withExtra(headExtra(c));
         this.weights = weights;
+        this.generation = generation;
     }
 
     private static Map<String, JsonNode> headExtra(ModelConfig c) {
@@ -61,8 +70,27 @@ public final class ScalarModel implements AutoCloseable {
         ObjectNode label2id = f.objectNode().put("LABEL_0", 0);
         extra.put("id2label", id2label);
         extra.put("label2id", label2id);
-        extra.put("pad_token_id", f.numberNode(c.eosTokenId()));
+        if (!(c instanceof LlamaConfig)) {
+            extra.put("pad_token_id", f.numberNode(padForClassifier(c)));
+        }
         return extra;
+    }
+
+    /**
+     * The {@code pad_token_id} HF's classifiers use to find each row's last token: the EOS id (a Llama-family config's
+     * own {@code pad_token_id} when it has one, else its first EOS id).
+     */
+    private static int padForClassifier(ModelConfig c) {
+        if (c instanceof LlamaConfig l) {
+            if (l.pad().isPresent()) {
+                return l.pad().getAsInt();
+            }
+            if (l.eosTokenIds().isEmpty()) {
+                throw new IllegalArgumentException(
+                        "a scalar model needs pad_token_id or eos_token_id in config.json; both are null");
+            }
+        }
+        return c.eosTokenId();
     }
 
     /**
@@ -79,7 +107,7 @@ public final class ScalarModel implements AutoCloseable {
         SplittableRandom rng = new SplittableRandom(seed);
         initTrunk(config, w, rng);
         initHead(w, config, rng);
-        return new ScalarModel(config, w);
+        return new ScalarModel(config, w, null);
     }
 
     /**
@@ -98,7 +126,7 @@ public final class ScalarModel implements AutoCloseable {
             w.put(name, lm.weights().get(name).duplicate());
         }
         initHead(w, lm.config(), new SplittableRandom(seed));
-        return new ScalarModel(lm.config(), w);
+        return new ScalarModel(lm.config(), w, null);
     }
 
     /**
@@ -112,7 +140,7 @@ public final class ScalarModel implements AutoCloseable {
         for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
             w.put(e.getKey(), e.getValue().duplicate());
         }
-        return new ScalarModel(config, w);
+        return new ScalarModel(config, w, generation);
     }
 
     private static void initHead(Weights w, ModelConfig c, SplittableRandom rng) {
@@ -122,9 +150,11 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Loads an HF-format directory. A directory holding only a language model (no {@code score.weight}) gets a
-     * fresh head from {@code headSeed}, logged; a missing {@code score.bias} (plain HF classification checkpoints
-     * have none) starts at 0. {@code config.json} may describe any supported architecture ({@link ModelConfig#read}).
+     * Loads an HF-format directory (weights in one file or shards, float32, bfloat16 or float16:
+     * {@link ModelTensors}; a {@code generation_config.json} is kept and saved again). A directory holding only a
+     * language model (no {@code score.weight}) gets a fresh head from {@code headSeed}, logged; a missing
+     * {@code score.bias} (plain HF classification checkpoints have none) starts at 0. {@code config.json} may describe
+     * any supported architecture ({@link ModelConfig#read}).
      *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
      * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
@@ -143,24 +173,25 @@ public final class ScalarModel implements AutoCloseable {
 
     private static ScalarModel loadFrom(Path dir, NDManager parent, long headSeed) throws IOException {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        HfGenerationConfig generation = HfGenerationConfig.readIfPresent(dir).orElse(null);
         Weights w = new Weights(parent);
-        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+        try (ModelTensors st = ModelTensors.open(dir)) {
             Set<String> used = new HashSet<>();
             loadTrunk(config, st, w, used);
             if (st.entries().containsKey(HEAD_WEIGHT)) {
                 SafeTensors.Entry e = st.entries().get(HEAD_WEIGHT);
                 Shape want = new Shape(1, config.hiddenSize());
                 if (!e.shape().equals(want)) {
-                    throw new ModelFormatException(
-                            st.file(), "tensor '" + HEAD_WEIGHT + "' has shape " + e.shape() + ", expected " + want);
+                    throw new ModelFormatException(st.fileOf(HEAD_WEIGHT),
+                            "tensor '" + HEAD_WEIGHT + "' has shape " + e.shape() + ", expected " + want);
                 }
                 w.put(HEAD_WEIGHT, owned(st, HEAD_WEIGHT, w.manager()));
                 used.add(HEAD_WEIGHT);
                 if (st.entries().containsKey(HEAD_BIAS)) {
                     SafeTensors.Entry b = st.entries().get(HEAD_BIAS);
                     if (!b.shape().equals(new Shape(1))) {
-                        throw new ModelFormatException(
-                                st.file(), "tensor '" + HEAD_BIAS + "' has shape " + b.shape() + ", expected (1)");
+                        throw new ModelFormatException(st.fileOf(HEAD_BIAS),
+                                "tensor '" + HEAD_BIAS + "' has shape " + b.shape() + ", expected (1)");
                     }
                     w.put(HEAD_BIAS, owned(st, HEAD_BIAS, w.manager()));
                     used.add(HEAD_BIAS);
@@ -168,7 +199,7 @@ public final class ScalarModel implements AutoCloseable {
                     w.put(HEAD_BIAS, Weights.zeros(w.manager(), new Shape(1)));
                 }
             } else {
-                LOG.info("{}: no '{}', initialising a new scalar head (seed {})", st.file(), HEAD_WEIGHT, headSeed);
+                LOG.info("{}: no '{}', initialising a new scalar head (seed {})", st.source(), HEAD_WEIGHT, headSeed);
                 initHead(w, config, new SplittableRandom(headSeed));
             }
             TransformerOps.warnUnused(st, used, Set.of(lmHeadName(config)));
@@ -176,10 +207,10 @@ public final class ScalarModel implements AutoCloseable {
             w.close();
             throw e;
         }
-        return new ScalarModel(config, w);
+        return new ScalarModel(config, w, generation);
     }
 
-    private static NDArray owned(SafeTensors st, String name, NDManager m) throws ModelFormatException {
+    private static NDArray owned(ModelTensors st, String name, NDManager m) throws ModelFormatException {
         NDArray view = st.load(name, m);
         NDArray a = Weights.ownedFloat32(view);
         view.close();
@@ -225,6 +256,8 @@ public final class ScalarModel implements AutoCloseable {
             return Gpt2.transformer(weights, c, ids, mask, null);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.transformer(weights, c, ids, mask, null);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.transformer(weights, c, ids, mask, null);
         }
         throw unhandled(config);
     }
@@ -294,15 +327,38 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification} or
-     * {@code GPTNeoXForSequenceClassification}) and {@code model.safetensors}.
+     * Saves {@code config.json} (architecture {@code GPT2ForSequenceClassification},
+     * {@code GPTNeoXForSequenceClassification}, {@code LlamaForSequenceClassification}, ...) and float32 weights in
+     * one {@code model.safetensors} up to 5 GB ({@link SaveOptions#DEFAULTS}).
      *
      * @param dir the directory (must exist)
      * @throws IOException on write failure
      */
     public void save(Path dir) throws IOException {
-        config.write(dir.resolve("config.json"));
-        SafeTensors.write(dir.resolve("model.safetensors"), weights.asMap(), Map.of());
+        save(dir, SaveOptions.DEFAULTS);
+    }
+
+    /**
+     * Saves the model with a dtype and shard limit ({@link ModelFiles#save}), and {@code generation_config.json} when
+     * the loaded model had one.
+     *
+     * @param dir the directory (must exist)
+     * @param options dtype and shard limit
+     * @throws org.rlhf4j.core.io.NonFiniteTensorException when a weight holds NaN or infinity, or overflows the dtype;
+     *     nothing is written then
+     * @throws IOException on write failure
+     */
+    public void save(Path dir, SaveOptions options) throws IOException {
+        ModelFiles.save(dir, config, weights, options, generation);
+    }
+
+    /**
+     * Returns the {@code generation_config.json} the model was loaded with, if any.
+     *
+     * @return the generation config, or empty
+     */
+    public Optional<HfGenerationConfig> generationConfig() {
+        return Optional.ofNullable(generation);
     }
 
     /** Releases the weights. */
@@ -318,6 +374,8 @@ public final class ScalarModel implements AutoCloseable {
             return Gpt2.expectedShapes(c);
         } else if (config instanceof GptNeoXConfig c) {
             return GptNeoX.expectedShapes(c);
+        } else if (config instanceof LlamaConfig c) {
+            return Llama.expectedShapes(c);
         }
         throw unhandled(config);
     }
@@ -327,17 +385,21 @@ public final class ScalarModel implements AutoCloseable {
             Gpt2.initTransformer(w, c, rng);
         } else if (config instanceof GptNeoXConfig c) {
             GptNeoX.initTransformer(w, c, rng);
+        } else if (config instanceof LlamaConfig c) {
+            Llama.initTransformer(w, c, rng);
         } else {
             throw unhandled(config);
         }
     }
 
-    private static void loadTrunk(ModelConfig config, SafeTensors st, Weights w, Set<String> used)
+    private static void loadTrunk(ModelConfig config, ModelTensors st, Weights w, Set<String> used)
             throws ModelFormatException {
         if (config instanceof Gpt2Config c) {
             Gpt2.loadTransformer(st, c, w, used);
         } else if (config instanceof GptNeoXConfig c) {
             GptNeoX.loadTransformer(st, c, w, used);
+        } else if (config instanceof LlamaConfig c) {
+            Llama.loadTransformer(st, c, w, used);
         } else {
             throw unhandled(config);
         }
@@ -349,6 +411,8 @@ public final class ScalarModel implements AutoCloseable {
             return "lm_head.weight";
         } else if (config instanceof GptNeoXConfig) {
             return GptNeoX.EMBED_OUT;
+        } else if (config instanceof LlamaConfig) {
+            return Llama.LM_HEAD;
         }
         throw unhandled(config);
     }
@@ -358,6 +422,8 @@ public final class ScalarModel implements AutoCloseable {
             return "GPT2ForSequenceClassification";
         } else if (config instanceof GptNeoXConfig) {
             return "GPTNeoXForSequenceClassification";
+        } else if (config instanceof LlamaConfig c) {
+            return c.family().classifierArchitecture();
         }
         throw unhandled(config);
     }

@@ -9,15 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.io.SafeTensors;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}): position ids and the additive
- * attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache, GELU, and loading
- * a set of expected tensors from a safetensors file.
+ * Pieces shared by the decoder-only transformers ({@link Gpt2}, {@link GptNeoX}, {@link Llama}): position ids and the
+ * additive attention bias from a left-padded mask and a KV cache, causal softmax attention with the cache (and its
+ * grouped-query and sliding-window variants), GELU, and loading a set of expected tensors from a model directory's
+ * weights (one safetensors file or shards).
  */
 final class TransformerOps {
 
@@ -65,6 +67,22 @@ final class TransformerOps {
      * @throws IllegalArgumentException when shapes disagree or the sequence is longer than the model allows
      */
     static AttentionInputs attentionInputs(NDArray ids, NDArray mask, KvCache cache, ModelConfig config) {
+        return attentionInputs(ids, mask, cache, config.maxPositions(), config.maxPositionsField());
+    }
+
+    /**
+     * Derives positions and the attention bias as {@link #attentionInputs(NDArray, NDArray, KvCache, ModelConfig)}
+     * with an explicit length limit (a Llama with dynamic NTK rotary runs beyond {@code max_position_embeddings}).
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @param cache past keys/values or null
+     * @param limit the longest allowed cached + new length
+     * @param limitField the config field the limit comes from, for the message
+     * @return the inputs
+     * @throws IllegalArgumentException when shapes disagree or the sequence is longer than the limit
+     */
+    static AttentionInputs attentionInputs(NDArray ids, NDArray mask, KvCache cache, long limit, String limitField) {
         Shape is = ids.getShape();
         if (is.dimension() != 2 || !mask.getShape().equals(is)) {
             throw new IllegalArgumentException(
@@ -72,9 +90,8 @@ final class TransformerOps {
         }
         long t = is.get(1);
         long past = cache == null ? 0 : cache.length();
-        if (past + t > config.maxPositions()) {
-            throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds "
-                    + config.maxPositionsField() + "=" + config.maxPositions());
+        if (past + t > limit) {
+            throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds " + limitField + "=" + limit);
         }
         NDManager m = ids.getManager();
         NDArray maskF = mask.toType(DataType.FLOAT32, false);
@@ -118,6 +135,64 @@ final class TransformerOps {
     }
 
     /**
+     * Grouped-query attention ({@code modeling_llama.py} {@code eager_attention_forward}): keys and values have
+     * H/groups heads, are cached that way, and each is repeated for {@code groups} consecutive query heads
+     * ({@code repeat_kv}) before softmax(q kᵀ + bias) v.
+     *
+     * @param q {@code [B, H, T, d_head]} queries, already scaled
+     * @param k {@code [B, H_kv, T, d_head]} keys of the new positions
+     * @param v {@code [B, H_kv, T, d_head]} values of the new positions
+     * @param bias the additive bias ({@code [B, 1, T, T_past + T]})
+     * @param cache the cache or null
+     * @param layer the layer index
+     * @param groups H / H_kv
+     * @return {@code [B, H, T, d_head]}
+     */
+    static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int layer, int groups) {
+        if (cache != null) {
+            if (cache.key(layer) != null) {
+                k = cache.key(layer).concat(k, 2);
+                v = cache.value(layer).concat(v, 2);
+            }
+            cache.set(layer, k, v);
+        }
+        NDArray kr = repeatKv(k, groups);
+        NDArray vr = repeatKv(v, groups);
+        NDArray att = q.matMul(kr.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
+        return att.matMul(vr);
+    }
+
+    /** HF {@code repeat_kv}: {@code [B, H_kv, T, D]} to {@code [B, H_kv·n, T, D]}, head i·n + r = head i. */
+    private static NDArray repeatKv(NDArray x, int n) {
+        if (n == 1) {
+            return x;
+        }
+        Shape s = x.getShape();
+        return x.expandDims(2)
+                .broadcast(new Shape(s.get(0), s.get(1), n, s.get(2), s.get(3)))
+                .reshape(s.get(0), s.get(1) * n, s.get(2), s.get(3));
+    }
+
+    /**
+     * The additive bias of a sliding window over cache indices ({@code masking_utils.sliding_window_overlay}): a query
+     * at index i (counting cached positions, padding included, as {@code transformers} does) may see keys at
+     * indices j &gt; i − W; −1e9 elsewhere.
+     *
+     * @param m the manager
+     * @param past cached positions
+     * @param t new positions
+     * @param window W
+     * @return {@code [T, T_past + T]}
+     */
+    static NDArray windowBias(NDManager m, long past, long t, int window) {
+        long keys = past + t;
+        NDArray qPos = m.arange(past, past + t, 1, DataType.FLOAT32).reshape(t, 1);
+        NDArray kPos = m.arange(0, keys, 1, DataType.FLOAT32).reshape(1, keys);
+        NDArray outside = kPos.lte(TensorOps.sub(qPos, window)).toType(DataType.FLOAT32, false);
+        return TensorOps.mul(outside, MASKED);
+    }
+
+    /**
      * GELU: exact ½u(1 + erf(u/√2)), or the tanh approximation ½u(1 + tanh(√(2/π)(u + 0.044715u³))) of
      * {@code gelu_new}, {@code gelu_fast} and {@code gelu_pytorch_tanh}.
      *
@@ -136,22 +211,24 @@ final class TransformerOps {
     /**
      * Loads tensors of expected names and shapes into {@code into}, accepting files whose names carry the prefix
      * (a {@code *ForCausalLM} state dict) and files without it (the bare base model). The file's layout is decided by
-     * the presence of the anchor tensor.
+     * the presence of the anchor tensor. The weights may be one file or shards ({@link ModelTensors}); F16 and BF16
+     * tensors are widened to F32 in Java.
      *
-     * @param st the file
+     * @param st the weights
      * @param expected prefixed names to shapes, in state-dict order
      * @param prefix the prefix (e.g. {@code "transformer."}); names in {@code expected} without it are always looked
      *     up as they are
      * @param anchor a prefixed name that every file has (e.g. the token embedding)
      * @param into the target weights (names are stored as in {@code expected})
      * @param used receives the file names consumed
-     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type
+     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type; names the file (the
+     *     index for a missing tensor of sharded weights, else the file holding the tensor)
      */
-    static void loadTensors(SafeTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
+    static void loadTensors(ModelTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
             Set<String> used) throws ModelFormatException {
         boolean prefixed = st.entries().containsKey(anchor);
         if (!prefixed && !st.entries().containsKey(anchor.substring(prefix.length()))) {
-            throw new ModelFormatException(st.file(), "missing tensor '" + anchor + "'");
+            throw new ModelFormatException(st.source(), "missing tensor '" + anchor + "'");
         }
         for (Map.Entry<String, Shape> e : expected.entrySet()) {
             String fileName = prefixed || !e.getKey().startsWith(prefix)
@@ -159,17 +236,17 @@ final class TransformerOps {
                     : e.getKey().substring(prefix.length());
             SafeTensors.Entry entry = st.entries().get(fileName);
             if (entry == null) {
-                throw new ModelFormatException(st.file(), "missing tensor '" + fileName + "'");
+                throw new ModelFormatException(st.source(), "missing tensor '" + fileName + "'");
             }
             if (!entry.shape().equals(e.getValue())) {
                 throw new ModelFormatException(
-                        st.file(),
+                        st.fileOf(fileName),
                         "tensor '" + fileName + "' has shape " + entry.shape() + " but config.json implies "
                                 + e.getValue());
             }
             if (entry.dtype().loadedAs() != DataType.FLOAT32 && entry.dtype().loadedAs() != DataType.FLOAT64) {
-                throw new ModelFormatException(
-                        st.file(), "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
+                throw new ModelFormatException(st.fileOf(fileName),
+                        "tensor '" + fileName + "' has dtype " + entry.dtype() + ", expected a float type");
             }
             NDArray view = st.load(fileName, into.manager());
             NDArray owned = Weights.ownedFloat32(view);
@@ -180,13 +257,31 @@ final class TransformerOps {
     }
 
     /**
-     * Logs (at WARN) the tensors of a file that the model did not use, unless they are known to be ignorable.
+     * Loads tensors from one safetensors file ({@link #loadTensors(ModelTensors, Map, String, String, Weights, Set)}
+     * over {@link ModelTensors#of}); architectures that read their weights with {@link ModelTensors#open} load
+     * sharded directories too.
      *
-     * @param st the file
+     * @param st the file (stays open)
+     * @param expected prefixed names to shapes, in state-dict order
+     * @param prefix the prefix
+     * @param anchor a prefixed name that every file has
+     * @param into the target weights
+     * @param used receives the file names consumed
+     * @throws ModelFormatException when a tensor is missing or has the wrong shape or type
+     */
+    static void loadTensors(SafeTensors st, Map<String, Shape> expected, String prefix, String anchor, Weights into,
+            Set<String> used) throws ModelFormatException {
+        loadTensors(ModelTensors.of(st), expected, prefix, anchor, into, used);
+    }
+
+    /**
+     * Logs (at WARN) the tensors of the weights that the model did not use, unless they are known to be ignorable.
+     *
+     * @param st the weights
      * @param used the names consumed
      * @param ignorable names that are expected and silently dropped (e.g. a tied output projection)
      */
-    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
+    static void warnUnused(ModelTensors st, Set<String> used, Set<String> ignorable) {
         List<String> unused = new ArrayList<>();
         for (String n : st.entries().keySet()) {
             if (!used.contains(n) && !ignorable.contains(n)) {
@@ -194,8 +289,19 @@ final class TransformerOps {
             }
         }
         if (!unused.isEmpty()) {
-            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.file(), unused.size(), unused);
+            LOG.warn("{}: {} tensor(s) not used by the model: {}", st.source(), unused.size(), unused);
         }
+    }
+
+    /**
+     * Logs the unused tensors of one safetensors file ({@link #warnUnused(ModelTensors, Set, Set)}).
+     *
+     * @param st the file (stays open)
+     * @param used the names consumed
+     * @param ignorable names that are expected and silently dropped
+     */
+    static void warnUnused(SafeTensors st, Set<String> used, Set<String> ignorable) {
+        warnUnused(ModelTensors.of(st), used, ignorable);
     }
 
     /**

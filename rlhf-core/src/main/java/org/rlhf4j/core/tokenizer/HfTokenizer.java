@@ -12,6 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.ModelFormatException;
 
@@ -26,6 +28,13 @@ import org.rlhf4j.core.io.ModelFormatException;
  * that name the EOS token, so that {@code transformers.AutoTokenizer} loads the directory as a
  * {@code PreTrainedTokenizerFast} with the same ids; a tokenizer loaded from a directory that already had a
  * {@value #CONFIG_FILE} (e.g. a Hugging Face checkpoint) writes its files back unchanged instead.
+ *
+ * <p>Special tokens come from the {@link TokenizerConfig} beside {@code tokenizer.json} ({@value #CONFIG_FILE},
+ * {@value #SPECIAL_TOKENS_FILE}): {@link #eosTokenId()} is the config's {@code eos_token} when it names one (else the
+ * first of {@link #EOS_NAMES} found), {@link #bosTokenId()} and {@link #padTokenId()} are the config's
+ * {@code bos_token} / {@code pad_token} when set. {@link #encode} never adds special tokens;
+ * {@link #encodeWithSpecialTokens} adds what the {@code tokenizer.json} post-processor adds (transformers'
+ * {@code tokenizer(text)}, e.g. Llama's BOS). Special tokens written in the text encode as single tokens either way.
  */
 public final class HfTokenizer implements Tokenizer {
 
@@ -34,6 +43,9 @@ public final class HfTokenizer implements Tokenizer {
 
     private static final Map<String, String> OPTIONS =
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false", "modelMaxLength", "1000000000");
+
+    /** The named special tokens rlhf4j gives ids for; the config naming one outside the vocabulary is an error. */
+    private static final List<String> USED_SPECIAL_TOKENS = List.of("bos_token", "eos_token", "unk_token", "pad_token");
 
     /** {@code model_max_length} written to {@value #CONFIG_FILE}: no limit (the model config has the real one). */
     private static final long MAX_LENGTH = 1_000_000_000L;
@@ -50,10 +62,14 @@ public final class HfTokenizer implements Tokenizer {
     private final int eosId;
     private final String eosToken;
     private final Map<String, String> sidecars;
+    private final TokenizerConfig config;
+    private final Map<String, Integer> specialIds;
 
-    private HfTokenizer(String json, int vocabSize, int eosId, String eosToken, Map<String, String> sidecars)
-            throws IOException {
+    private HfTokenizer(String json, int vocabSize, int eosId, String eosToken, Map<String, String> sidecars,
+            TokenizerConfig config, Map<String, Integer> specialIds) throws IOException {
         this.json = json;
+        this.config = config;
+        this.specialIds = specialIds;
         this.tokenizer =
                 HuggingFaceTokenizer.newInstance(
                         new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), OPTIONS);
@@ -75,14 +91,18 @@ public final class HfTokenizer implements Tokenizer {
         String text = read(file);
         Map<String, String> sidecars = new java.util.TreeMap<>();
         Path dir = file.toAbsolutePath().getParent();
+        TokenizerConfig config = TokenizerConfig.EMPTY;
         if (dir != null && Files.exists(dir.resolve(CONFIG_FILE))) {
-            for (String name : List.of(CONFIG_FILE, SPECIAL_TOKENS_FILE)) {
+            for (String name : List.of(CONFIG_FILE, SPECIAL_TOKENS_FILE, TokenizerConfig.CHAT_TEMPLATE_FILE)) {
                 if (Files.exists(dir.resolve(name))) {
                     sidecars.put(name, read(dir.resolve(name)));
                 }
             }
         }
-        return fromJson(text, file, sidecars);
+        if (dir != null) {
+            config = TokenizerConfig.read(dir);
+        }
+        return fromJson(text, file, sidecars, config);
     }
 
     private static String read(Path file) throws ModelFormatException {
@@ -104,11 +124,11 @@ public final class HfTokenizer implements Tokenizer {
      * @throws ModelFormatException when the JSON is not a tokenizer definition
      */
     public static HfTokenizer fromJson(String text, Path source) throws ModelFormatException {
-        return fromJson(text, source, Map.of());
+        return fromJson(text, source, Map.of(), TokenizerConfig.EMPTY);
     }
 
-    private static HfTokenizer fromJson(String text, Path source, Map<String, String> sidecars)
-            throws ModelFormatException {
+    private static HfTokenizer fromJson(String text, Path source, Map<String, String> sidecars,
+            TokenizerConfig config) throws ModelFormatException {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(text);
@@ -140,12 +160,28 @@ public final class HfTokenizer implements Tokenizer {
                 eosName = name;
             }
         }
+        Map<String, Integer> specialIds = new java.util.HashMap<>();
+        for (Map.Entry<String, String> t : config.specialTokens().entrySet()) {
+            int id = tokenId(root, t.getValue());
+            if (id < 0 && !USED_SPECIAL_TOKENS.contains(t.getKey())) {
+                continue; // sep/cls/mask: not used by rlhf4j (a chat template still sees their text)
+            }
+            if (id < 0) {
+                throw new ModelFormatException(source.resolveSibling(CONFIG_FILE), "field '" + t.getKey() + "' is '"
+                        + t.getValue() + "', which is neither an added token nor in the vocabulary of " + source);
+            }
+            specialIds.put(t.getKey(), id);
+        }
+        if (specialIds.containsKey("eos_token")) { // transformers' eos_token_id
+            eos = specialIds.get("eos_token");
+            eosName = config.specialTokens().get("eos_token");
+        }
         if (eos < 0) {
             throw new ModelFormatException(
                     source, "no end-of-sequence token found among " + EOS_NAMES + " in 'added_tokens' or 'model.vocab'");
         }
         try {
-            return new HfTokenizer(text, size, eos, eosName, Map.copyOf(sidecars));
+            return new HfTokenizer(text, size, eos, eosName, Map.copyOf(sidecars), config, Map.copyOf(specialIds));
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException(source, "not a valid tokenizer definition: " + e.getMessage(), e);
         }
@@ -156,6 +192,76 @@ public final class HfTokenizer implements Tokenizer {
     public int[] encode(String text) {
         Encoding e = tokenizer.encode(text, false, false);
         return toInts(e.getIds());
+    }
+
+    private static int tokenId(JsonNode root, String token) {
+        for (JsonNode added : root.path("added_tokens")) {
+            if (token.equals(added.path("content").asText())) {
+                return added.path("id").asInt();
+            }
+        }
+        JsonNode v = root.path("model").path("vocab");
+        return v.isObject() && v.has(token) ? v.get(token).asInt() : -1;
+    }
+
+    /**
+     * Encodes text with the tokenizer's own special tokens, as transformers' {@code tokenizer(text)}
+     * ({@code add_special_tokens=True}) does: whatever the {@code tokenizer.json} post-processor adds (Llama 2 and 3,
+     * Mistral, TinyLlama: a leading BOS; GPT-2, Qwen: nothing). transformers 5 builds the post-processor from
+     * {@code add_bos_token}/{@code add_eos_token} only when the directory has no {@code tokenizer.json}
+     * ({@code tokenization_utils_base._from_pretrained} drops both keys when it has one), so the file decides here.
+     *
+     * @param text the text
+     * @return token ids, never truncated
+     */
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        Encoding e = tokenizer.encode(text, true, false);
+        return toInts(e.getIds());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public OptionalInt bosTokenId() {
+        return special("bos_token");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public OptionalInt padTokenId() {
+        return special("pad_token");
+    }
+
+    /**
+     * Returns the unknown-token id ({@code unk_token} of the config).
+     *
+     * @return the id, empty when the config names none
+     */
+    public OptionalInt unkTokenId() {
+        return special("unk_token");
+    }
+
+    private OptionalInt special(String name) {
+        Integer id = specialIds.get(name);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /**
+     * Returns the beginning-of-sequence token's text.
+     *
+     * @return e.g. {@code <s>}, empty when the config names none
+     */
+    public Optional<String> bosToken() {
+        return config.token("bos_token");
+    }
+
+    /**
+     * Returns what the files beside {@code tokenizer.json} say: named special tokens, chat templates.
+     *
+     * @return the config ({@link TokenizerConfig#EMPTY} when built from JSON text alone)
+     */
+    public TokenizerConfig config() {
+        return config;
     }
 
     /** {@inheritDoc} */

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
- * Text to token ids and back. Implementations never truncate and never add special tokens on their own: what the
- * caller passes is what gets encoded.
+ * Text to token ids and back. Implementations never truncate, and {@link #encode} never adds special tokens on its
+ * own: what the caller passes is what gets encoded ({@link #encodeWithSpecialTokens} adds the tokenizer's own, as
+ * transformers' {@code tokenizer(text)} does).
  */
 public interface Tokenizer extends AutoCloseable {
 
@@ -65,6 +67,48 @@ public interface Tokenizer extends AutoCloseable {
      * @return the EOS id
      */
     int eosTokenId();
+
+    /**
+     * Encodes text adding the tokenizer's own special tokens, as transformers' {@code tokenizer(text)} does (e.g.
+     * Llama's leading BOS). The default adds nothing.
+     *
+     * @param text the text
+     * @return token ids, never truncated
+     */
+    default int[] encodeWithSpecialTokens(String text) {
+        return encode(text);
+    }
+
+    /**
+     * Returns the beginning-of-sequence token id.
+     *
+     * @return the BOS id, empty when the tokenizer has none (GPT-2 as bundled, Qwen)
+     */
+    default OptionalInt bosTokenId() {
+        return OptionalInt.empty();
+    }
+
+    /**
+     * Returns the padding token id the tokenizer names.
+     *
+     * @return the pad id, empty when it names none (GPT-2, Llama, Mistral)
+     */
+    default OptionalInt padTokenId() {
+        return OptionalInt.empty();
+    }
+
+    /**
+     * Returns the id to pad with: the pad token, or the EOS token when there is none, as TRL's trainers do
+     * ({@code trl/trainer/sft_trainer.py}: {@code pad_token = args.pad_token or tokenizer.pad_token or
+     * tokenizer.eos_token}; {@code dpo_trainer.py}: {@code if tokenizer.pad_token is None: tokenizer.pad_token =
+     * tokenizer.eos_token}). Padded positions are masked out of attention and losses, so the choice never changes a
+     * result.
+     *
+     * @return the pad id
+     */
+    default int padOrEosTokenId() {
+        return padTokenId().orElse(eosTokenId());
+    }
 
     /**
      * Writes this tokenizer as {@code tokenizer.json} into a directory.

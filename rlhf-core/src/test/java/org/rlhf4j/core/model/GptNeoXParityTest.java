@@ -196,11 +196,11 @@ class GptNeoXParityTest {
         assertThatThrownBy(() -> ModelConfig.read(wrongType))
                 .hasMessageContaining("field 'hidden_size' must be an integer");
 
-        Path llama = write(tmp, "llama", good.deepCopy().put("model_type", "llama"));
-        assertThatThrownBy(() -> ModelConfig.read(llama))
+        Path falcon = write(tmp, "falcon", good.deepCopy().put("model_type", "falcon"));
+        assertThatThrownBy(() -> ModelConfig.read(falcon))
                 .isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("model_type")
-                .hasMessageContaining("llama")
+                .hasMessageContaining("falcon")
                 .hasMessageContaining("gpt_neox");
         assertThatThrownBy(() -> Gpt2Config.read(TestSupport.resource(PYTHIA_LIKE).resolve("config.json")))
                 .hasMessageContaining("'gpt_neox', expected 'gpt2'");

@@ -121,7 +121,7 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
     <B extends TrainerBuilder<B>> B common(B b, Context c) {
         return b.setTokenizer(c.tokenizer()).optRunDir(c.run())
                 .optProgress(new ConsoleProgress(spec.commandLine().getErr(), "reward"))
-                .optDataId(dataId()).optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                .optDataId(dataId()).optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                 .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                 .optInitialModel(model);
     }
@@ -161,7 +161,7 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
             }
             String spec0 = rewardFn != null ? rewardFn : rm != null ? "reward_model" : "length";
             CompositeReward reward = RewardFns.parse(spec0, tok.eosTokenId(), extra);
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, model);
             List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").rows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             Outcome o = run(new Context(policy, reference, reward, tok, prompts, evalPrompts, run));

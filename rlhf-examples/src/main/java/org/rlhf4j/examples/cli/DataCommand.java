@@ -148,7 +148,7 @@ public final class DataCommand implements Callable<Integer> {
         Path file;
 
         @Option(names = "--format", defaultValue = "auto",
-                paramLabel = "auto|openai-tldr|openai-comparisons|pairs|sft|prompts",
+                paramLabel = "auto|openai-tldr|openai-comparisons|pairs|sft|prompts|messages",
                 description = "Row format (default: ${DEFAULT-VALUE}, detected from the first row).")
         String format;
 
@@ -164,7 +164,8 @@ public final class DataCommand implements Callable<Integer> {
         Integer maxResponseTokens;
 
         @Option(names = "--tokenizer", paramLabel = "FILE",
-                description = "tokenizer.json to count with (default: the bundled GPT-2 tokenizer).")
+                description = "tokenizer.json to count with (default: the bundled GPT-2 tokenizer); the chat template"
+                        + " of its directory renders conversational rows.")
         Path tokenizerJson;
 
         @Override
@@ -192,7 +193,11 @@ public final class DataCommand implements Callable<Integer> {
                 return CommandLine.ExitCode.USAGE;
             }
             try (Tokenizer tok = tokenizerJson != null ? HfTokenizer.load(tokenizerJson) : Gpt2Tokenizers.bundled()) {
-                DatasetStats stats = DatasetStats.compute(file, fmt, lenient, new TldrTask(tok, config));
+                // conversational rows are rendered by the chat template of the tokenizer's model directory, if any
+                TldrTask task = TldrTask.builder().setTokenizer(tok).optConfig(config).optChatRenderer(
+                        tokenizerJson == null ? null
+                                : ChatTemplates.of(tokenizerJson.toAbsolutePath().getParent()).orElse(null)).build();
+                DatasetStats stats = DatasetStats.compute(file, fmt, lenient, task);
                 String nothing = nothingToReport(stats.report());
                 if (nothing != null) {
                     err.println("error: " + nothing);

@@ -111,19 +111,20 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
                     + "runs/sft/model after `rlhf4j sft`)");
         }
         p.checkModel(init);
+        train.checkChat(init);
         RunDir run = train.runDir("dpo");
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
                 CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, init);
             List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").rows();
             List<Encoded.Pair> evalPairs = train.evalData().pairs(task, "valid1").rows();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))
                     .optDataId(train.data().dataId("comparisons"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

@@ -71,9 +71,9 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("drpo");
         try (PpoModels models = rl.load(train, ppo.seed())) {
             Tokenizer tok = models.tokenizer();
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE
-                    ? DrpoTrainer.preferredResponsePrompts(task, train.data().pairRows("train"))
+                    ? train.data().preferredPrompts(task, "train").rows()
                     : train.data().prompts(task, "train").rows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             DrpoTrainer trainer = DrpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
@@ -81,7 +81,7 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(train.data().dataId("prompts"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(rl.model)
                     .build();

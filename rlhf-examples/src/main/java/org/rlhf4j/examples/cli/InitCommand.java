@@ -8,6 +8,8 @@ import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.GptNeoXConfig;
+import org.rlhf4j.core.model.LlamaConfig;
+import org.rlhf4j.core.model.LlamaFamily;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tokenizer.CompactVocabulary;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
@@ -19,12 +21,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf4j init}: write a randomly initialised model directory (from-scratch training, CPU smoke runs of the
- * GPU presets, small test models): GPT-2, or GPT-NeoX with Pythia's defaults for everything but the sizes; both over
+ * GPU presets, small test models): GPT-2, GPT-NeoX with Pythia's defaults for everything but the sizes, or a
+ * Llama-family model ({@code llama}, {@code mistral}, {@code qwen2}, {@code qwen3}) with transformers' defaults; all over
  * the bundled GPT-2 tokenizer (V = 50,257, EOS = BOS = 50,256) or, with {@code --vocab-texts}, a compact vocabulary
  * of it.
  */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = "Write a randomly initialised GPT-2 or GPT-NeoX (HF layout + bundled GPT-2 tokenizer) to --out.")
+        description = "Write a randomly initialised GPT-2, GPT-NeoX or Llama-family model (HF layout + bundled GPT-2 "
+                + "tokenizer) to --out.")
 public final class InitCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -33,8 +37,14 @@ public final class InitCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--arch", defaultValue = "gpt2",
-            description = "Architecture (config.json model_type): gpt2 or gpt_neox. Default: ${DEFAULT-VALUE}.")
+            description = "Architecture (config.json model_type): gpt2, gpt_neox, llama, mistral, qwen2 or qwen3. "
+                    + "Default: ${DEFAULT-VALUE}.")
     String arch;
+
+    @Option(names = "--n-kv-head", paramLabel = "N",
+            description = "Key/value heads of the Llama family (grouped-query attention; divides --n-head). "
+                    + "Default: --n-head.")
+    Integer nKvHead;
 
     @Option(names = "--n-embd", defaultValue = "128", description = "d_model. Default: ${DEFAULT-VALUE}.")
     int nEmbd;
@@ -66,6 +76,10 @@ public final class InitCommand implements Callable<Integer> {
     }
 
     private void write(Tokenizer tok, int vocab, int eos) throws java.io.IOException {
+        if (nKvHead != null && LlamaFamily.ofModelType(arch) == null) {
+            throw new IllegalArgumentException("--n-kv-head is for the Llama family (llama, mistral, qwen2, qwen3), "
+                    + "not --arch " + arch);
+        }
         ModelConfig cfg = switch (arch) {
             case Gpt2Config.MODEL_TYPE -> new Gpt2Config(vocab, nPositions, nEmbd, nLayer, nHead,
                     4 * nEmbd, 1e-5, "gelu_new", eos, eos, java.util.Map.of());
@@ -76,7 +90,16 @@ public final class InitCommand implements Callable<Integer> {
                         p.layerNormEps(), p.useParallelResidual(), p.tieWordEmbeddings(), p.attentionBias(),
                         eos, eos, p.extra());
             }
-            default -> throw new IllegalArgumentException("unknown --arch '" + arch + "' (gpt2, gpt_neox)");
+            default -> {
+                LlamaFamily family = LlamaFamily.ofModelType(arch);
+                if (family == null) {
+                    throw new IllegalArgumentException(
+                            "unknown --arch '" + arch + "' (gpt2, gpt_neox, llama, mistral, qwen2, qwen3)");
+                }
+                // MLP width 8/3·d, the SwiGLU convention of the Llama papers
+                yield LlamaConfig.of(family, vocab, nPositions, nEmbd, nLayer, nHead,
+                        nKvHead == null ? nHead : nKvHead, Math.max(1, 8 * nEmbd / 3), eos, eos);
+            }
         };
         try (NDManager m = NDManager.newBaseManager();
                 CausalLm model = CausalLm.random(cfg, m, seed)) {

@@ -6,12 +6,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j model}: bring models into rlhf4j (import a GGUF file; other subcommands are added beside it). */
+/** {@code rlhf4j model}: bring models into rlhf4j: {@code download} from the Hugging Face Hub, {@code import-gguf}. */
 @Command(
         name = "model",
         mixinStandardHelpOptions = true,
         description = "Bring models into rlhf4j as trainable Hugging Face directories.",
-        subcommands = {ImportGgufCommand.class})
+        subcommands = {ModelDownloadCommand.class, ImportGgufCommand.class})
 public final class ModelCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

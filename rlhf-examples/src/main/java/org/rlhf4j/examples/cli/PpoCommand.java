@@ -52,7 +52,7 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("ppo");
         try (PpoModels models = rl.load(train, cfg.seed())) {
             Tokenizer tok = models.tokenizer();
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").rows();
             List<Encoded.PromptOnly> evalPrompts = train.evalData().prompts(task, "valid").rows();
             PpoTrainer trainer = PpoTrainer.builder().setConfig(cfg).setPolicy(models.policy())
@@ -60,7 +60,7 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
                     .setReward(RewardSource.of(models.rewardModel())).setTokenizer(tok).setPrompts(prompts)
                     .optEvalPrompts(evalPrompts).optRunDir(run).optProgress(new ConsoleProgress(err, "objective/scores"))
                     .optDataId(train.data().dataId("prompts"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(rl.model)
                     .build();

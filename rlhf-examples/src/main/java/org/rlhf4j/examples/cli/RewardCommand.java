@@ -82,11 +82,12 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
         }
         RunDir run = train.runDir("reward");
         p.checkModel(init);
+        train.checkChat(init);
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
                 ScalarModel rm = init != null ? ScalarModel.load(init, m, cfg.seed())
                         : ScalarModel.random(p.scratchModel(), m, cfg.seed())) {
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, init);
             List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").rows();
             Map<String, List<Encoded.Pair>> evalSets = EncodedRows.rowsOf(train.evalData().rewardEvalSets(task));
             // reference summaries for the score normalisation: the SFT train split of the same named data
@@ -95,7 +96,7 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
                     .setTrainData(trainPairs).optEvalSets(evalSets).optReferences(refs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
                     .optDataId(train.data().dataId("comparisons"))
-                    .optExistingRun(train.existingRun()).optCommandOptions(train.options())
+                    .optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions()).optCommandOptions(train.options())
                     .optCommand("rlhf4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(init)
                     .build();

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ScoreCommand.class,
             TokenizeCommand.class,
+            ChatTemplateCommand.class,
             BenchCommand.class,
             DataCommand.class,
             SftCommand.class,

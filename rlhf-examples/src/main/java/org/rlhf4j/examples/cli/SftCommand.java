@@ -69,16 +69,17 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
         PrintWriter err = spec.commandLine().getErr();
         RunDir run = train.runDir("sft");
         p.checkModel(model);
+        train.checkChat(model);
         try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
-            TldrTask task = new TldrTask(tok, train.task());
+            TldrTask task = train.newTask(tok, model);
             List<Encoded.Sft> trainData = train.data().sft(task, "train").rows();
             List<Encoded.Sft> evalData = train.evalData().sft(task, "valid").rows();
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
-                    .optDataId(train.data().dataId("sft")).optExistingRun(train.existingRun())
+                    .optDataId(train.data().dataId("sft")).optExistingRun(train.existingRun()).optModelSaveOptions(train.modelSaveOptions())
                     .optCommandOptions(train.options()).optCommand("rlhf4j " + String.join(" ",
                             spec.commandLine().getParseResult().originalArgs()))
                     .optInitialModel(model)

@@ -2,9 +2,14 @@ package org.rlhf4j.examples.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.rlhf4j.core.io.SaveOptions;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.datasets.source.DataSource;
+import java.util.Optional;
+import org.rlhf4j.core.tokenizer.ChatRenderer;
+import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.TaskConfig;
+import org.rlhf4j.datasets.task.TldrTask;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +31,9 @@ public final class TrainOptions {
 
     @Option(names = "--data", paramLabel = "bundled|full|FILE",
             description = "Training data: the bundled TL;DR sample, the full downloaded TL;DR data (rlhf4j data download "
-                    + "tldr) or a JSON Lines file (any supported format). Default: the preset's (tiny: bundled; gpt2, pythia: full).")
+                    + "tldr) or a JSON Lines file (any supported format, TRL's conversational ones included: "
+                    + "docs/data.md)."
+                    + " Default: the preset's (tiny: bundled; gpt2, pythia: full).")
     String data;
 
     @Option(names = "--eval-data", paramLabel = "bundled|full|FILE",
@@ -88,6 +95,27 @@ public final class TrainOptions {
     @Option(names = "--logging-steps", paramLabel = "N",
             description = "Write metrics every N updates (evaluations and the last update always). Default: the preset's.")
     Integer loggingSteps;
+
+    @Option(names = "--save-dtype", paramLabel = "fp32|bf16|fp16",
+            description = "Dtype of the final OUT/model weights (converted in Java with torch's rounding; "
+                    + "checkpoint-STEP directories stay fp32 so resuming is exact). Default: fp32.")
+    String saveDtype;
+
+    @Option(names = "--max-shard-size", paramLabel = "SIZE",
+            description = "Largest safetensors file of the final model, e.g. 500MB or 5GB (transformers' sharded "
+                    + "layout with model.safetensors.index.json above it). Default: 5GB.")
+    String maxShardSize;
+
+    /**
+     * Returns how the final model is written: {@code --save-dtype} and {@code --max-shard-size}, else fp32 in 5 GB
+     * shards.
+     *
+     * @return the options
+     * @throws IllegalArgumentException naming the bad value and the valid ones
+     */
+    public SaveOptions modelSaveOptions() {
+        return SaveOptions.parse(saveDtype, maxShardSize);
+    }
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
@@ -162,8 +190,52 @@ public final class TrainOptions {
     @Option(names = "--max-query-tokens", description = "Query token budget; posts are truncated to fit (default: the preset's).")
     Integer maxQueryTokens;
 
+    @Option(names = "--max-response-tokens", paramLabel = "N",
+            description = "Longest response kept, for SFT, preference and reference responses alike (EOS or the chat "
+                    + "template's end of turn included); longer rows are skipped and counted (default: the preset's, "
+                    + "SFT 53, preference 169).")
+    Integer maxResponseTokens;
+
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu, gpu:N or auto. Default: ${DEFAULT-VALUE}.")
     String device;
+
+    @Option(names = "--chat",
+            description = "Render TL;DR prompts as one user message through the model's chat template (for "
+                    + "instruction-tuned models); responses become the assistant's answer. Conversational --data "
+                    + "files (TRL's messages / prompt / completion / chosen / rejected lists) use the template anyway.")
+    boolean chat;
+
+    /**
+     * Returns the model's chat template, failing at once when {@code --chat} is given and the model has none (call it
+     * before slow work; {@link #newTask} calls it too).
+     *
+     * @param modelDir the model directory, or null for a from-scratch model
+     * @return the template, or empty
+     * @throws IllegalArgumentException with {@code --chat} when the model has no chat template
+     */
+    public Optional<ChatRenderer> checkChat(Path modelDir) {
+        Optional<ChatRenderer> template = ChatTemplates.of(modelDir);
+        if (chat && template.isEmpty()) {
+            throw new IllegalArgumentException("--chat: " + ChatTemplates.missing(modelDir));
+        }
+        return template;
+    }
+
+    /**
+     * Returns the task that turns this command's data into samples for a model: the limits ({@link #task()}), the
+     * model's chat template (for conversational data files and {@code --chat}) and {@code --chat}.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param modelDir the model directory whose chat template is used, or null for a from-scratch model
+     * @return the task
+     * @throws IllegalArgumentException with {@code --chat} when the model has no chat template
+     */
+    public TldrTask newTask(Tokenizer tokenizer, Path modelDir) {
+        Optional<ChatRenderer> template = checkChat(modelDir);
+        return TldrTask.builder().setTokenizer(tokenizer).optConfig(task())
+                .optChatRenderer(template.orElseGet(() -> ChatTemplates.missingRenderer(modelDir)))
+                .optChatPrompts(chat).build();
+    }
 
     /**
      * Returns the preset.
@@ -175,13 +247,21 @@ public final class TrainOptions {
     }
 
     /**
-     * Returns the task limits (preset, with the query budget override).
+     * Returns the task limits (preset, with the {@code --max-query-tokens} and {@code --max-response-tokens}
+     * overrides).
      *
      * @return the task config
      */
     public TaskConfig task() {
-        TaskConfig t = preset().task();
-        return maxQueryTokens == null ? t : t.toBuilder().setMaxQueryTokens(maxQueryTokens).build();
+        TaskConfig.Builder t = preset().task().toBuilder();
+        if (maxQueryTokens != null) {
+            t.setMaxQueryTokens(maxQueryTokens);
+        }
+        if (maxResponseTokens != null) {
+            t.setMaxSftResponseTokens(maxResponseTokens).setMaxRmResponseTokens(maxResponseTokens)
+                    .setMaxCnnDmResponseTokens(maxResponseTokens);
+        }
+        return t.build();
     }
 
     /**

@@ -86,8 +86,26 @@ class CliSmokeTest {
         assertThat(j.get("logprobs").get(0).asDouble()).isNegative();
         Run g = run("generate", "--model", model.toString(), "--prompt", "Hello", "--max-new-tokens", "3", "--seed", "1");
         assertThat(g.code()).as(g.err()).isZero();
-        assertThat(run("init", "--arch", "llama", "--out", dir.resolve("x").toString()).err())
-                .contains("unknown --arch 'llama' (gpt2, gpt_neox)");
+        assertThat(run("init", "--arch", "falcon", "--out", dir.resolve("x").toString()).err())
+                .contains("unknown --arch 'falcon' (gpt2, gpt_neox, llama, mistral, qwen2, qwen3)");
+    }
+
+    @Test
+    void initWritesALlamaThatScoresAndGenerates(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("llama");
+        Run i = run("init", "--arch", "llama", "--out", model.toString(), "--n-embd", "32", "--n-layer", "1",
+                "--n-head", "4", "--n-kv-head", "2", "--n-positions", "64");
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains("llama");
+        JsonNode cfg = Json.MAPPER.readTree(Files.readString(model.resolve("config.json")));
+        assertThat(cfg.get("architectures").get(0).asText()).isEqualTo("LlamaForCausalLM");
+        assertThat(cfg.get("num_key_value_heads").asInt()).isEqualTo(2);
+        assertThat(cfg.get("eos_token_id").asInt()).isEqualTo(50256);
+        Run s = run("score", "--model", model.toString(), "--text", "Hello world");
+        assertThat(s.code()).as(s.err()).isZero();
+        assertThat(Json.MAPPER.readTree(s.out()).get("tokens").toString()).isEqualTo("[15496,995]");
+        Run g = run("generate", "--model", model.toString(), "--prompt", "Hello", "--max-new-tokens", "3", "--seed", "1");
+        assertThat(g.code()).as(g.err()).isZero();
     }
 
     @Test
