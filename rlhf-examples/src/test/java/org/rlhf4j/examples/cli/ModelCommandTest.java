@@ -67,6 +67,24 @@ class ModelCommandTest {
     }
 
     @Test
+    void leftoverTmpIsClearedOnlyWhenItHoldsImportFiles() throws Exception {
+        Path gguf = FIXTURES.resolve("tiny-spm-f32.gguf");
+        Path out = dir.resolve("m");
+        Path tmp = dir.resolve("m.tmp");
+        Files.createDirectories(tmp);
+        Files.writeString(tmp.resolve("config.json"), "{}"); // a crashed import's leftover
+        Run r = run("model", "import-gguf", gguf.toString(), "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(tmp).doesNotExist();
+        Files.createDirectories(tmp);
+        Files.writeString(tmp.resolve("notes.txt"), "mine");
+        Run refused = run("model", "import-gguf", gguf.toString(), "--out", dir.resolve("m").toString(), "--overwrite");
+        assertThat(refused.code()).isEqualTo(2);
+        assertThat(refused.err()).contains("m.tmp").contains("does not write");
+        assertThat(tmp.resolve("notes.txt")).exists();
+    }
+
+    @Test
     void corruptFileIsANamedError() throws Exception {
         Path bad = dir.resolve("bad.gguf");
         Files.write(bad, new byte[] {'G', 'G', 'M', 'L', 3, 0, 0, 0});
