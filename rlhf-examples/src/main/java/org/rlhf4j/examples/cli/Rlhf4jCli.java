@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             RlooCommand.class,
             DrpoCommand.class,
             DemoCommand.class,
+            ModelCommand.class,
             PipelineCommand.class,
             EvalCommand.class,
             CommandLine.HelpCommand.class
