@@ -18,6 +18,7 @@ uniform. Deterministic for a given torch version. Needs torch + transformers (se
 by the Maven build.
 """
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -59,7 +60,15 @@ CASES = {
               dict(num_key_value_heads=2, use_sliding_window=True, sliding_window=5, max_window_layers=1), 12),
     # per-head q/k RMSNorm, explicit head_dim 16, tied embeddings
     "qwen3": (transformers.Qwen3Config, dict(num_key_value_heads=2, head_dim=16, tie_word_embeddings=True), 12),
+    # the qwen2 case again, saved as transformers writes a half-precision checkpoint: bf16 weights in shards with
+    # model.safetensors.index.json (SAVE below); the expected outputs are the fp32 forward of the bf16-rounded weights
+    "qwen2-bf16-sharded": (transformers.Qwen2Config,
+                           dict(num_key_value_heads=2, use_sliding_window=True, sliding_window=5, max_window_layers=1),
+                           12),
 }
+
+# name -> how save_pretrained writes the case (default: one F32 model.safetensors)
+SAVE = {"qwen2-bf16-sharded": dict(dtype=torch.bfloat16, max_shard_size="40KB")}
 
 
 def positions(mask):
@@ -123,9 +132,20 @@ def fixtures(args):
         perturb(model, gen)
         d = os.path.join(args.out, name)
         shutil.rmtree(d, ignore_errors=True)
-        model.save_pretrained(d)
+        save = SAVE.get(name)
+        if save is None:
+            model.save_pretrained(d)
+        else:
+            # round the weights to the checkpoint's dtype, save them so, and compute the expected outputs in fp32
+            # from exactly the stored values (what a loader that widens to fp32 must reproduce)
+            rounded = {k: v.to(save["dtype"]).float() for k, v in model.state_dict().items()}
+            copy.deepcopy(model).to(save["dtype"]).save_pretrained(d, max_shard_size=save["max_shard_size"])
+            # load the rounded values into the fp32 model: converting the model itself would also round the rotary
+            # inv_freq buffers, which no loader of the checkpoint reproduces
+            model.load_state_dict(rounded)
         for f in os.listdir(d):
-            if f not in ("config.json", "model.safetensors"):
+            if f not in ("config.json", "model.safetensors", "model.safetensors.index.json") and not (
+                    f.startswith("model-") and f.endswith(".safetensors")):
                 os.remove(os.path.join(d, f))
         expected = {"generator": "scripts/llama_fixture.py fixtures", "transformers": transformers.__version__,
                     "torch": torch.__version__, "case": name, "batches": {}}

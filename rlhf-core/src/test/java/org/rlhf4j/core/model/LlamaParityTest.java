@@ -30,7 +30,7 @@ import org.rlhf4j.core.io.SafeTensors;
 class LlamaParityTest {
 
     static final List<String> CASES = List.of("llama-gqa", "llama-rope-llama3", "llama-rope-linear",
-            "llama-rope-dynamic", "llama-tied", "mistral-window", "qwen2", "qwen3");
+            "llama-rope-dynamic", "llama-tied", "mistral-window", "qwen2", "qwen3", "qwen2-bf16-sharded");
 
     /** One batch of a fixture's {@code expected.json}. */
     record Batch(NDArray ids, NDArray mask, NDArray logprobs, long[] lastIndex, NDArray lastLogits) {
@@ -91,7 +91,7 @@ class LlamaParityTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "llama-rope-llama3", "llama-rope-linear", "llama-rope-dynamic", "llama-tied",
-            "mistral-window", "qwen2", "qwen3"})
+            "mistral-window", "qwen2", "qwen3", "qwen2-bf16-sharded"})
     void logprobsMatchTransformers(String fixture) throws Exception {
         Path dir = TestSupport.resource("llama-parity/" + fixture);
         JsonNode exp = expected(fixture);
@@ -139,6 +139,16 @@ class LlamaParityTest {
         LlamaConfig qwen3 = LlamaConfig.read(TestSupport.resource("llama-parity/qwen3").resolve("config.json"));
         assertThat(qwen3.qkNorm()).isTrue();
         assertThat(qwen3.tieWordEmbeddings()).isTrue();
+        // transformers' half-precision checkpoint layout: bf16 tensors in two shards under an index
+        Path half = TestSupport.resource("llama-parity/qwen2-bf16-sharded");
+        assertThat(half.resolve("model.safetensors")).doesNotExist();
+        assertThat(half.resolve("model.safetensors.index.json")).exists();
+        for (String shard : List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")) {
+            try (org.rlhf4j.core.io.SafeTensors st = org.rlhf4j.core.io.SafeTensors.open(half.resolve(shard))) {
+                assertThat(st.entries().values()).isNotEmpty()
+                        .allMatch(e -> e.dtype() == org.rlhf4j.core.io.TensorDType.BF16);
+            }
+        }
     }
 
     @ParameterizedTest
