@@ -62,8 +62,8 @@ public final class GenerateCommand implements Callable<Integer> {
             if (ids.length == 0) {
                 throw new IllegalArgumentException("--prompt encodes to no tokens");
             }
-            int eos = model.config().eosTokenId();
-            GenerationConfig cfg = GenerationConfig.builder(maxNewTokens, eos).setMinNewTokens(minNewTokens)
+            GenerationConfig cfg = GenerationConfig.builder(maxNewTokens, tok.eosTokenId())
+                    .setEosTokenIds(stopTokens(tok, model)).setMinNewTokens(minNewTokens)
                     .setTemperature(temperature).setTopK(topK).setTopP(topP).build();
             List<int[]> prompts = new ArrayList<>();
             for (int i = 0; i < numSamples; i++) {
@@ -78,5 +78,27 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Returns the ids that end a sample: the tokenizer's EOS first (from {@code tokenizer_config.json}: e.g.
+     * {@code <|im_end|>} for Qwen and SmolLM2 instruct models, {@code <|eot_id|>} for Llama 3.x instruct), then the
+     * model's {@code eos_token_id}s from {@code generation_config.json} and {@code config.json}, as transformers'
+     * {@code generate} stops on any of them.
+     *
+     * @param tok the tokenizer
+     * @param model the model
+     * @return distinct ids, the tokenizer's first
+     */
+    static List<Integer> stopTokens(Tokenizer tok, CausalLm model) {
+        java.util.Set<Integer> ids = new java.util.LinkedHashSet<>();
+        ids.add(tok.eosTokenId());
+        model.generationConfig().ifPresent(g -> ids.addAll(g.eosTokenIds()));
+        if (model.config() instanceof org.rlhf4j.core.model.LlamaConfig c) {
+            ids.addAll(c.eosTokenIds()); // a list, possibly empty (Qwen's config may have none)
+        } else {
+            ids.add(model.config().eosTokenId());
+        }
+        return List.copyOf(ids);
     }
 }

@@ -72,4 +72,20 @@ class InstructPresetCliTest {
             assertThat(trained.config().modelType()).isEqualTo("llama");
         }
     }
+
+    @Test
+    void generationStopsOnTheTokenizersEosAndEveryIdOfTheModelsGenerationConfig(@TempDir Path dir) throws Exception {
+        Path model = instructModel(dir);
+        // Llama 3 style: the chat turn ends with the tokenizer's EOS, generation_config lists more ids
+        Files.writeString(model.resolve("generation_config.json"), "{\"eos_token_id\": [7, 9], \"do_sample\": false}");
+        try (HfTokenizer tok = HfTokenizer.load(model.resolve("tokenizer.json"));
+                NDManager m = NDManager.newBaseManager();
+                CausalLm lm = CausalLm.load(model, m)) {
+            assertThat(GenerateCommand.stopTokens(tok, lm)).containsExactly(tok.eosTokenId(), 7, 9);
+        }
+        CliSmokeTest.Run g = CliSmokeTest.run("generate", "--model", model.toString(), "--prompt", "Hello",
+                "--max-new-tokens", "4");
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(g.out()).startsWith("Hello");
+    }
 }
