@@ -49,6 +49,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--chat",
+            description = "Send the prompt as one user message through the model's chat template (with the generation "
+                    + "prompt), for instruction-tuned models; prints only the answer.")
+    boolean chat;
+
     @Override
     public Integer call() throws Exception {
         if (numSamples < 1) {
@@ -58,7 +63,14 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Tokenizer tok = modelOptions.tokenizer();
                 NDManager m = modelOptions.newManager();
                 CausalLm model = CausalLm.load(modelOptions.model, m)) {
-            int[] ids = tok.encode(prompt);
+            String text = prompt;
+            if (chat) {
+                org.rlhf4j.core.tokenizer.ChatRenderer template = ChatTemplates.of(modelOptions.model)
+                        .orElseThrow(() -> new IllegalArgumentException("--chat: "
+                                + ChatTemplates.missing(modelOptions.model)));
+                text = template.render(List.of(org.rlhf4j.core.tokenizer.ChatMessage.user(prompt)), true);
+            }
+            int[] ids = tok.encode(text);
             if (ids.length == 0) {
                 throw new IllegalArgumentException("--prompt encodes to no tokens");
             }
@@ -74,7 +86,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 if (numSamples > 1) {
                     out.println("--- sample " + (b + 1));
                 }
-                out.println(prompt + tok.decode(r.response(b), true));
+                out.println((chat ? "" : prompt) + tok.decode(r.response(b), true));
             }
         }
         return 0;

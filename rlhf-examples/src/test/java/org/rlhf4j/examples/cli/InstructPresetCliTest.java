@@ -87,5 +87,16 @@ class InstructPresetCliTest {
                 "--max-new-tokens", "4");
         assertThat(g.code()).as(g.err()).isZero();
         assertThat(g.out()).startsWith("Hello");
+        // --chat: the prompt goes through the chat template; only the answer is printed
+        CliSmokeTest.Run c = CliSmokeTest.run("generate", "--model", model.toString(), "--prompt", "Hello",
+                "--max-new-tokens", "4", "--chat", "--temperature", "0");
+        assertThat(c.code()).as(c.err()).isZero();
+        assertThat(c.out()).doesNotStartWith("Hello");
+        Path plain = dir.resolve("plain");
+        assertThat(CliSmokeTest.run("init", "--out", plain.toString(), "--n-embd", "16", "--n-layer", "1", "--n-head",
+                "2").code()).isZero();
+        CliSmokeTest.Run none = CliSmokeTest.run("generate", "--model", plain.toString(), "--prompt", "Hello", "--chat");
+        assertThat(none.code()).isNotZero();
+        assertThat(none.err()).contains("--chat").contains("has no chat template");
     }
 }
