@@ -13,6 +13,7 @@ import org.rlhf4j.core.model.LlamaFamily;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.tokenizer.CompactVocabulary;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.HfTokenizer;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,9 +67,19 @@ public final class InitCommand implements Callable<Integer> {
                     + "and what spells them (as the tiny preset does with its data).")
     Path vocabTexts;
 
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Use the tokenizer of an HF model directory (its tokenizer.json, tokenizer_config.json with "
+                    + "special tokens and chat template): the model's vocabulary and EOS come from it, e.g. a tiny "
+                    + "random model with a real Llama or Qwen tokenizer for CPU trials.")
+    Path tokenizerDir;
+
     @Override
     public Integer call() throws Exception {
-        try (Tokenizer tok = vocabTexts == null ? Gpt2Tokenizers.bundled()
+        if (tokenizerDir != null && vocabTexts != null) {
+            throw new IllegalArgumentException("--tokenizer and --vocab-texts exclude each other");
+        }
+        try (Tokenizer tok = tokenizerDir != null ? HfTokenizer.load(tokenizerDir.resolve("tokenizer.json"))
+                : vocabTexts == null ? Gpt2Tokenizers.bundled()
                 : CompactVocabulary.fromTexts(Gpt2Tokenizers.bundled(), Files.readAllLines(vocabTexts))) {
             write(tok, tok.vocabSize(), tok.eosTokenId());
         }

@@ -99,4 +99,28 @@ class InstructPresetCliTest {
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).contains("--chat").contains("has no chat template");
     }
+
+    @Test
+    void initBuildsARandomModelOverAnotherModelsTokenizerAndChatTemplate(@TempDir Path dir) throws Exception {
+        Path src = instructModel(dir);
+        Path out = dir.resolve("q2");
+        CliSmokeTest.Run r = CliSmokeTest.run("init", "--arch", "qwen2", "--tokenizer", src.toString(), "--out",
+                out.toString(), "--n-embd", "32", "--n-layer", "1", "--n-head", "4", "--n-kv-head", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        try (HfTokenizer tok = HfTokenizer.load(src.resolve("tokenizer.json"));
+                NDManager m = NDManager.newBaseManager();
+                CausalLm lm = CausalLm.load(out, m)) {
+            assertThat(lm.config().vocabSize()).isEqualTo(tok.vocabSize());
+            assertThat(lm.config().modelType()).isEqualTo("qwen2");
+        }
+        Path messages = Files.writeString(dir.resolve("m.json"), "[{\"role\": \"user\", \"content\": \"Hi\"}]");
+        CliSmokeTest.Run t = CliSmokeTest.run("chat-template", "--model", out.toString(), "--messages",
+                messages.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.out()).contains("<|im_start|>user\nHi<|im_end|>");
+        CliSmokeTest.Run both = CliSmokeTest.run("init", "--tokenizer", src.toString(), "--vocab-texts", "x.txt",
+                "--out", dir.resolve("bad").toString());
+        assertThat(both.code()).isNotZero();
+        assertThat(both.err()).contains("exclude each other");
+    }
 }
