@@ -210,11 +210,7 @@ public final class Gpt2 implements CausalLm {
      */
     @Override
     public Gpt2 copy(NDManager parent) {
-        Weights w = new Weights(parent);
-        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().duplicate());
-        }
-        return new Gpt2(config, w, generation);
+        return new Gpt2(config, weights.copy(parent), generation);
     }
 
     /** {@inheritDoc} */

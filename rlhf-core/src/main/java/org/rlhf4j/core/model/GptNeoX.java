@@ -240,11 +240,7 @@ public final class GptNeoX implements CausalLm {
     /** {@inheritDoc} */
     @Override
     public GptNeoX copy(NDManager parent) {
-        Weights w = new Weights(parent);
-        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().duplicate());
-        }
-        return new GptNeoX(config, w, generation);
+        return new GptNeoX(config, weights.copy(parent), generation);
     }
 
     /** {@inheritDoc} */

@@ -273,11 +273,7 @@ public final class Llama implements CausalLm {
     /** {@inheritDoc} */
     @Override
     public Llama copy(NDManager parent) {
-        Weights w = new Weights(parent);
-        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().duplicate());
-        }
-        return new Llama(config, w, generation);
+        return new Llama(config, weights.copy(parent), generation);
     }
 
     /** {@inheritDoc} */

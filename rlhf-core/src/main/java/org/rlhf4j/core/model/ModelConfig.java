@@ -76,6 +76,16 @@ public sealed interface ModelConfig permits Gpt2Config, GptNeoXConfig, LlamaConf
     int eosTokenId();
 
     /**
+     * Returns every {@code eos_token_id} of the file (Llama 3 lists several; transformers' {@code generate} stops on
+     * any of them), the first being {@link #eosTokenId()}; may be empty where the file has none (Qwen).
+     *
+     * @return the EOS ids
+     */
+    default java.util.List<Integer> eosTokenIds() {
+        return java.util.List.of(eosTokenId());
+    }
+
+    /**
      * Returns the fields of the file that the record does not model, kept for round trips.
      *
      * @return field name to value

@@ -136,11 +136,7 @@ public final class ScalarModel implements AutoCloseable {
      * @return the copy
      */
     public ScalarModel copy(NDManager parent) {
-        Weights w = new Weights(parent);
-        for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
-            w.put(e.getKey(), e.getValue().duplicate());
-        }
-        return new ScalarModel(config, w, generation);
+        return new ScalarModel(config, weights.copy(parent), generation);
     }
 
     private static void initHead(Weights w, ModelConfig c, SplittableRandom rng) {

@@ -137,6 +137,21 @@ public final class Weights implements AutoCloseable {
     }
 
     /**
+     * Returns an independent copy of every tensor, same names and order, owned by a child of {@code parent} (e.g. a
+     * frozen reference policy).
+     *
+     * @param parent the parent manager (its device is used)
+     * @return the copy
+     */
+    public Weights copy(NDManager parent) {
+        Weights w = new Weights(parent);
+        for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+            w.put(e.getKey(), e.getValue().duplicate());
+        }
+        return w;
+    }
+
+    /**
      * Copies every tensor's values from another set with the same names and shapes (no graph, in place).
      *
      * @param other the source

@@ -106,11 +106,7 @@ public final class GenerateCommand implements Callable<Integer> {
         java.util.Set<Integer> ids = new java.util.LinkedHashSet<>();
         ids.add(tok.eosTokenId());
         model.generationConfig().ifPresent(g -> ids.addAll(g.eosTokenIds()));
-        if (model.config() instanceof org.rlhf4j.core.model.LlamaConfig c) {
-            ids.addAll(c.eosTokenIds()); // a list, possibly empty (Qwen's config may have none)
-        } else {
-            ids.add(model.config().eosTokenId());
-        }
+        ids.addAll(model.config().eosTokenIds()); // a list, possibly empty (Qwen's config may have none)
         return List.copyOf(ids);
     }
 }
