@@ -96,7 +96,21 @@ public interface CausalLm extends AutoCloseable {
      * @param cache past keys/values, updated in place; null for a full forward
      * @return {@code [B, T, d_model]}
      */
-    NDArray hidden(NDArray ids, NDArray mask, KvCache cache);
+    default NDArray hidden(NDArray ids, NDArray mask, KvCache cache) {
+        return hidden(ids, mask, cache, ForwardHook.NONE);
+    }
+
+    /**
+     * Runs the transformer with a {@link ForwardHook} (adapters, compute dtype) and returns the final hidden states.
+     * A model that carries its own hook (a LoRA model) applies it first, then {@code hook}.
+     *
+     * @param ids {@code [B, T]} int64 token ids
+     * @param mask {@code [B, T]} attention mask (any numeric type, 0/1)
+     * @param cache past keys/values, updated in place; null for a full forward
+     * @param hook what the forward applies to the parameters; {@link ForwardHook#NONE} for the plain forward
+     * @return {@code [B, T, d_model]}
+     */
+    NDArray hidden(NDArray ids, NDArray mask, KvCache cache, ForwardHook hook);
 
     /**
      * Projects hidden states to next-token logits (GPT-2: the tied token embedding; GPT-NeoX: {@code embed_out};
@@ -105,7 +119,19 @@ public interface CausalLm extends AutoCloseable {
      * @param hidden {@code [..., d_model]}
      * @return {@code [..., V]}
      */
-    NDArray logits(NDArray hidden);
+    default NDArray logits(NDArray hidden) {
+        return logits(hidden, ForwardHook.NONE);
+    }
+
+    /**
+     * Projects hidden states to next-token logits, the output projection read through {@code hook}'s
+     * {@link ForwardHook#param}.
+     *
+     * @param hidden {@code [..., d_model]}
+     * @param hook what the forward applies to the parameters
+     * @return {@code [..., V]}
+     */
+    NDArray logits(NDArray hidden, ForwardHook hook);
 
     /**
      * Full forward: logits for every position.

@@ -215,15 +215,16 @@ public final class Gpt2 implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache) {
-        return transformer(weights, config, ids, mask, cache);
+    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache, ForwardHook hook) {
+        return transformer(weights, config, ids, mask, cache, hook);
     }
 
     /** {@inheritDoc} */
     @Override
-    public NDArray logits(NDArray hidden) {
+    public NDArray logits(NDArray hidden, ForwardHook hook) {
         // tied head: logits = h W_teᵀ (HF lm_head.weight is wte.weight)
-        return Linear.linear(hidden, weights.get(PREFIX + "wte.weight")).singletonOrThrow();
+        String head = PREFIX + "wte.weight";
+        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
     }
 
     /** {@inheritDoc} */
@@ -248,7 +249,9 @@ public final class Gpt2 implements CausalLm {
      * @param cache past keys/values or null
      * @return {@code [B, T, d]} hidden states after {@code ln_f}
      */
-    static NDArray transformer(Weights w, Gpt2Config c, NDArray ids, NDArray mask, KvCache cache) {
+    static NDArray transformer(Weights weights, Gpt2Config c, NDArray ids, NDArray mask, KvCache cache,
+            ForwardHook hook) {
+        Params w = new Params(weights, hook);
         TransformerOps.AttentionInputs in = TransformerOps.attentionInputs(ids, mask, cache, c);
         long batch = ids.getShape().get(0);
         long t = ids.getShape().get(1);
@@ -268,7 +271,7 @@ public final class Gpt2 implements CausalLm {
             String b = p + "h." + l + ".";
             NDArray a = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_1.weight"), w.get(b + "ln_1.bias"), eps)
                     .singletonOrThrow();
-            NDArray qkv = conv1d(a, w.get(b + "attn.c_attn.weight"), w.get(b + "attn.c_attn.bias"));
+            NDArray qkv = w.conv1d(a, b + "attn.c_attn");
             NDList parts = qkv.split(3, 2);
             NDArray q = TensorOps.mul(parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3), scale);
             NDArray k = parts.get(1).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
@@ -276,20 +279,15 @@ public final class Gpt2 implements CausalLm {
             NDArray o = TransformerOps.attend(q, k, v, in.bias(), cache, l)
                     .transpose(0, 2, 1, 3)
                     .reshape(batch, t, c.nEmbd());
-            h = h.add(conv1d(o, w.get(b + "attn.c_proj.weight"), w.get(b + "attn.c_proj.bias")));
+            h = h.add(w.conv1d(o, b + "attn.c_proj"));
             NDArray u = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_2.weight"), w.get(b + "ln_2.bias"), eps)
                     .singletonOrThrow();
             NDArray f = TransformerOps.gelu(
-                    conv1d(u, w.get(b + "mlp.c_fc.weight"), w.get(b + "mlp.c_fc.bias")), exactGelu);
-            h = h.add(conv1d(f, w.get(b + "mlp.c_proj.weight"), w.get(b + "mlp.c_proj.bias")));
+                    w.conv1d(u, b + "mlp.c_fc"), exactGelu);
+            h = h.add(w.conv1d(f, b + "mlp.c_proj"));
         }
         in.commit(cache);
         return LayerNorm.layerNorm(h, dShape, w.get(p + "ln_f.weight"), w.get(p + "ln_f.bias"), eps)
                 .singletonOrThrow();
-    }
-
-    /** HF Conv1D: x W + b with W stored [in, out]. */
-    private static NDArray conv1d(NDArray x, NDArray weight, NDArray bias) {
-        return x.matMul(weight).add(bias);
     }
 }

@@ -245,15 +245,15 @@ public final class GptNeoX implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache) {
-        return transformer(weights, config, ids, mask, cache);
+    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache, ForwardHook hook) {
+        return transformer(weights, config, ids, mask, cache, hook);
     }
 
     /** {@inheritDoc} */
     @Override
-    public NDArray logits(NDArray hidden) {
+    public NDArray logits(NDArray hidden, ForwardHook hook) {
         String head = config.tieWordEmbeddings() ? EMBED_IN : EMBED_OUT;
-        return Linear.linear(hidden, weights.get(head)).singletonOrThrow();
+        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
     }
 
     /** {@inheritDoc} */
@@ -278,7 +278,9 @@ public final class GptNeoX implements CausalLm {
      * @param cache past keys/values or null
      * @return {@code [B, T, d]} hidden states after {@code final_layer_norm}
      */
-    static NDArray transformer(Weights w, GptNeoXConfig c, NDArray ids, NDArray mask, KvCache cache) {
+    static NDArray transformer(Weights weights, GptNeoXConfig c, NDArray ids, NDArray mask, KvCache cache,
+            ForwardHook hook) {
+        Params w = new Params(weights, hook);
         TransformerOps.AttentionInputs in = TransformerOps.attentionInputs(ids, mask, cache, c);
         long batch = ids.getShape().get(0);
         long t = ids.getShape().get(1);
@@ -299,7 +301,7 @@ public final class GptNeoX implements CausalLm {
                             h, dShape, w.get(b + "input_layernorm.weight"), w.get(b + "input_layernorm.bias"), eps)
                     .singletonOrThrow();
             // fused projection laid out [n_head, 3, d_head] per position: q, k, v adjacent within each head
-            NDArray qkv = linear(a, w, b + "attention.query_key_value", c.attentionBias())
+            NDArray qkv = w.linear(a, b + "attention.query_key_value", c.attentionBias())
                     .reshape(batch, t, heads, 3 * hd);
             NDList parts = qkv.split(3, 3);
             NDArray q = parts.get(0).transpose(0, 2, 1, 3);
@@ -312,7 +314,7 @@ public final class GptNeoX implements CausalLm {
             NDArray o = TransformerOps.attend(TensorOps.mul(q, scale), k, v, in.bias(), cache, l)
                     .transpose(0, 2, 1, 3)
                     .reshape(batch, t, c.hiddenSize());
-            NDArray attn = linear(o, w, b + "attention.dense", c.attentionBias());
+            NDArray attn = w.linear(o, b + "attention.dense", c.attentionBias());
             if (c.useParallelResidual()) {
                 NDArray u = LayerNorm.layerNorm(h, dShape, w.get(b + "post_attention_layernorm.weight"),
                                 w.get(b + "post_attention_layernorm.bias"), eps)
@@ -332,17 +334,9 @@ public final class GptNeoX implements CausalLm {
                 .singletonOrThrow();
     }
 
-    /** nn.Linear: x Wᵀ + b, with W stored {@code [out, in]}. */
-    private static NDArray linear(NDArray x, Weights w, String name, boolean bias) {
-        NDList y = bias
-                ? Linear.linear(x, w.get(name + ".weight"), w.get(name + ".bias"))
-                : Linear.linear(x, w.get(name + ".weight"));
-        return y.singletonOrThrow();
-    }
-
-    private static NDArray mlp(NDArray u, Weights w, String block, boolean exactGelu) {
-        NDArray f = TransformerOps.gelu(linear(u, w, block + "mlp.dense_h_to_4h", true), exactGelu);
-        return linear(f, w, block + "mlp.dense_4h_to_h", true);
+    private static NDArray mlp(NDArray u, Params w, String block, boolean exactGelu) {
+        NDArray f = TransformerOps.gelu(w.linear(u, block + "mlp.dense_h_to_4h", true), exactGelu);
+        return w.linear(f, block + "mlp.dense_4h_to_h", true);
     }
 
     /**

@@ -278,15 +278,15 @@ public final class Llama implements CausalLm {
 
     /** {@inheritDoc} */
     @Override
-    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache) {
-        return transformer(weights, config, ids, mask, cache);
+    public NDArray hidden(NDArray ids, NDArray mask, KvCache cache, ForwardHook hook) {
+        return transformer(weights, config, ids, mask, cache, hook);
     }
 
     /** {@inheritDoc} */
     @Override
-    public NDArray logits(NDArray hidden) {
+    public NDArray logits(NDArray hidden, ForwardHook hook) {
         String head = config.tieWordEmbeddings() ? EMBED_TOKENS : LM_HEAD;
-        return Linear.linear(hidden, weights.get(head)).singletonOrThrow();
+        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
     }
 
     /** {@inheritDoc} */
@@ -312,7 +312,9 @@ public final class Llama implements CausalLm {
      * @param cache past keys/values or null
      * @return {@code [B, T, d]} hidden states after the final RMSNorm
      */
-    static NDArray transformer(Weights w, LlamaConfig c, NDArray ids, NDArray mask, KvCache cache) {
+    static NDArray transformer(Weights weights, LlamaConfig c, NDArray ids, NDArray mask, KvCache cache,
+            ForwardHook hook) {
+        Params w = new Params(weights, hook);
         // dynamic NTK exists to run past max_position_embeddings; HF sets no limit at all
         long limit = c.ropeScaling() instanceof RopeScaling.Dynamic ? Long.MAX_VALUE : c.maxPositionEmbeddings();
         TransformerOps.AttentionInputs in = TransformerOps.attentionInputs(ids, mask, cache, limit,
@@ -341,9 +343,9 @@ public final class Llama implements CausalLm {
                     : windowed.computeIfAbsent(win.getAsInt(),
                             size -> in.bias().add(TransformerOps.windowBias(m, past, t, size)));
             NDArray x = rmsNorm(h, w.get(b + "input_layernorm.weight"), eps);
-            NDArray q = linear(x, w, a + "q_proj", c.qkvBias()).reshape(batch, t, heads, hd);
-            NDArray k = linear(x, w, a + "k_proj", c.qkvBias()).reshape(batch, t, kvHeads, hd);
-            NDArray v = linear(x, w, a + "v_proj", c.qkvBias()).reshape(batch, t, kvHeads, hd);
+            NDArray q = w.linear(x, a + "q_proj", c.qkvBias()).reshape(batch, t, heads, hd);
+            NDArray k = w.linear(x, a + "k_proj", c.qkvBias()).reshape(batch, t, kvHeads, hd);
+            NDArray v = w.linear(x, a + "v_proj", c.qkvBias()).reshape(batch, t, kvHeads, hd);
             if (c.qkNorm()) { // Qwen3Attention: q_norm / k_norm over head_dim, before rotary
                 q = rmsNorm(q, w.get(a + "q_norm.weight"), eps);
                 k = rmsNorm(k, w.get(a + "k_norm.weight"), eps);
@@ -354,7 +356,7 @@ public final class Llama implements CausalLm {
             NDArray o = TransformerOps.attend(TensorOps.mul(q, scale), k, v, bias, cache, l, c.kvGroups())
                     .transpose(0, 2, 1, 3)
                     .reshape(batch, t, (long) heads * hd);
-            h = h.add(linear(o, w, a + "o_proj", c.outputBias()));
+            h = h.add(w.linear(o, a + "o_proj", c.outputBias()));
             NDArray u = rmsNorm(h, w.get(b + "post_attention_layernorm.weight"), eps);
             h = h.add(mlp(u, w, b + "mlp.", c.mlpBias()));
         }
@@ -368,19 +370,11 @@ public final class Llama implements CausalLm {
         return x.div(TensorOps.add(variance, eps).sqrt()).mul(weight);
     }
 
-    /** nn.Linear: x Wᵀ + b, with W stored {@code [out, in]}. */
-    private static NDArray linear(NDArray x, Weights w, String name, boolean bias) {
-        NDList y = bias
-                ? Linear.linear(x, w.get(name + ".weight"), w.get(name + ".bias"))
-                : Linear.linear(x, w.get(name + ".weight"));
-        return y.singletonOrThrow();
-    }
-
     /** LlamaMLP: down(silu(gate(u)) ⊙ up(u)), silu(z) = z·σ(z). */
-    private static NDArray mlp(NDArray u, Weights w, String p, boolean bias) {
-        NDArray gate = linear(u, w, p + "gate_proj", bias);
+    private static NDArray mlp(NDArray u, Params w, String p, boolean bias) {
+        NDArray gate = w.linear(u, p + "gate_proj", bias);
         NDArray act = gate.mul(Activation.sigmoid(gate));
-        return linear(act.mul(linear(u, w, p + "up_proj", bias)), w, p + "down_proj", bias);
+        return w.linear(act.mul(w.linear(u, p + "up_proj", bias)), p + "down_proj", bias);
     }
 
     /**

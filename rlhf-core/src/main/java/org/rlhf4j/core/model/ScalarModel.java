@@ -248,12 +248,24 @@ public final class ScalarModel implements AutoCloseable {
      * @return {@code [B, T, d]}
      */
     public NDArray hidden(NDArray ids, NDArray mask) {
+        return hidden(ids, mask, ForwardHook.NONE);
+    }
+
+    /**
+     * Runs the transformer with a {@link ForwardHook} (adapters, compute dtype).
+     *
+     * @param ids {@code [B, T]} token ids
+     * @param mask {@code [B, T]} attention mask
+     * @param hook what the forward applies to the parameters
+     * @return {@code [B, T, d]}
+     */
+    public NDArray hidden(NDArray ids, NDArray mask, ForwardHook hook) {
         if (config instanceof Gpt2Config c) {
-            return Gpt2.transformer(weights, c, ids, mask, null);
+            return Gpt2.transformer(weights, c, ids, mask, null, hook);
         } else if (config instanceof GptNeoXConfig c) {
-            return GptNeoX.transformer(weights, c, ids, mask, null);
+            return GptNeoX.transformer(weights, c, ids, mask, null, hook);
         } else if (config instanceof LlamaConfig c) {
-            return Llama.transformer(weights, c, ids, mask, null);
+            return Llama.transformer(weights, c, ids, mask, null, hook);
         }
         throw unhandled(config);
     }
