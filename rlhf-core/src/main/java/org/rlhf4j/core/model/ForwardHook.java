@@ -1,6 +1,7 @@
 package org.rlhf4j.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * What a forward pass does to a model's stored parameters beyond reading them: a low-rank adapter added to the output
@@ -45,11 +46,30 @@ public interface ForwardHook {
     }
 
     /**
+     * Returns the floating type the linear layers compute in: {@link DataType#FLOAT32} (the plain forward) or
+     * {@link DataType#FLOAT16} (mixed precision, {@code org.rlhf4j.core.train.MixedPrecision}).
+     *
+     * <p>With FLOAT16 the forward follows torch autocast's op lists ({@code torch/amp/autocast_mode.py}, CUDA
+     * "lower precision" and "fp32" lists): each linear layer (and the language-model head) casts its input, weight
+     * and bias to float16 and returns a float16 output; attention scores q·kᵀ and the attention-weighted values are
+     * float16 matmuls; the softmax of the attention, every LayerNorm and RMSNorm, the residual stream (the embeddings
+     * stay float32 and float32 + float16 promotes to float32), the logits and everything after them are float32.
+     * The stored parameters stay float32 (the master weights): the casts are differentiable, so their gradients are
+     * float32.
+     *
+     * @return the compute type of linear layers
+     */
+    default DataType computeType() {
+        return DataType.FLOAT32;
+    }
+
+    /**
      * Returns the hook that applies this hook, then {@code next}: parameters pass through this hook's
      * {@link #param} then {@code next}'s, outputs through this hook's {@link #adapt} then {@code next}'s.
      *
      * @param next the hook applied second
-     * @return the composition ({@code this} when {@code next} is {@link #NONE}, {@code next} when this is)
+     * @return the composition ({@code this} when {@code next} is {@link #NONE}, {@code next} when this is); its
+     *     {@link #computeType()} is the first non-FLOAT32 compute type of the two
      */
     default ForwardHook andThen(ForwardHook next) {
         if (next == NONE) {
@@ -68,6 +88,12 @@ public interface ForwardHook {
             @Override
             public NDArray adapt(String module, NDArray input, NDArray output) {
                 return next.adapt(module, input, first.adapt(module, input, output));
+            }
+
+            @Override
+            public DataType computeType() {
+                DataType t = first.computeType();
+                return t == DataType.FLOAT32 ? next.computeType() : t;
             }
         };
     }

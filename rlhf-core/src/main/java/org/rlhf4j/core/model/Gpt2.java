@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.ndarray.types.SparseFormat;
 import java.io.IOException;
@@ -224,7 +223,7 @@ public final class Gpt2 implements CausalLm {
     public NDArray logits(NDArray hidden, ForwardHook hook) {
         // tied head: logits = h W_teᵀ (HF lm_head.weight is wte.weight)
         String head = PREFIX + "wte.weight";
-        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
+        return Params.head(hidden, head, weights.get(head), hook);
     }
 
     /** {@inheritDoc} */

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -253,7 +252,7 @@ public final class GptNeoX implements CausalLm {
     @Override
     public NDArray logits(NDArray hidden, ForwardHook hook) {
         String head = config.tieWordEmbeddings() ? EMBED_IN : EMBED_OUT;
-        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
+        return Params.head(hidden, head, weights.get(head), hook);
     }
 
     /** {@inheritDoc} */
@@ -363,7 +362,8 @@ public final class GptNeoX implements CausalLm {
         NDArray r = parts.get(0);
         NDList halves = r.split(2, 3);
         NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        NDArray out = r.mul(cos).add(rotated.mul(sin));
+        // HF GPTNeoXRotaryEmbedding returns cos/sin .to(x.dtype): float16 q and k stay float16 (no-op in float32)
+        NDArray out = r.mul(Params.cast(cos, x.getDataType())).add(rotated.mul(Params.cast(sin, x.getDataType())));
         return rot == hd ? out : out.concat(parts.get(1), 3);
     }
 }

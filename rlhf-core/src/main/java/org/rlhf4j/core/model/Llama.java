@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -286,7 +285,7 @@ public final class Llama implements CausalLm {
     @Override
     public NDArray logits(NDArray hidden, ForwardHook hook) {
         String head = config.tieWordEmbeddings() ? EMBED_TOKENS : LM_HEAD;
-        return Linear.linear(hidden, hook.param(head, weights.get(head))).singletonOrThrow();
+        return Params.head(hidden, head, weights.get(head), hook);
     }
 
     /** {@inheritDoc} */
@@ -366,6 +365,7 @@ public final class Llama implements CausalLm {
 
     /** LlamaRMSNorm: x / √(mean(x²) + ε) · w over the last axis (float32 throughout, as rlhf4j computes). */
     static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+        x = Params.cast(x, DataType.FLOAT32); // HF LlamaRMSNorm: hidden_states.to(torch.float32) (fp16 q/k of Qwen3)
         NDArray variance = x.mul(x).mean(new int[] {-1}, true);
         return x.div(TensorOps.add(variance, eps).sqrt()).mul(weight);
     }
@@ -402,6 +402,7 @@ public final class Llama implements CausalLm {
     private static NDArray applyRotary(NDArray x, NDArray cos, NDArray sin) {
         NDList halves = x.split(2, 3);
         NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        // HF LlamaRotaryEmbedding returns cos/sin .to(x.dtype): float16 q and k stay float16 (no-op in float32)
+        return x.mul(Params.cast(cos, x.getDataType())).add(rotated.mul(Params.cast(sin, x.getDataType())));
     }
 }

@@ -113,6 +113,10 @@ final class TransformerOps {
 
     /**
      * Causal softmax attention of one layer, appending the new keys and values to the cache: softmax(q kᵀ + bias) v.
+     * Under fp16 mixed precision ({@link ForwardHook#computeType()}) q and k are cast to v's type, q kᵀ is a float16
+     * matmul, adding the float32 bias promotes the scores to float32, the softmax is float32 and is cast back to
+     * float16 for the product with v (HF {@code eager_attention_forward}: {@code softmax(..., dtype=float32)
+     * .to(query.dtype)}); in float32 nothing is cast.
      *
      * @param q {@code [B, H, T, d_head]} queries, already scaled by 1/√d_head
      * @param k {@code [B, H, T, d_head]} keys of the new positions
@@ -123,6 +127,8 @@ final class TransformerOps {
      * @return {@code [B, H, T, d_head]}
      */
     static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int layer) {
+        q = Params.cast(q, v.getDataType());
+        k = Params.cast(k, v.getDataType());
         if (cache != null) {
             if (cache.key(layer) != null) {
                 k = cache.key(layer).concat(k, 2);
@@ -131,7 +137,7 @@ final class TransformerOps {
             cache.set(layer, k, v);
         }
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
-        return att.matMul(v);
+        return Params.cast(att, v.getDataType()).matMul(v);
     }
 
     /**
@@ -149,6 +155,8 @@ final class TransformerOps {
      * @return {@code [B, H, T, d_head]}
      */
     static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int layer, int groups) {
+        q = Params.cast(q, v.getDataType());
+        k = Params.cast(k, v.getDataType());
         if (cache != null) {
             if (cache.key(layer) != null) {
                 k = cache.key(layer).concat(k, 2);
@@ -159,7 +167,7 @@ final class TransformerOps {
         NDArray kr = repeatKv(k, groups);
         NDArray vr = repeatKv(v, groups);
         NDArray att = q.matMul(kr.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
-        return att.matMul(vr);
+        return Params.cast(att, vr.getDataType()).matMul(vr);
     }
 
     /** HF {@code repeat_kv}: {@code [B, H_kv, T, D]} to {@code [B, H_kv·n, T, D]}, head i·n + r = head i. */

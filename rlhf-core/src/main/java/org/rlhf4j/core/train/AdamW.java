@@ -42,6 +42,7 @@ public final class AdamW implements AutoCloseable {
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
     private long t;
+    private LossScaler lossScaler;
 
     /**
      * Creates the optimizer with zero moments for every parameter.
@@ -144,7 +145,18 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Saves the moments ({@code m.NAME}, {@code v.NAME}) and the step count.
+     * Attaches the fp16 loss scaler whose state ({@link LossScaler#toMetadata()}) is saved and loaded with this
+     * optimizer's, so that a resumed mixed-precision run continues with the same scale.
+     *
+     * @param scaler the scaler, or null to detach
+     */
+    public void setLossScaler(LossScaler scaler) {
+        this.lossScaler = scaler;
+    }
+
+    /**
+     * Saves the moments ({@code m.NAME}, {@code v.NAME}), the step count and, with an attached loss scaler, its state
+     * (metadata {@code loss_scale}, {@code loss_scale_growth_tracker}, {@code loss_scale_overflows}).
      *
      * @param file target safetensors file
      * @throws IOException on write failure
@@ -153,14 +165,20 @@ public final class AdamW implements AutoCloseable {
         Map<String, NDArray> all = new LinkedHashMap<>();
         m.forEach((k, a) -> all.put("m." + k, a));
         v.forEach((k, a) -> all.put("v." + k, a));
-        SafeTensors.write(file, all, Map.of("step", Long.toString(t)));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("step", Long.toString(t));
+        if (lossScaler != null) {
+            meta.putAll(lossScaler.toMetadata());
+        }
+        SafeTensors.write(file, all, meta);
     }
 
     /**
-     * Restores moments and step count saved by {@link #save}.
+     * Restores moments, step count and (with an attached loss scaler) the scaler's state saved by {@link #save}.
      *
      * @param file the safetensors file
-     * @throws ModelFormatException when a moment is missing or has the wrong shape
+     * @throws ModelFormatException when a moment is missing or has the wrong shape, or a loss scaler is attached and
+     *     the file has no scaler state
      */
     public void load(Path file) throws ModelFormatException {
         try (SafeTensors st = SafeTensors.open(file); NDScope scope = new NDScope()) {
@@ -173,6 +191,14 @@ public final class AdamW implements AutoCloseable {
                 throw new ModelFormatException(file, "missing metadata field 'step'");
             }
             t = Long.parseLong(step);
+            if (lossScaler != null) {
+                try {
+                    lossScaler.restore(LossScaler.stateFromMetadata(st.metadata()));
+                } catch (IllegalArgumentException e) {
+                    throw new ModelFormatException(file, "fp16 loss scaler state: " + e.getMessage()
+                            + " (was the checkpoint written by an fp32 run?)");
+                }
+            }
         }
     }
 

@@ -1,5 +1,8 @@
 package org.rlhf4j.core.train;
 
+import ai.djl.ndarray.NDArray;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.rlhf4j.core.model.Weights;
 import org.rlhf4j.core.tensor.TensorOps;
 import org.slf4j.Logger;
@@ -19,6 +22,13 @@ import org.slf4j.LoggerFactory;
  * at once with a {@link NonFiniteException} naming the update and the first bad tensor, before any checkpoint of the
  * diverged weights can be written. The check only reads the weights, so a finite run is bit-identical with or
  * without it.
+ *
+ * <p>With a {@link LossScaler} (fp16 mixed precision) the backward pass runs on {@link #scaleLoss} S·L and the step
+ * begins by unscaling the gradients (×1/S, before clipping, as {@code GradScaler.unscale_}). A finite loss whose
+ * unscaled gradients are not finite is a float16 overflow: the update is skipped (gradients zeroed, parameters and
+ * optimizer moments untouched, the learning-rate schedule does not advance) and S is halved; such a step is counted
+ * in {@link LossScaler#overflows()}, not by the non-finite guard, which keeps its meaning (a non-finite loss: the
+ * forward itself diverged, which a smaller S cannot fix).
  */
 public final class Updater {
 
@@ -30,14 +40,30 @@ public final class Updater {
      * @param gradNorm global gradient norm before clipping
      * @param lr the learning rate used (0 when skipped)
      * @param skipped whether the update was skipped by the non-finite guard
+     * @param overflow whether the update was skipped because the fp16 gradients overflowed (only with a
+     *     {@link LossScaler})
+     * @param lossScale the loss scale S used by this step's backward pass (1 without a scaler)
      */
-    public record Result(double gradNorm, double lr, boolean skipped) {}
+    public record Result(double gradNorm, double lr, boolean skipped, boolean overflow, double lossScale) {
+
+        /**
+         * A result without loss scaling.
+         *
+         * @param gradNorm global gradient norm before clipping
+         * @param lr the learning rate used
+         * @param skipped whether the non-finite guard skipped the update
+         */
+        public Result(double gradNorm, double lr, boolean skipped) {
+            this(gradNorm, lr, skipped, false, 1.0);
+        }
+    }
 
     private final AdamW optimizer;
     private final String name;
     private final LrSchedule schedule;
     private final double maxGradNorm;
     private final int maxConsecutiveSkips;
+    private final LossScaler scaler;
     private int consecutiveSkips;
     private long skippedTotal;
 
@@ -63,6 +89,22 @@ public final class Updater {
      * @param maxConsecutiveSkips how many non-finite steps in a row are tolerated
      */
     public Updater(String name, AdamW optimizer, LrSchedule schedule, double maxGradNorm, int maxConsecutiveSkips) {
+        this(name, optimizer, schedule, maxGradNorm, maxConsecutiveSkips, null);
+    }
+
+    /**
+     * Creates an updater with dynamic loss scaling (fp16 mixed precision); the scaler's state is saved and loaded
+     * with the optimizer's ({@link AdamW#setLossScaler}).
+     *
+     * @param name the model's role, used in messages
+     * @param optimizer the optimizer
+     * @param schedule the learning-rate schedule (indexed by the optimizer's step count)
+     * @param maxGradNorm clipping threshold; 0 disables
+     * @param maxConsecutiveSkips how many non-finite steps in a row are tolerated
+     * @param scaler the loss scaler, or null for none
+     */
+    public Updater(String name, AdamW optimizer, LrSchedule schedule, double maxGradNorm, int maxConsecutiveSkips,
+            LossScaler scaler) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("name must not be blank, got '" + name + "'");
         }
@@ -77,6 +119,29 @@ public final class Updater {
         this.schedule = schedule;
         this.maxGradNorm = maxGradNorm;
         this.maxConsecutiveSkips = maxConsecutiveSkips;
+        this.scaler = scaler;
+        if (scaler != null) {
+            optimizer.setLossScaler(scaler);
+        }
+    }
+
+    /**
+     * Returns what the backward pass differentiates: S·L with a loss scaler, else {@code loss} itself.
+     *
+     * @param loss the loss L (or a micro-batch's share of it)
+     * @return S·L, or {@code loss}
+     */
+    public NDArray scaleLoss(NDArray loss) {
+        return scaler == null ? loss : scaler.scale(loss);
+    }
+
+    /**
+     * Returns the loss scaler, or null without fp16 mixed precision.
+     *
+     * @return the scaler or null
+     */
+    public LossScaler lossScaler() {
+        return scaler;
     }
 
     /**
@@ -90,7 +155,19 @@ public final class Updater {
      *     parameter NaN or infinite (the weights in memory are then unusable; the last checkpoint is intact)
      */
     public Result step(Weights weights, double loss) {
+        double lossScale = scaler == null ? 1.0 : scaler.scale();
+        if (scaler != null && Double.isFinite(loss)) {
+            scaler.unscale(weights);
+        }
         double norm = Gradients.clipGlobalNorm(weights, maxGradNorm);
+        if (scaler != null && Double.isFinite(loss) && !Double.isFinite(norm)) {
+            // GradScaler: found_inf → skip optimizer.step, scale *= backoff
+            Gradients.zero(weights);
+            LOG.info("fp16 gradient overflow at update {} (loss scale {}): update skipped, scale halved",
+                    optimizer.stepCount(), lossScale);
+            scaler.update(true, optimizer.stepCount());
+            return new Result(norm, 0, false, true, lossScale);
+        }
         if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
             Gradients.zero(weights);
             consecutiveSkips++;
@@ -103,9 +180,12 @@ public final class Updater {
                                 + " at update " + optimizer.stepCount() + " (loss " + loss + ", grad norm " + norm
                                 + ")");
             }
-            return new Result(norm, 0, true);
+            return new Result(norm, 0, true, false, lossScale);
         }
         consecutiveSkips = 0;
+        if (scaler != null) {
+            scaler.update(false, optimizer.stepCount());
+        }
         double lr = schedule.lr(optimizer.stepCount());
         optimizer.update(weights, lr);
         Gradients.zero(weights);
@@ -115,7 +195,25 @@ public final class Updater {
                     + "' holds NaN or infinity after update " + optimizer.stepCount() + " (lr " + lr
                     + ", grad norm " + norm + "); its weights were not saved");
         }
-        return new Result(norm, lr, false);
+        return new Result(norm, lr, false, false, lossScale);
+    }
+
+    /**
+     * Returns the mixed-precision rows of a step's metrics: {@code train/loss_scale} (S of this step's backward)
+     * and {@code train/overflow_skipped} (1 when the step overflowed), prefixed by {@code prefix}; empty without a
+     * loss scaler.
+     *
+     * @param prefix e.g. {@code "train/"} or {@code "train/critic_"}
+     * @param r the step's result
+     * @return the rows, in order
+     */
+    public Map<String, Double> precisionMetrics(String prefix, Result r) {
+        Map<String, Double> row = new LinkedHashMap<>();
+        if (scaler != null) {
+            row.put(prefix + "loss_scale", r.lossScale());
+            row.put(prefix + "overflow_skipped", r.overflow() ? 1.0 : 0.0);
+        }
+        return row;
     }
 
     /**
