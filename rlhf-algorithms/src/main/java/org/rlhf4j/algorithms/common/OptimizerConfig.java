@@ -1,8 +1,12 @@
 package org.rlhf4j.algorithms.common;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import org.rlhf4j.core.model.ForwardHook;
 import org.rlhf4j.core.model.Weights;
 import org.rlhf4j.core.train.AdamW;
+import org.rlhf4j.core.train.LossScaler;
 import org.rlhf4j.core.train.LrSchedule;
+import org.rlhf4j.core.train.MixedPrecision;
 import org.rlhf4j.core.train.Updater;
 
 /**
@@ -18,6 +22,9 @@ import org.rlhf4j.core.train.Updater;
  * @param eps Adam ε &gt; 0. Default 1e-5 (the TL;DR references; PyTorch's default is 1e-8).
  * @param maxGradNorm global-norm clipping threshold; 0 disables. Default 1.0.
  * @param maxConsecutiveNonFinite non-finite steps tolerated in a row before training stops. Default 3.
+ * @param fp16 fp16 mixed precision ({@link MixedPrecision}): float32 master weights, float16 linear layers in the
+ *     trained models' loss forwards, dynamic loss scaling ({@link LossScaler}, torch's defaults). Default false.
+ *     Recorded in {@code run_config.json} only when true, so runs written before the field resume unchanged.
  */
 public record OptimizerConfig(
         double learningRate,
@@ -28,7 +35,8 @@ public record OptimizerConfig(
         double beta2,
         double eps,
         double maxGradNorm,
-        int maxConsecutiveNonFinite) {
+        int maxConsecutiveNonFinite,
+        @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean fp16) {
 
     /** Schedule shapes. */
     public enum Schedule {
@@ -95,7 +103,8 @@ public record OptimizerConfig(
                 .setBeta2(beta2)
                 .setEps(eps)
                 .setMaxGradNorm(maxGradNorm)
-                .setMaxConsecutiveNonFinite(maxConsecutiveNonFinite);
+                .setMaxConsecutiveNonFinite(maxConsecutiveNonFinite)
+                .setFp16(fp16);
     }
 
     /**
@@ -165,7 +174,18 @@ public record OptimizerConfig(
      * @return the updater
      */
     public Updater newUpdater(String name, AdamW optimizer, long totalSteps) {
-        return new Updater(name, optimizer, lrSchedule(totalSteps), maxGradNorm, maxConsecutiveNonFinite);
+        return new Updater(name, optimizer, lrSchedule(totalSteps), maxGradNorm, maxConsecutiveNonFinite,
+                fp16 ? LossScaler.builder().build() : null);
+    }
+
+    /**
+     * Returns the forward hook of the trained models' loss forwards: {@link MixedPrecision#FP16} with {@link #fp16},
+     * else {@link ForwardHook#NONE}.
+     *
+     * @return the hook
+     */
+    public ForwardHook forwardHook() {
+        return MixedPrecision.hook(fp16);
     }
 
     /** Builder of {@link OptimizerConfig}; each setter names a record component, documented there. */
@@ -179,6 +199,7 @@ public record OptimizerConfig(
         private double eps = 1e-5;
         private double maxGradNorm = 1.0;
         private int maxConsecutiveNonFinite = 3;
+        private boolean fp16 = false;
 
         private Builder() {}
 
@@ -282,6 +303,17 @@ public record OptimizerConfig(
         }
 
         /**
+         * Sets {@link OptimizerConfig#fp16()}.
+         *
+         * @param v whether to train with fp16 mixed precision
+         * @return this
+         */
+        public Builder setFp16(boolean v) {
+            fp16 = v;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @return the config
@@ -289,7 +321,7 @@ public record OptimizerConfig(
          */
         public OptimizerConfig build() {
             return new OptimizerConfig(learningRate, schedule, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm,
-                    maxConsecutiveNonFinite);
+                    maxConsecutiveNonFinite, fp16);
         }
     }
 }

@@ -181,6 +181,7 @@ public final class DpoTrainer {
 
     private final DpoConfig config;
     private final CausalLm policy;
+    private org.rlhf4j.core.train.LossScaler scaler; // fp16 mixed precision only (OptimizerConfig.fp16)
     private final CausalLm reference;
     private final Tokenizer tokenizer;
     private final List<Encoded.Pair> train;
@@ -192,7 +193,7 @@ public final class DpoTrainer {
 
     private DpoTrainer(Builder b) {
         this.config = b.config;
-        this.policy = b.policy();
+        this.policy = b.policy().withHook(b.config.optimizer().forwardHook());
         this.reference = b.reference();
         this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
@@ -268,6 +269,7 @@ public final class DpoTrainer {
         policy.weights().setRequiresGradient(true);
         try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             Updater updater = config.optimizer().newUpdater("policy", optimizer, total);
+            scaler = updater.lossScaler();
             List<Evaluation> evals = new ArrayList<>();
             TrainingLoop.Schedule schedule =
                     TrainingLoop.Schedule.of(total, config.batchSize(), train.size(), config.schedule());
@@ -307,6 +309,7 @@ public final class DpoTrainer {
             row.put("train/lr", u.lr());
             row.put("train/epoch", step.epoch());
             row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+            row.putAll(updater.precisionMetrics("train/"));
             return row;
         }
 
@@ -365,7 +368,8 @@ public final class DpoTrainer {
                     for (double[] v : mb.values()) {
                         sums.add(v[4], v[0], v[1], v[2], v[3], config.beta());
                     }
-                    gc.backward(TensorOps.div(mb.losses().sum(), batch));
+                    gc.backward(org.rlhf4j.core.train.LossScaler.apply(scaler,
+                            TensorOps.div(mb.losses().sum(), batch)));
                 }
             }
         }

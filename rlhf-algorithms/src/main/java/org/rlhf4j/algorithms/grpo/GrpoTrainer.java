@@ -68,6 +68,7 @@ public final class GrpoTrainer {
 
     private final GrpoConfig config;
     private final CausalLm policy;
+    private org.rlhf4j.core.train.LossScaler scaler; // fp16 mixed precision only (OptimizerConfig.fp16)
     private final CausalLm reference;
     private final CompositeReward reward;
     private final List<Encoded.PromptOnly> prompts;
@@ -77,7 +78,7 @@ public final class GrpoTrainer {
 
     private GrpoTrainer(Builder b) {
         this.config = b.config;
-        this.policy = b.policy;
+        this.policy = b.policy.withHook(b.config.optimizer().forwardHook());
         this.reference = b.reference;
         this.reward = b.reward;
         this.prompts = List.copyOf(b.prompts);
@@ -113,6 +114,7 @@ public final class GrpoTrainer {
         policy.weights().setRequiresGradient(true);
         try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             Updater updater = config.optimizer().newUpdater("policy", optimizer, optimizerSteps);
+            scaler = updater.lossScaler();
             Trainee trainee = new Trainee(optimizer, updater);
             TrainingLoop.Schedule schedule =
                     TrainingLoop.Schedule.of(total, config.promptsPerStep(), prompts.size(), config.schedule());
@@ -212,7 +214,7 @@ public final class GrpoTrainer {
                         // normaliser already spans the whole generation batch
                         NDArray loss = config.lossType() == GrpoLossType.DAPO ? terms.loss()
                                 : TensorOps.div(terms.loss(), microBatches);
-                        gc.backward(loss);
+                        gc.backward(org.rlhf4j.core.train.LossScaler.apply(scaler, loss));
                         lossTotal += loss.getFloat();
                         acc.add(terms.metrics());
                     }
@@ -232,6 +234,7 @@ public final class GrpoTrainer {
         row.put("completions/clipped_ratio", rollouts.clippedRatio());
         acc.into(row, config.beta() > 0);
         row.put("epoch", step.epoch());
+        row.putAll(updater.precisionMetrics("train/"));
         return row;
     }
 

@@ -113,6 +113,10 @@ public final class PpoTrainer {
 
     private PpoTrainer(Builder b) {
         this.config = b.config;
+        if (b.config.optimizer().fp16()) { // one loss, two optimizers: they would need one shared loss scaler
+            throw new IllegalArgumentException("fp16 mixed precision is not supported by " + b.algorithm
+                    + " yet (the policy and critic share one loss); train it in fp32");
+        }
         this.algorithm = b.algorithm;
         this.policy = b.policy();
         this.critic = b.critic;

@@ -86,6 +86,7 @@ public final class RewardTrainer {
 
     private final RewardConfig config;
     private final ScalarModel model;
+    private org.rlhf4j.core.train.LossScaler scaler; // fp16 mixed precision only (OptimizerConfig.fp16)
     private final Tokenizer tokenizer;
     private final List<Encoded.Pair> train;
     private final double[] margins;
@@ -95,7 +96,7 @@ public final class RewardTrainer {
 
     private RewardTrainer(Builder b) {
         this.config = b.config;
-        this.model = b.model;
+        this.model = b.model.withHook(b.config.optimizer().forwardHook());
         this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
         this.margins = b.margins == null ? null : b.margins.clone();
@@ -131,6 +132,7 @@ public final class RewardTrainer {
         model.weights().setRequiresGradient(true);
         try (AdamW optimizer = config.optimizer().newOptimizer(model.weights())) {
             Updater updater = config.optimizer().newUpdater("reward model", optimizer, total);
+            scaler = updater.lossScaler();
             Trainee trainee = new Trainee(optimizer, updater);
             TrainingLoop.Schedule schedule =
                     TrainingLoop.Schedule.of(total, config.batchSize(), train.size(), config.schedule());
@@ -180,6 +182,7 @@ public final class RewardTrainer {
             row.put("train/lr", u.lr());
             row.put("train/epoch", step.epoch());
             row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+            row.putAll(updater.precisionMetrics("train/"));
             return row;
         }
 
@@ -262,7 +265,7 @@ public final class RewardTrainer {
                         loss = loss.add(TensorOps.mul(RewardLosses.centeringSum(r[0], r[1]),
                                 config.centerRewardsCoefficient()));
                     }
-                    gc.backward(TensorOps.div(loss, b));
+                    gc.backward(org.rlhf4j.core.train.LossScaler.apply(scaler, TensorOps.div(loss, b)));
                     lossSum += loss.getFloat();
                     float[] c = r[0].toFloatArray();
                     float[] rej = r[1].toFloatArray();

@@ -91,6 +91,7 @@ public final class RlooTrainer {
 
     private final RlooConfig config;
     private final CausalLm policy;
+    private org.rlhf4j.core.train.LossScaler scaler; // fp16 mixed precision only (OptimizerConfig.fp16)
     private final CausalLm reference;
     private final Tokenizer tokenizer;
     private final List<Encoded.PromptOnly> prompts;
@@ -102,7 +103,7 @@ public final class RlooTrainer {
 
     private RlooTrainer(Builder b) {
         this.config = b.config;
-        this.policy = b.policy();
+        this.policy = b.policy().withHook(b.config.optimizer().forwardHook());
         this.reference = b.reference();
         this.tokenizer = b.tokenizer();
         this.prompts = List.copyOf(b.prompts);
@@ -139,6 +140,7 @@ public final class RlooTrainer {
         try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             // the learning rate decays per optimizer step: μ per update (TRL's max_steps counts optimizer steps)
             Updater updater = config.optimizer().newUpdater("policy", optimizer, total * config.numIterations());
+            scaler = updater.lossScaler();
             Trainee trainee = new Trainee(optimizer, updater);
             TrainingLoop.Schedule schedule =
                     TrainingLoop.Schedule.of(total, config.promptsPerStep(), prompts.size(), config.schedule());
@@ -226,7 +228,9 @@ public final class RlooTrainer {
             stats.skipped += u.skipped() ? 1 : 0;
         }
         // 7. metrics with TRL's names
-        return metrics(step, g, meanKl, stats);
+        Map<String, Double> row = metrics(step, g, meanKl, stats);
+        row.putAll(updater.precisionMetrics("train/"));
+        return row;
     }
 
     /**
@@ -256,7 +260,7 @@ public final class RlooTrainer {
                             .toType(DataType.FLOAT32, false);
                     RlooLosses.Terms terms = RlooLosses.loss(cur.logprobs(), old, adv, mask, cur.entropy(),
                             config.epsilon(), config.epsilonHigh());
-                    gc.backward(TensorOps.mul(terms.loss(), scale));
+                    gc.backward(org.rlhf4j.core.train.LossScaler.apply(scaler, TensorOps.mul(terms.loss(), scale)));
                     total += terms.loss().getFloat() * scale;
                     stats.add(terms.metrics());
                 }

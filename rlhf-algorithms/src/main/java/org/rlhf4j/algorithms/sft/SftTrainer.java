@@ -69,6 +69,7 @@ public final class SftTrainer {
 
     private final SftConfig config;
     private final CausalLm policy;
+    private org.rlhf4j.core.train.LossScaler scaler; // fp16 mixed precision only (OptimizerConfig.fp16)
     private final Tokenizer tokenizer;
     private final List<Encoded.Sft> train;
     private final List<Encoded.Sft> eval;
@@ -76,7 +77,7 @@ public final class SftTrainer {
 
     private SftTrainer(Builder b) {
         this.config = b.config;
-        this.policy = b.policy;
+        this.policy = b.policy.withHook(b.config.optimizer().forwardHook());
         this.tokenizer = b.tokenizer();
         this.train = List.copyOf(b.train);
         this.eval = b.eval == null ? List.of() : List.copyOf(b.eval);
@@ -110,6 +111,7 @@ public final class SftTrainer {
         policy.weights().setRequiresGradient(true);
         try (AdamW optimizer = config.optimizer().newOptimizer(policy.weights())) {
             Updater updater = config.optimizer().newUpdater("policy", optimizer, total);
+            scaler = updater.lossScaler();
             List<Evaluation> evals = new ArrayList<>();
             TrainingLoop.Schedule schedule =
                     TrainingLoop.Schedule.of(total, config.batchSize(), train.size(), config.schedule());
@@ -152,6 +154,7 @@ public final class SftTrainer {
             row.put("train/epoch", step.epoch());
             row.put("train/tokens", (double) tokens);
             row.put("train/skipped", u.skipped() ? 1.0 : 0.0);
+            row.putAll(updater.precisionMetrics("train/"));
             return row;
         }
 
@@ -191,7 +194,8 @@ public final class SftTrainer {
                     ResponseBatch.Tensors t = batch.toTensors(m);
                     NDArray lp = Sequences.responseLogprobs(policy, t, 1.0, false).logprobs();
                     NDArray nll = SftLosses.nllSum(lp, lossMask(m, samples, batch.responseWidth()));
-                    gc.backward(org.rlhf4j.core.tensor.TensorOps.div(nll, tokens));
+                    gc.backward(org.rlhf4j.core.train.LossScaler.apply(scaler,
+                            org.rlhf4j.core.tensor.TensorOps.div(nll, tokens)));
                     nllTotal += nll.getFloat();
                 }
             }

@@ -167,6 +167,19 @@ public interface CausalLm extends AutoCloseable {
     CausalLm copy(NDManager parent);
 
     /**
+     * Returns a view of this model whose forwards ({@link #hidden(NDArray, NDArray, KvCache)}, {@link #logits(NDArray)}
+     * and everything built on them: generation, log-probabilities) apply a {@link ForwardHook} (e.g. fp16 mixed
+     * precision) before any hook passed explicitly. The view shares this model's weights; closing it closes them;
+     * saving it saves them; {@link #copy} of the view copies the weights and keeps the hook.
+     *
+     * @param hook the hook
+     * @return the view ({@code this} for {@link ForwardHook#NONE})
+     */
+    default CausalLm withHook(ForwardHook hook) {
+        return hook == ForwardHook.NONE ? this : new HookedLm(this, hook);
+    }
+
+    /**
      * Saves the model in Hugging Face layout with the defaults ({@link SaveOptions#DEFAULTS}: float32, one
      * {@code model.safetensors} up to 5 GB): {@code config.json}, the weights, and {@code generation_config.json}
      * when the model has one.

@@ -53,6 +53,7 @@ public final class ScalarModel implements AutoCloseable {
     private final ModelConfig config;
     private final Weights weights;
     private final HfGenerationConfig generation;
+    private final ForwardHook hook;
 
     private ScalarModel(ModelConfig config, Weights weights, HfGenerationConfig generation) {
         // a Llama-family config models pad_token_id itself (the others keep it among the extra fields)
@@ -60,6 +61,26 @@ public final class ScalarModel implements AutoCloseable {
         this.config = c.withExtra(headExtra(c));
         this.weights = weights;
         this.generation = generation;
+        this.hook = ForwardHook.NONE;
+    }
+
+    private ScalarModel(ScalarModel base, ForwardHook hook) {
+        this.config = base.config;
+        this.weights = base.weights;
+        this.generation = base.generation;
+        this.hook = hook;
+    }
+
+    /**
+     * Returns a view of this model whose forwards ({@link #hidden(NDArray, NDArray)}, {@link #score}) apply a
+     * {@link ForwardHook} (e.g. fp16 mixed precision) before any hook passed explicitly. The view shares this model's
+     * weights (closing either closes both).
+     *
+     * @param forwardHook the hook
+     * @return the view ({@code this} for {@link ForwardHook#NONE})
+     */
+    public ScalarModel withHook(ForwardHook forwardHook) {
+        return forwardHook == ForwardHook.NONE ? this : new ScalarModel(this, hook.andThen(forwardHook));
     }
 
     private static Map<String, JsonNode> headExtra(ModelConfig c) {
@@ -136,7 +157,7 @@ public final class ScalarModel implements AutoCloseable {
      * @return the copy
      */
     public ScalarModel copy(NDManager parent) {
-        return new ScalarModel(config, weights.copy(parent), generation);
+        return new ScalarModel(config, weights.copy(parent), generation).withHook(hook);
     }
 
     private static void initHead(Weights w, ModelConfig c, SplittableRandom rng) {
@@ -256,10 +277,11 @@ public final class ScalarModel implements AutoCloseable {
      *
      * @param ids {@code [B, T]} token ids
      * @param mask {@code [B, T]} attention mask
-     * @param hook what the forward applies to the parameters
+     * @param explicit what the forward applies to the parameters, after the view's hook ({@link #withHook})
      * @return {@code [B, T, d]}
      */
-    public NDArray hidden(NDArray ids, NDArray mask, ForwardHook hook) {
+    public NDArray hidden(NDArray ids, NDArray mask, ForwardHook explicit) {
+        ForwardHook hook = this.hook.andThen(explicit);
         if (config instanceof Gpt2Config c) {
             return Gpt2.transformer(weights, c, ids, mask, null, hook);
         } else if (config instanceof GptNeoXConfig c) {

@@ -99,6 +99,18 @@ public final class LossScaler {
     }
 
     /**
+     * Returns what a backward pass differentiates with an optional scaler: S·L, or {@code loss} itself without one
+     * (fp32 training stays bit-identical).
+     *
+     * @param scaler the scaler, or null
+     * @param loss the loss L
+     * @return S·L or L
+     */
+    public static NDArray apply(LossScaler scaler, NDArray loss) {
+        return scaler == null ? loss : scaler.scale(loss);
+    }
+
+    /**
      * Multiplies every gradient by 1/S in place (exact for a power-of-two S).
      *
      * @param weights the parameters holding the gradients of S·L

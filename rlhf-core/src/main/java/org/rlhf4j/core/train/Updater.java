@@ -199,19 +199,18 @@ public final class Updater {
     }
 
     /**
-     * Returns the mixed-precision rows of a step's metrics: {@code train/loss_scale} (S of this step's backward)
-     * and {@code train/overflow_skipped} (1 when the step overflowed), prefixed by {@code prefix}; empty without a
-     * loss scaler.
+     * Returns the mixed-precision rows of a step's metrics, prefixed by {@code prefix}: {@code loss_scale} (the scale
+     * S the next backward pass will use) and {@code overflow_skipped_total} (updates skipped on fp16 overflow since
+     * the run began, resumes included); empty without a loss scaler.
      *
-     * @param prefix e.g. {@code "train/"} or {@code "train/critic_"}
-     * @param r the step's result
+     * @param prefix e.g. {@code "train/"}
      * @return the rows, in order
      */
-    public Map<String, Double> precisionMetrics(String prefix, Result r) {
+    public Map<String, Double> precisionMetrics(String prefix) {
         Map<String, Double> row = new LinkedHashMap<>();
         if (scaler != null) {
-            row.put(prefix + "loss_scale", r.lossScale());
-            row.put(prefix + "overflow_skipped", r.overflow() ? 1.0 : 0.0);
+            row.put(prefix + "loss_scale", scaler.scale());
+            row.put(prefix + "overflow_skipped_total", (double) scaler.overflows());
         }
         return row;
     }

@@ -91,7 +91,7 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
         DpoConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
                 .setSchedule(train.schedule(base.schedule()))
-                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setOptimizer(train.optimizer(base.optimizer()))
                 .setBeta(beta != null ? beta : base.beta())
                 .setLossType(type)
                 .setLabelSmoothing(labelSmoothing != null ? labelSmoothing : base.labelSmoothing())

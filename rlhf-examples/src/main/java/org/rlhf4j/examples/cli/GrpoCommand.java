@@ -29,7 +29,7 @@ public final class GrpoCommand extends CriticFreeCommand {
         GrpoConfig.Builder b = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
                 .setSchedule(train.schedule(base.schedule()))
-                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setOptimizer(train.optimizer(base.optimizer()))
                 .setEpochs(train.epochs != null ? train.epochs : base.epochs())
                 .setPromptsPerStep(train.batchSize != null ? train.batchSize : base.promptsPerStep())
                 .setNumGenerations(numGenerations != null ? numGenerations : base.numGenerations())

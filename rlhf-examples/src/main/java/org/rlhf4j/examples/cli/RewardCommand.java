@@ -64,7 +64,7 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
         RewardConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
                 .setSchedule(train.schedule(base.schedule()))
-                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setOptimizer(train.optimizer(base.optimizer()))
                 .setBatchSize(batch)
                 .setMicroBatchSize(
                         train.microBatchSize != null ? train.microBatchSize : Math.min(base.microBatchSize(), batch))

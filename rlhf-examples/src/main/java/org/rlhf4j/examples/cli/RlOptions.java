@@ -47,7 +47,7 @@ public final class RlOptions {
         return base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
                 .setSchedule(train.schedule(base.schedule()))
-                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setOptimizer(train.optimizer(base.optimizer()))
                 .setTotalEpisodes(total)
                 .setBatchSize(batch)
                 .setNumMiniBatches(miniBatches)

@@ -60,7 +60,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
         SftConfig cfg = base.toBuilder()
                 .setSeed(train.seed != null ? train.seed : base.seed())
                 .setSchedule(train.schedule(base.schedule()))
-                .setOptimizer(train.lr != null ? base.optimizer().withLearningRate(train.lr) : base.optimizer())
+                .setOptimizer(train.optimizer(base.optimizer()))
                 .setBatchSize(train.batchSize != null ? train.batchSize : base.batchSize())
                 .setMicroBatchSize(train.microBatchSize != null ? train.microBatchSize
                         : Math.min(base.microBatchSize(), train.batchSize != null ? train.batchSize : base.batchSize()))

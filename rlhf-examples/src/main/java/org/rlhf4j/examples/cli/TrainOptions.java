@@ -183,6 +183,27 @@ public final class TrainOptions {
     @Option(names = "--lr", description = "Peak learning rate (default: the preset's).")
     Double lr;
 
+    @Option(names = "--fp16",
+            description = "fp16 mixed precision: fp32 master weights, fp16 linear layers, dynamic loss scaling "
+                    + "(docs/training.md). Meant for GPUs; works on CPU but is slower there. Not for ppo/drpo yet. "
+                    + "bf16 is not available (DJL 0.36 has no bfloat16).")
+    boolean fp16;
+
+    /**
+     * Returns the preset's optimizer with {@code --lr} and {@code --fp16} where given.
+     *
+     * @param preset the preset's optimizer settings
+     * @return the settings
+     */
+    public org.rlhf4j.algorithms.common.OptimizerConfig optimizer(org.rlhf4j.algorithms.common.OptimizerConfig preset) {
+        org.rlhf4j.algorithms.common.OptimizerConfig o = lr != null ? preset.withLearningRate(lr) : preset;
+        if (fp16 && ai.djl.engine.Engine.getInstance().getGpuCount() == 0) {
+            System.err.println("warning: --fp16 on CPU computes correctly but is slower than fp32 (no fast fp16 "
+                    + "kernels); it is meant for GPUs");
+        }
+        return fp16 ? o.toBuilder().setFp16(true).build() : o;
+    }
+
     @Option(names = "--batch-size", description = "Samples per update (default: the preset's).")
     Integer batchSize;
 
