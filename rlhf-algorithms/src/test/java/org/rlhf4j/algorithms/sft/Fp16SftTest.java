@@ -38,7 +38,10 @@ class Fp16SftTest {
     @BeforeAll
     static void load() {
         tok = Gpt2Tokenizers.bundled();
-        train = TestData.sft(tok, "train");
+        // the shortest samples: fp16 matmuls are slow on CPU (no fast float16 GEMM), keep the test at seconds
+        train = TestData.sft(tok, "train").stream()
+                .sorted(java.util.Comparator.comparingInt(e -> e.query().ids().length + e.response().length))
+                .limit(8).toList();
     }
 
     @AfterAll
@@ -49,7 +52,7 @@ class Fp16SftTest {
     /** batch = micro-batch = {@code batch}, one epoch over {@code samples} samples: samples/batch updates. */
     static SftConfig config(boolean fp16, int batch) {
         return SftConfig.builder().setSeed(7)
-                .setOptimizer(OptimizerConfig.builder().setLearningRate(3e-3).setSchedule(OptimizerConfig.Schedule.LINEAR)
+                .setOptimizer(OptimizerConfig.builder().setLearningRate(1e-2).setSchedule(OptimizerConfig.Schedule.LINEAR)
                         .setEps(1e-8).setMaxConsecutiveNonFinite(0).setFp16(fp16).build())
                 .setBatchSize(batch).setMicroBatchSize(batch).setEpochs(1).setSchedule(TrainingSchedule.of(0, 0))
                 .setNumSamples(0).setSampleMaxTokens(16).build();
@@ -85,33 +88,29 @@ class Fp16SftTest {
     }
 
     @Test
-    void fp16LossCurveFollowsFp32AndLogsTheLossScale(@TempDir Path dir) throws Exception {
-        List<Double> fp32 = run(Device.cpu(), false, 8, 2, null);
+    void fp16FollowsFp32LogsTheLossScaleAndResumesExactly(@TempDir Path dir) throws Exception {
+        List<Double> fp32 = run(Device.cpu(), false, 4, 1, null);
         RunDir run = new RunDir(dir.resolve("fp16"));
-        List<Double> fp16 = run(Device.cpu(), true, 8, 2, run);
+        List<Double> fp16 = run(Device.cpu(), true, 4, 1, run);
         assertFollows(fp16, fp32);
         List<String> rows = Files.readAllLines(run.metrics());
         assertThat(rows).hasSize(fp16.size());
         assertThat(rows.get(0)).contains("\"train/loss_scale\":65536.0").contains("\"train/overflow_skipped_total\":0.0");
         assertThat(Files.readString(run.runConfig())).contains("\"fp16\" : true");
-    }
-
-    @Test
-    void aResumedFp16RunContinuesExactly(@TempDir Path dir) throws Exception {
-        List<Double> uninterrupted = run(Device.cpu(), true, 3, 1, new RunDir(dir.resolve("a")));
-        RunDir run = new RunDir(dir.resolve("b"));
+        // stopped after 2 updates and resumed from the checkpoint (a different init: all state comes from it)
+        RunDir split = new RunDir(dir.resolve("resumed"));
         List<Double> resumed = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(); Gpt2 model = Gpt2.random(SftTrainerTest.TINY, m, 11)) {
             resumed.addAll(SftTrainer.builder().setConfig(config(true, 1)).setPolicy(model).setTokenizer(tok)
-                    .setTrainData(train.subList(0, 3)).optRunDir(run).optStopAfter(1).build().train().trainLosses());
+                    .setTrainData(train.subList(0, 4)).optRunDir(split).optStopAfter(2).build().train().trainLosses());
         }
         try (NDManager m = NDManager.newBaseManager(); Gpt2 model = Gpt2.random(SftTrainerTest.TINY, m, 999)) {
             resumed.addAll(SftTrainer.builder().setConfig(config(true, 1)).setPolicy(model).setTokenizer(tok)
-                    .setTrainData(train.subList(0, 3)).optRunDir(run).build().train().trainLosses());
+                    .setTrainData(train.subList(0, 4)).optRunDir(split).build().train().trainLosses());
         }
-        assertThat(resumed).hasSameSizeAs(uninterrupted);
+        assertThat(resumed).hasSameSizeAs(fp16);
         for (int i = 0; i < resumed.size(); i++) {
-            assertThat(resumed.get(i)).as("update %d", i).isCloseTo(uninterrupted.get(i), within(1e-6));
+            assertThat(resumed.get(i)).as("update %d", i).isCloseTo(fp16.get(i), within(1e-6));
         }
     }
 
