@@ -3,6 +3,8 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * A model's weights as one forward pass sees them: each parameter through {@link ForwardHook#param}, each linear
@@ -62,6 +64,10 @@ final class Params {
      * dtype)} casts its input to {@code dtype} first and is differentiable; over an axis of length 1 it is the
      * identity, and its backward ({@code cumprod_backward}) returns the incoming gradient, cast to the input's type,
      * unchanged for a dimension of size 1 (checked: the gradients of a cast equal the upstream gradient exactly).
+     * The cumprod costs ~9x a plain cast on CPU, so it is used only where autograd records (torch's grad mode, on
+     * inside a DJL {@code GradientCollector}); elsewhere (generation, reference and evaluation forwards) the plain
+     * cast gives the same values. (DJL's {@code JniUtils.requiresGrad} cannot narrow it further: it answers false for
+     * intermediate results that do carry autograd history.)
      *
      * @param a the array
      * @param t the float type
@@ -71,7 +77,10 @@ final class Params {
         if (a.getDataType() == t) {
             return a;
         }
-        return a.expandDims(-1).cumProd(-1, t).squeeze(-1);
+        if (a instanceof PtNDArray && JniUtils.isGradMode()) {
+            return a.expandDims(-1).cumProd(-1, t).squeeze(-1);
+        }
+        return a.toType(t, false);
     }
 
     /**
