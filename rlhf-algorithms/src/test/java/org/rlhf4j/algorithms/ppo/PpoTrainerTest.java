@@ -103,6 +103,22 @@ class PpoTrainerTest {
         }
     }
 
+    @Test
+    void fp16IsRefusedWithAClearMessage() {
+        PpoConfig cfg = config(64, 0.05, null);
+        PpoConfig fp16 = cfg.toBuilder().setOptimizer(cfg.optimizer().toBuilder().setFp16(true).build()).build();
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm policy = CausalLm.random(CFG, m, 1);
+                CausalLm ref = policy.copy(m);
+                ScalarModel critic = ScalarModel.random(CFG, m, 2)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> PpoTrainer.builder().setConfig(fp16)
+                            .setPolicy(policy).setReference(ref).setCritic(critic).setReward(RewardSource.of(COUNT))
+                            .setTokenizer(TOK).setPrompts(prompts(64, 1)).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("fp16 mixed precision is not supported by ppo");
+        }
+    }
+
     /** Trains without the before/after evaluations of {@link #train}. */
     static PpoTrainer.Result trainOnly(PpoConfig cfg, RunDir dir, long stopAfter) throws Exception {
         try (NDManager m = NDManager.newBaseManager();

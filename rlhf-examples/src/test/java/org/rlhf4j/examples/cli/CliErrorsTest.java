@@ -43,6 +43,17 @@ class CliErrorsTest {
     }
 
     @Test
+    void fp16WithoutAGpuIsRefusedInOneLine(@TempDir Path dir) {
+        assumeFalse(Engine.getInstance().getGpuCount() > 0, "a GPU is visible");
+        for (String cmd : new String[] {"sft", "dpo", "reward"}) {
+            CliSmokeTest.Run r = CliSmokeTest.run(cmd, "--fp16", "--out", dir.resolve(cmd).toString());
+            assertThat(r.code()).as(cmd).isEqualTo(1);
+            assertThat(r.err().strip()).as(cmd).startsWith("error: --fp16 needs a CUDA GPU and none is visible");
+            assertThat(dir.resolve(cmd)).doesNotExist();
+        }
+    }
+
+    @Test
     void unknownDeviceIsOneLine(@TempDir Path dir) {
         CliSmokeTest.Run r = CliSmokeTest.run("sft", "--device", "tpu", "--out", dir.resolve("x").toString());
         assertThat(r.code()).isEqualTo(1);
