@@ -29,7 +29,7 @@ class OptimizerConfigFp16Test {
         assertThat(on.forwardHook()).isSameAs(MixedPrecision.FP16);
         RunConfig a = RunConfig.of("sft", 1, off, null, null);
         RunConfig b = RunConfig.of("sft", 1, on, null, null);
-        assertThat(b.differences(a).toString()).contains("config.optimizer.fp16");
+        assertThat(b.differences(a)).extracting(RunConfig.Difference::field).containsExactly("config.fp16");
     }
 
     @Test
