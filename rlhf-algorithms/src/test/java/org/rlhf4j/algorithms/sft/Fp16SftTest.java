@@ -84,29 +84,29 @@ class Fp16SftTest {
         for (int i = 0; i < fp16.size(); i++) {
             assertThat(fp16.get(i)).as("update %d", i).isCloseTo(fp32.get(i), within(0.02));
         }
-        assertThat(fp16.get(fp16.size() - 1)).isLessThan(fp16.get(0) - 0.1);
+        assertThat(fp16.get(fp16.size() - 1)).isLessThan(fp16.get(0) - 0.05);
     }
 
     @Test
     void fp16FollowsFp32LogsTheLossScaleAndResumesExactly(@TempDir Path dir) throws Exception {
-        List<Double> fp32 = run(Device.cpu(), false, 4, 1, null);
+        List<Double> fp32 = run(Device.cpu(), false, 3, 1, null);
         RunDir run = new RunDir(dir.resolve("fp16"));
-        List<Double> fp16 = run(Device.cpu(), true, 4, 1, run);
+        List<Double> fp16 = run(Device.cpu(), true, 3, 1, run);
         assertFollows(fp16, fp32);
         List<String> rows = Files.readAllLines(run.metrics());
         assertThat(rows).hasSize(fp16.size());
         assertThat(rows.get(0)).contains("\"train/loss_scale\":65536.0").contains("\"train/overflow_skipped_total\":0.0");
         assertThat(Files.readString(run.runConfig())).contains("\"fp16\" : true");
-        // stopped after 2 updates and resumed from the checkpoint (a different init: all state comes from it)
+        // stopped after 1 update and resumed from the checkpoint (a different init: all state comes from it)
         RunDir split = new RunDir(dir.resolve("resumed"));
         List<Double> resumed = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager(); Gpt2 model = Gpt2.random(SftTrainerTest.TINY, m, 11)) {
             resumed.addAll(SftTrainer.builder().setConfig(config(true, 1)).setPolicy(model).setTokenizer(tok)
-                    .setTrainData(train.subList(0, 4)).optRunDir(split).optStopAfter(2).build().train().trainLosses());
+                    .setTrainData(train.subList(0, 3)).optRunDir(split).optStopAfter(1).build().train().trainLosses());
         }
         try (NDManager m = NDManager.newBaseManager(); Gpt2 model = Gpt2.random(SftTrainerTest.TINY, m, 999)) {
             resumed.addAll(SftTrainer.builder().setConfig(config(true, 1)).setPolicy(model).setTokenizer(tok)
-                    .setTrainData(train.subList(0, 4)).optRunDir(split).build().train().trainLosses());
+                    .setTrainData(train.subList(0, 3)).optRunDir(split).build().train().trainLosses());
         }
         assertThat(resumed).hasSameSizeAs(fp16);
         for (int i = 0; i < resumed.size(); i++) {
