@@ -21,6 +21,7 @@ import org.rlhf4j.datasets.task.TldrTask;
 public final class ModelEmbedder implements Embedder {
 
     private final CausalLm lm;
+    private final NDManager manager;
     private final TldrTask task;
     private final int batchSize;
     private final String name;
@@ -28,7 +29,7 @@ public final class ModelEmbedder implements Embedder {
     /**
      * Creates the embedder.
      *
-     * @param lm the model (its manager holds the results' scratch sub-managers)
+     * @param lm the model
      * @param manager the manager to open per-batch sub-managers from
      * @param task the task that encodes rows
      * @param batchSize rows per forward pass, &ge; 1
@@ -44,8 +45,6 @@ public final class ModelEmbedder implements Embedder {
         this.batchSize = batchSize;
         this.name = name;
     }
-
-    private final NDManager manager;
 
     @Override
     public String describe() {
