@@ -251,8 +251,9 @@ public final class DataReduceCommand implements Callable<Integer> {
         @Option(names = "--model", paramLabel = "DIR", description = "Initial reward model (with --file).")
         Path model;
 
-        @Option(names = "--fractions", defaultValue = "0.1,0.25,0.5", split = ",", paramLabel = "F,...",
-                description = "Fractions (default: ${DEFAULT-VALUE}; the full set is always run).")
+        @Option(names = "--fractions", defaultValue = "0.1,0.25,0.5,1", split = ",", paramLabel = "F,...",
+                description = "Fractions (default: ${DEFAULT-VALUE}; at 1 the codebook only drops duplicates and "
+                        + "contradictions; training on all rows is always run too).")
         List<Double> fractions;
 
         @Option(names = "--seeds", defaultValue = "1,2,3", split = ",", paramLabel = "S,...",
@@ -317,10 +318,11 @@ public final class DataReduceCommand implements Callable<Integer> {
                             (sel == Selection.CODEBOOK ? cb : rnd).add(r.accuracy());
                             rows = r.rows();
                             runs.add(runMap(r));
-                            err.printf("%s %.2f seed %d: %d rows, accuracy %.3f%n", sel, f, s, r.rows(), r.accuracy());
+                            err.printf(java.util.Locale.ROOT, "%s %.2f seed %d: %d rows, accuracy %.3f%n", sel, f, s,
+                                    r.rows(), r.accuracy());
                         }
                     }
-                    out.printf("| %.2f | %d | %s | %s |%n", f, rows, stats(cb), stats(rnd));
+                    out.printf(java.util.Locale.ROOT, "| %.2f | %d | %s | %s |%n", f, rows, stats(cb), stats(rnd));
                     out.flush();
                 }
                 List<Double> full = new ArrayList<>();
@@ -331,7 +333,7 @@ public final class DataReduceCommand implements Callable<Integer> {
                     rows = r.rows();
                     runs.add(runMap(r));
                 }
-                out.printf("| 1.00 (full) | %d | %s | %s |%n", rows, stats(full), stats(full));
+                out.printf(java.util.Locale.ROOT, "| all rows | %d | %s | (the same rows) |%n", rows, stats(full));
                 out.flush();
                 if (outJson != null) {
                     Json.write(outJson, runs);

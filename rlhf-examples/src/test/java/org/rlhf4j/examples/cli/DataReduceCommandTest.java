@@ -140,4 +140,22 @@ class DataReduceCommandTest {
         assertThat(missing.code()).isEqualTo(CommandLine.ExitCode.USAGE);
         assertThat(missing.err()).contains("no such file");
     }
+
+    @Test
+    void benchPrintsATableAndWritesEveryRun() throws Exception {
+        Path json = dir.resolve("runs.json");
+        Run r = run(new DataCommand(), "reduce-bench", "--planted", "--fractions", "0.25", "--seeds", "1", "--steps",
+                "2", "--out", json.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("| fraction | rows | codebook accuracy | random accuracy |")
+                .containsPattern("\\| 0\\.25 \\| 216 \\| [01]\\.\\d{3} \\(")
+                .containsPattern("\\| all rows \\| 864 \\| [01]\\.\\d{3} \\(");
+        JsonNode runs = Json.MAPPER.readTree(json.toFile());
+        assertThat(runs.size()).isEqualTo(3);
+        assertThat(runs.get(0).get("selection").asText()).isEqualTo("codebook");
+        assertThat(runs.get(1).get("rows").asInt()).isEqualTo(216);
+        Run bad = run(new DataCommand(), "reduce-bench", "--file", "x.jsonl");
+        assertThat(bad.code()).isEqualTo(CommandLine.ExitCode.USAGE);
+        assertThat(bad.err()).contains("--file needs --eval-file and --model");
+    }
 }
