@@ -284,6 +284,11 @@ public final class DataReduceCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
+            if (planted && file != null) {
+                err.println("error: --planted and --file exclude each other");
+                err.flush();
+                return CommandLine.ExitCode.USAGE;
+            }
             if (file != null && (evalFile == null || model == null)) {
                 err.println("error: --file needs --eval-file and --model");
                 err.flush();
