@@ -89,7 +89,7 @@ public final class RewardModelJudge {
                 flags.add(new ReductionReport.Flag(rows.get(i).line(), mg[i]));
             }
         }
-        return new ReductionReport.JudgeFlags(name, threshold, mg.length, mg.length == 0 ? 0 : (double) agree / mg.length,
-                flags);
+        double agreement = mg.length == 0 ? 0 : (double) agree / mg.length;
+        return new ReductionReport.JudgeFlags(name, threshold, mg.length, agreement, flags);
     }
 }

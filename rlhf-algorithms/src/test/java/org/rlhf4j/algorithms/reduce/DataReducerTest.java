@@ -69,7 +69,8 @@ class DataReducerTest {
         for (long l : r.keptLines()) {
             perTopic[(int) ((l - 1) / 10)]++;
         }
-        assertThat(java.util.Arrays.stream(perTopic).min().orElseThrow()).as("per topic %s", java.util.Arrays.toString(perTopic)).isGreaterThanOrEqualTo(2);
+        assertThat(java.util.Arrays.stream(perTopic).min().orElseThrow())
+                .as("per topic %s", java.util.Arrays.toString(perTopic)).isGreaterThanOrEqualTo(2);
         int keptSum = r.codes().stream().mapToInt(ReductionReport.Code::kept).sum();
         int sizeSum = r.codes().stream().mapToInt(ReductionReport.Code::size).sum();
         assertThat(keptSum).isEqualTo(10);

@@ -24,7 +24,8 @@ class PlantedReductionTest {
         Tokenizer tok = data.tokenizer();
         Gpt2Config cfg = Gpt2Config.of(tok.vocabSize(), 32, 32, 2, 4);
         ReductionBench bench = ReductionBench.builder().setTrain(data.train()).setHeldOut(data.heldOut())
-                .setTokenizer(tok).setModels((m, seed) -> ScalarModel.random(cfg, m, seed)).optSteps(80).optCodebookSize(32)
+                .setTokenizer(tok).setModels((m, seed) -> ScalarModel.random(cfg, m, seed))
+                .optSteps(80).optCodebookSize(32)
                 .optLearningRate(3e-3).build();
         List<Double> cb = new ArrayList<>();
         List<Double> rnd = new ArrayList<>();

@@ -57,7 +57,8 @@ public final class DataReduceCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--file", required = true, paramLabel = "F",
-            description = "Comparisons: OpenAI TL;DR comparisons or [prompt,] chosen, rejected pairs (JSON Lines, .gz ok).")
+            description = "Comparisons: OpenAI TL;DR comparisons or [prompt,] chosen, rejected pairs (JSON Lines, "
+                    + ".gz ok).")
     Path file;
 
     @Option(names = "--out", required = true, paramLabel = "G", description = "The subset (.gz: compressed).")
@@ -76,7 +77,8 @@ public final class DataReduceCommand implements Callable<Integer> {
             description = "Codes asked for, capped by the target (default: ${DEFAULT-VALUE}).")
     int codebookSize;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "k-means++ seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S",
+            description = "k-means++ seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--dedup-threshold", defaultValue = "0.995", paramLabel = "T",
@@ -264,10 +266,12 @@ public final class DataReduceCommand implements Callable<Integer> {
                 description = "Optimizer steps of every run (default: ${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N", description = "Batch (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N",
+                description = "Batch (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
-        @Option(names = "--lr", defaultValue = "3e-3", paramLabel = "LR", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lr", defaultValue = "3e-3", paramLabel = "LR",
+                description = "Learning rate (default: ${DEFAULT-VALUE}).")
         double lr;
 
         @Option(names = "--codebook-size", defaultValue = "32", paramLabel = "K",
