@@ -321,7 +321,7 @@ public final class LoraModel implements CausalLm {
      */
     @Override
     public void save(Path dir, SaveOptions options) throws IOException {
-        PeftFiles.write(dir, loraConfig(), config(), adapter.modules(), PeftFiles.CAUSAL_LM, basePath, List.of(),
+        PeftFiles.write(dir, loraConfig(), adapter.patterns(), config(), adapter.modules(), PeftFiles.CAUSAL_LM, basePath, List.of(),
                 adapter.tensors(), options);
         Optional<HfGenerationConfig> gen = generationConfig();
         if (gen.isPresent()) {

@@ -177,7 +177,7 @@ public final class ScalarModel implements AutoCloseable {
         if (adapter != null) {
             // shares the frozen base (never copied, not owned by the copy); copies the adapter and the head
             Weights w = weights.copy(parent);
-            LoraAdapter a = LoraAdapter.of(adapter.config(), adapter.modules(), w, 0);
+            LoraAdapter a = LoraAdapter.of(adapter.config(), adapter.patterns(), adapter.modules(), w, 0);
             return new ScalarModel(base.config(), w, generation, a, base, false, basePath);
         }
         return new ScalarModel(config, weights.copy(parent), generation);
@@ -562,7 +562,7 @@ public final class ScalarModel implements AutoCloseable {
             Map<String, NDArray> tensors = new LinkedHashMap<>(adapter.tensors());
             tensors.put(HEAD_WEIGHT, weights.get(HEAD_WEIGHT));
             tensors.put(HEAD_BIAS, weights.get(HEAD_BIAS));
-            PeftFiles.write(dir, adapter.config(), base.config(), adapter.modules(), PeftFiles.SEQ_CLS, basePath,
+            PeftFiles.write(dir, adapter.config(), adapter.patterns(), base.config(), adapter.modules(), PeftFiles.SEQ_CLS, basePath,
                     SEQ_CLS_MODULES_TO_SAVE, tensors, options);
             if (generation != null) {
                 generation.write(dir.resolve(HfGenerationConfig.FILE));

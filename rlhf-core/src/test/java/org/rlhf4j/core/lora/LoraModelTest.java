@@ -173,6 +173,20 @@ class LoraModelTest {
     }
 
     @Test
+    void patternKeysMatchAsPeftsGetPatternKey() {
+        LoraPatterns p = new LoraPatterns(new java.util.LinkedHashMap<>(Map.of("v_proj", 2)),
+                Map.of("layers.1.self_attn.q_proj", 16.0));
+        // (.*\.)?(key) must match the whole path; the first matching key wins
+        assertThat(p.rankOf("model.layers.0.self_attn.v_proj", 8)).isEqualTo(2);
+        assertThat(p.rankOf("v_proj", 8)).isEqualTo(2);
+        assertThat(p.rankOf("model.layers.0.self_attn.xv_proj", 8)).isEqualTo(8);
+        assertThat(p.rankOf("model.layers.0.self_attn.v_proj.x", 8)).isEqualTo(8);
+        assertThat(p.alphaOf("model.layers.1.self_attn.q_proj", 8)).isEqualTo(16.0);
+        assertThat(p.alphaOf("model.layers.11.self_attn.q_proj", 8)).isEqualTo(8.0);
+        assertThatThrownBy(() -> new LoraPatterns(Map.of("q", 0), Map.of())).hasMessageContaining("rank_pattern['q']");
+    }
+
+    @Test
     void dropoutAppliesOnlyInTrainingModeAndIsSeeded() {
         try (NDManager m = NDManager.newBaseManager(); CausalLm base = gpt2(m);
                 LoraModel lm = LoraModel.create(base, LoraConfig.of(4, 8).withDropout(0.5), 1, false);
@@ -416,9 +430,19 @@ class LoraModelTest {
             Path pat = Files.createDirectories(dir.resolve("pattern"));
             Files.copy(dir.resolve("adapter_model.safetensors"), pat.resolve("adapter_model.safetensors"));
             Files.copy(dir.resolve("adapter_config.json"), pat.resolve("adapter_config.json"));
+            editConfig(pat, o -> o.putObject("rank_pattern").put("q_proj", "four"));
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("rank_pattern['q_proj'] must be an integer");
+            // a per-module rank that the tensors do not have
             editConfig(pat, o -> o.putObject("rank_pattern").put("q_proj", 4));
-            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).hasMessageContaining("rank_pattern");
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("model.layers.0.self_attn.q_proj.lora_A.weight")
+                    .hasMessageContaining("expected (4, 32)");
+            editConfig(pat, o -> o.putObject("alpha_pattern").put("(", 4));
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("not a regular expression");
             editConfig(pat, o -> {
+                o.putObject("alpha_pattern");
                 o.putObject("rank_pattern");
                 o.putArray("modules_to_save").add("lm_head");
             });
