@@ -140,6 +140,27 @@ class PeftParityTest {
             assertThat(a.scaling("model.layers.1.self_attn.v_proj")).isEqualTo(4.0);
             assertThat(a.scaling("model.layers.1.self_attn.q_proj")).isEqualTo(4.0);
             assertThat(a.scaling("model.layers.0.mlp.down_proj")).isEqualTo(2.0);
+            String dest = System.getProperty("rlhf4j.peft.exportDir");
+            if (dest != null) {
+                // for scripts/peft_fixture.py check: PEFT reads the patterns rlhf4j writes
+                Path out = Files.createDirectories(Path.of(dest, "llama-patterns-rlhf4j"));
+                lm.optBasePath(TestSupport.resource("peft-fixtures/llama").toAbsolutePath()).save(out);
+                JsonNode batches = Json.MAPPER.readTree(dir.resolve("expected.json").toFile()).get("batches");
+                ObjectNode json = Json.MAPPER.createObjectNode();
+                ObjectNode bs = json.putObject("batches");
+                for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) () -> batches.fields()) {
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray[] o = outputs(lm, s, longs(e.getValue().get("input_ids")),
+                                longs(e.getValue().get("attention_mask")));
+                        ObjectNode b = bs.putObject(e.getKey());
+                        b.set("input_ids", e.getValue().get("input_ids"));
+                        b.set("attention_mask", e.getValue().get("attention_mask"));
+                        b.set("logprobs", matrix(rows(o[0])));
+                        b.set("last_logits", matrix(rows(o[1])));
+                    }
+                }
+                Json.write(out.resolve("rlhf4j_expected.json"), json);
+            }
             lm.save(tmp);
             JsonNode cfg = Json.MAPPER.readTree(tmp.resolve("adapter_config.json").toFile());
             assertThat(cfg.get("rank_pattern").toString()).isEqualTo("{\"v_proj\":2}");
