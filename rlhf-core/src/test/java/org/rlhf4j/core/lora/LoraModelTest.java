@@ -374,6 +374,36 @@ class LoraModelTest {
     }
 
     @Test
+    void theCallersHookRunsAfterTheAdapterAndSeesEveryBaseParameter() {
+        try (NDManager m = NDManager.newBaseManager(); CausalLm base = gpt2(m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false);
+                NDManager s = m.newSubManager()) {
+            randomizeB(lm, 5);
+            java.util.Set<String> params = new java.util.LinkedHashSet<>();
+            List<String> modules = new java.util.ArrayList<>();
+            org.rlhf4j.core.model.ForwardHook recorder = new org.rlhf4j.core.model.ForwardHook() {
+                @Override
+                public NDArray param(String name, NDArray stored) {
+                    params.add(name);
+                    return stored;
+                }
+
+                @Override
+                public NDArray adapt(String module, NDArray input, NDArray output) {
+                    modules.add(module);
+                    return output;
+                }
+            };
+            NDArray ids = s.create(IDS);
+            NDArray mask = s.create(MASK);
+            NDArray hooked = lm.logits(lm.hidden(ids, mask, null, recorder), recorder);
+            assertThat(maxAbsDiff(hooked, lm.forward(ids, mask))).isZero();
+            assertThat(params).isEqualTo(base.weights().names());
+            assertThat(modules).hasSize(8).contains("transformer.h.1.attn.c_attn", "transformer.h.0.mlp.c_proj");
+        }
+    }
+
+    @Test
     void gradientsReachOnlyTheAdapter() {
         try (NDManager m = NDManager.newBaseManager(); CausalLm base = llama(m);
                 LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false)) {

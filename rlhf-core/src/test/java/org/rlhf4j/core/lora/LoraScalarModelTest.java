@@ -88,6 +88,22 @@ class LoraScalarModelTest {
     }
 
     @Test
+    void fromLmOfALoraModelCopiesTheMergedTrunkAndLoraRefusesALoraBase() {
+        try (NDManager m = NDManager.newBaseManager(); CausalLm base = LoraModelTest.neox(m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false);
+                NDManager s = m.newSubManager()) {
+            LoraModelTest.randomizeB(lm, 3);
+            try (CausalLm merged = lm.merge(m); ScalarModel viaLora = ScalarModel.fromLm(lm, m, 4);
+                    ScalarModel viaMerged = ScalarModel.fromLm(merged, m, 4)) {
+                assertThat(viaLora.base()).isEmpty();
+                assertThat(maxAbsDiff(values(viaLora, s), values(viaMerged, s))).isZero();
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ScalarModel.lora(lm, LoraConfig.of(2, 4), 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base()");
+        }
+    }
+
+    @Test
     void savesAPeftSeqClsAdapterAndLoadsItBackOverItsBase(@TempDir Path tmp) throws Exception {
         Path baseDir = Files.createDirectories(tmp.resolve("base"));
         Path dir = Files.createDirectories(tmp.resolve("rm"));
