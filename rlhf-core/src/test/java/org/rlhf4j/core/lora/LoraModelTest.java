@@ -303,6 +303,26 @@ class LoraModelTest {
                 assertThat(((LoraModel) back).ownsBase()).isTrue();
                 assertThat(maxAbsDiff(logits(back, s), expected)).isZero();
             }
+            // an adapter over an adapter: the inner one is merged into the base first
+            Path second = Files.createDirectories(dir.resolve("runs/second"));
+            NDArray chained;
+            try (LoraModel first = LoraModel.loadWithBase(adapterDir, m); CausalLm merged = first.merge(m);
+                    LoraModel lm2 = LoraModel.create(merged, LoraConfig.of(2, 4).withTargetModules(
+                            List.of("dense_h_to_4h")), 2, false)) {
+                randomizeB(lm2, 2);
+                lm2.optBasePath(Path.of("../adapter")).save(second);
+                chained = logits(lm2, s);
+            }
+            try (CausalLm back = CausalLm.load(second, m)) {
+                assertThat(maxAbsDiff(logits(back, s), chained)).isZero();
+            }
+            // a cycle is refused
+            Path loop = Files.createDirectories(dir.resolve("loop"));
+            Files.copy(adapterDir.resolve("adapter_config.json"), loop.resolve("adapter_config.json"));
+            Files.copy(adapterDir.resolve("adapter_model.safetensors"), loop.resolve("adapter_model.safetensors"));
+            editConfig(loop, c -> c.put("base_model_name_or_path", "."));
+            assertThatThrownBy(() -> CausalLm.load(loop, m)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("more than 8 adapter directories");
             // an absolute path works too; a hub id is refused with a hint
             editConfig(adapterDir, c -> c.put("base_model_name_or_path", baseDir.toAbsolutePath().toString()));
             try (CausalLm back = LoraModel.loadWithBase(adapterDir, m)) {
