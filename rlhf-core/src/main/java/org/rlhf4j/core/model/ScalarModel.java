@@ -351,6 +351,12 @@ public final class ScalarModel implements AutoCloseable {
         if (PeftFiles.isAdapterDir(resolved) && !java.nio.file.Files.exists(resolved.resolve("config.json"))) {
             // a PEFT SEQ_CLS adapter: load the base its base_model_name_or_path names, owned by the scalar model
             CausalLm lm = CausalLm.load(LoraModel.resolveBase(dir), parent);
+            if (lm instanceof LoraModel chain) {
+                // the base is itself an adapter: its merged model is the trunk
+                try (chain) {
+                    lm = chain.merge(parent);
+                }
+            }
             try {
                 return loadAdapter(dir, lm, true, headSeed);
             } catch (IOException | RuntimeException e) {
