@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -332,7 +333,7 @@ public final class PeftFiles {
         Map<String, LoraAdapter.Module> byName = new LinkedHashMap<>();
         candidates.forEach(m -> byName.put(m.name(), m));
         try (Opened f = open(dir)) {
-            Set<String> adapted = new java.util.HashSet<>();
+            Set<String> adapted = new HashSet<>();
             for (String name : f.names().keySet()) {
                 String module;
                 if (name.endsWith(LoraAdapter.A_SUFFIX)) {

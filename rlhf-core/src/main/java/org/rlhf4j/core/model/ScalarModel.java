@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -246,7 +248,7 @@ public final class ScalarModel implements AutoCloseable {
             Weights w = new Weights(parentOf(base));
             try {
                 LoraAdapter a = PeftFiles.readAdapter(d, ac, base.config(), base.weights(), w,
-                        new java.util.LinkedHashSet<>(List.of(HEAD_WEIGHT, HEAD_BIAS)));
+                        new LinkedHashSet<>(List.of(HEAD_WEIGHT, HEAD_BIAS)));
                 Path file = d.resolve(PeftFiles.WEIGHTS_FILE);
                 Shape want = new Shape(1, base.config().hiddenSize());
                 if (!w.contains(HEAD_WEIGHT)) {
@@ -348,7 +350,7 @@ public final class ScalarModel implements AutoCloseable {
      */
     public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
         Path resolved = AtomicReads.resolve(dir);
-        if (PeftFiles.isAdapterDir(resolved) && !java.nio.file.Files.exists(resolved.resolve("config.json"))) {
+        if (PeftFiles.isAdapterDir(resolved) && !Files.exists(resolved.resolve("config.json"))) {
             // a PEFT SEQ_CLS adapter: load the base its base_model_name_or_path names, owned by the scalar model
             CausalLm lm = CausalLm.load(LoraModel.resolveBase(dir), parent);
             if (lm instanceof LoraModel chain) {
