@@ -338,6 +338,23 @@ class LoraModelTest {
         }
     }
 
+    @Test
+    void theBasesGenerationConfigTravelsWithTheAdapter(@TempDir Path dir) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm base = CausalLm.load(org.rlhf4j.core.TestSupport.resource("checkpoint-fixtures/gpt2/fp32"), m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false)) {
+            assertThat(base.generationConfig()).isPresent();
+            assertThat(lm.generationConfig()).isEqualTo(base.generationConfig());
+            lm.save(dir);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString()).sorted()).containsExactly(
+                        "adapter_config.json", "adapter_model.safetensors", "generation_config.json");
+            }
+            assertThat(org.rlhf4j.core.model.HfGenerationConfig.read(dir.resolve("generation_config.json")))
+                    .isEqualTo(base.generationConfig().get());
+        }
+    }
+
     static void editConfig(Path dir, Consumer<ObjectNode> edit) throws IOException {
         Path f = dir.resolve("adapter_config.json");
         ObjectNode o = (ObjectNode) Json.MAPPER.readTree(f.toFile());
