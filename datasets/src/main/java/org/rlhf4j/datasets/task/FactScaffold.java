@@ -60,7 +60,8 @@ public final class FactScaffold {
 
     /**
      * Picks up to {@code maxFacts} facts for a target: the sentences of the post (a Reddit post's title and body; an
-     * article's text; a raw prompt's text without a trailing {@code TL;DR:}) that share at least one content word
+     * article's text; a raw prompt's text without a trailing {@code TL;DR:}, a {@code SUBREDDIT:} line and the
+     * {@code TITLE:} / {@code POST:} labels) that share at least one content word
      * with the summary, the most shared first (ties: the earlier sentence), then put back in the post's order. A
      * sentence is split at {@code .!?} followed by space and at line breaks; sentences of fewer than 3 words are not
      * facts; a fact longer than {@value #MAX_FACT_WORDS} words is cut. Content words: lower-cased runs of
@@ -163,8 +164,14 @@ public final class FactScaffold {
         } else if (prompt instanceof Prompt.Article a) {
             parts.add(a.article());
         } else {
+            // a raw TL;DR query (CarperAI, user files): its SUBREDDIT line is no fact, its TITLE:/POST: labels go
             String t = prompt.text().strip();
-            parts.add(t.endsWith("TL;DR:") ? t.substring(0, t.length() - "TL;DR:".length()) : t);
+            t = t.endsWith("TL;DR:") ? t.substring(0, t.length() - "TL;DR:".length()) : t;
+            for (String line : t.split("\\R")) {
+                if (!line.startsWith("SUBREDDIT:")) {
+                    parts.add(line.replaceFirst("^(TITLE|POST):\\s*", ""));
+                }
+            }
         }
         List<String> out = new ArrayList<>();
         for (String part : parts) {

@@ -33,6 +33,14 @@ class FactScaffoldTest {
     }
 
     @Test
+    void aRawQueryLosesItsSubredditLineAndLabels() {
+        Prompt raw = new Prompt.Raw("SUBREDDIT: r/relationships forgot birthday\nTITLE: My boyfriend forgot my birthday\n"
+                + "POST: He apologized but I am still upset.\nTL;DR:");
+        assertThat(FactScaffold.extractFacts(raw, REFERENCE, 3)).containsExactly("My boyfriend forgot my birthday",
+                "He apologized but I am still upset.");
+    }
+
+    @Test
     void longSentencesAreCut() {
         String words = "alpha ".repeat(40).strip() + ".";
         List<String> f = FactScaffold.extractFacts(new Prompt.Raw(words + "\n\nTL;DR:"), "alpha", 3);

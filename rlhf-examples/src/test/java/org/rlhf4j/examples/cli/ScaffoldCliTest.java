@@ -1,0 +1,62 @@
+package org.rlhf4j.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.model.Gpt2;
+import org.rlhf4j.core.model.Gpt2Config;
+import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
+import org.rlhf4j.core.tokenizer.Tokenizer;
+
+/** {@code sft --scaffold} and {@code dpo --scaffold} on 8 bundled rows, one step each. */
+class ScaffoldCliTest {
+
+    static Path firstRows(Path dir, String resource, int n) throws Exception {
+        try (InputStream in = ScaffoldCliTest.class.getResourceAsStream("/org/rlhf4j/datasets/tldr/" + resource)) {
+            List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().limit(n).toList();
+            return Files.write(dir.resolve(resource), lines);
+        }
+    }
+
+    @Test
+    void sftAndDpoTrainOnFactsThenSummaryTargets(@TempDir Path dir) throws Exception {
+        Path rows = firstRows(dir, "carper-sft-train.jsonl", 8);
+        Path pairs = firstRows(dir, "carper-comparisons-train.jsonl", 8);
+        // a tiny random GPT-2 over the bundled tokenizer, 512 positions: 128 query + 256 response tokens fit
+        Path base = dir.resolve("base");
+        try (Tokenizer tok = Gpt2Tokenizers.bundled(); NDManager m = NDManager.newBaseManager();
+                Gpt2 g = Gpt2.random(new Gpt2Config(Gpt2Config.GPT2_VOCAB, 512, 16, 1, 2, 64, 1e-5, "gelu_new",
+                        Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, Map.of()), m, 1)) {
+            Checkpoint.save(base, g, tok, null, null, null);
+        }
+        Path sft = dir.resolve("sft");
+        CliSmokeTest.Run s = DpoCommandTest.run("sft", "--scaffold", "--model", base.toString(), "--data",
+                rows.toString(), "--eval-data",
+                rows.toString(), "--out", sft.toString(), "--epochs", "1", "--seed", "3", "--device", "cpu");
+        assertThat(s.code()).as(s.err()).isZero();
+        JsonNode summary = Json.MAPPER.readTree(s.out());
+        // every row fits the scaffold's 256-token response limit (the default 53 would skip them)
+        assertThat(summary.get("train_samples").asInt()).isEqualTo(8);
+        assertThat(summary.get("steps").asInt()).isEqualTo(1);
+        String config = Files.readString(sft.resolve("run_config.json"));
+        assertThat(config).containsPattern("\"scaffold\"\\s*:\\s*true").containsPattern("\"max-response-tokens\"\\s*:\\s*256");
+
+        Path dpo = dir.resolve("dpo");
+        CliSmokeTest.Run d = DpoCommandTest.run("dpo", "--scaffold", "--model", sft.resolve("model").toString(),
+                "--data", pairs.toString(), "--eval-data", pairs.toString(), "--out", dpo.toString(), "--epochs", "1",
+                "--seed", "5", "--device", "cpu");
+        assertThat(d.code()).as(d.err()).isZero();
+        assertThat(Json.MAPPER.readTree(d.out()).get("train_pairs").asInt()).isEqualTo(8);
+    }
+}
