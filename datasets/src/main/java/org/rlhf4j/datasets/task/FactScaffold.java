@@ -15,7 +15,7 @@ import org.rlhf4j.datasets.SftExample;
 
 /**
  * The "facts, then summary" protocol as a training target, after the directed "exoskeleton reasoning" of
- * Humains-Junior (2025): a policy trained on it first writes the post's facts, then a summary grounded in them.
+ * Humains-Junior (Yaron et al. 2025, arXiv:2510.25933): a policy trained on it first writes the post's facts, then a summary grounded in them.
  *
  * <pre>
  *  Facts:

@@ -11,7 +11,8 @@ import org.rlhf4j.core.io.Json;
 /**
  * Prompt templates of the {@link GroundingJudge}, with the strict parsing of the judge's JSON reply.
  *
- * <p>{@link #FACTUAL} is a directed-reasoning protocol after "exoskeleton reasoning" (Humains-Junior, 2025: a fixed
+ * <p>{@link #FACTUAL} is a directed-reasoning protocol after "exoskeleton reasoning" (Yaron et al. 2025, Humains-Junior,
+ * arXiv:2510.25933: a fixed
  * scaffold — extract the facts, check each claim against them, then answer — that, combined with fine-tuning on the
  * protocol, brought a 3.8B model to GPT-4o's FACTS grounding score, 72.7 % vs 73.5 %): the judge first lists the
  * post's facts, then checks every claim of the summary against them, then gives the verdict, as one JSON object:
