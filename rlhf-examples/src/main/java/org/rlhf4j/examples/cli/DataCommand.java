@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
         name = "data",
         mixinStandardHelpOptions = true,
         description = "Download datasets and inspect data files.",
-        subcommands = {DataCommand.Download.class, DataCommand.Stats.class})
+        subcommands = {DataCommand.Download.class, DataCommand.Stats.class, DataScaffoldCommand.class})
 public final class DataCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

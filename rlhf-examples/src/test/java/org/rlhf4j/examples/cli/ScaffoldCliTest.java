@@ -59,4 +59,26 @@ class ScaffoldCliTest {
         assertThat(d.code()).as(d.err()).isZero();
         assertThat(Json.MAPPER.readTree(d.out()).get("train_pairs").asInt()).isEqualTo(8);
     }
+
+    @Test
+    void dataScaffoldWritesProtocolTargetsThatReadBackAsSftRows(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("scaffold.jsonl");
+        CliSmokeTest.Run r = CliSmokeTest.run("data", "scaffold", "--split", "train", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = Json.MAPPER.readTree(r.out());
+        assertThat(j.get("rows").asInt()).isEqualTo(50);
+        assertThat(j.get("facts").asInt()).isEqualTo(144); // as FactScaffoldTest measures on the bundled split
+        assertThat(j.get("rows_without_facts").asInt()).isEqualTo(1);
+        List<org.rlhf4j.datasets.SftExample> back = org.rlhf4j.datasets.source.DataSource.parse(out.toString())
+                .sftRows("train");
+        List<org.rlhf4j.datasets.SftExample> bundled = org.rlhf4j.datasets.BundledTldr.sft("train");
+        assertThat(back).hasSize(50);
+        for (int i = 0; i < 50; i++) {
+            assertThat(back.get(i).prompt()).isEqualTo(bundled.get(i).prompt());
+            assertThat(back.get(i).completion()).isEqualTo(
+                    org.rlhf4j.datasets.task.FactScaffold.scaffold(bundled.get(i), 3).completion());
+        }
+        assertThat(CliSmokeTest.run("data", "scaffold", "--max-facts", "0", "--out", out.toString()).err())
+                .contains("--max-facts must be >= 1, got 0");
+    }
 }
