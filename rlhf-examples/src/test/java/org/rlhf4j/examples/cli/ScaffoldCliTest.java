@@ -81,4 +81,57 @@ class ScaffoldCliTest {
         assertThat(CliSmokeTest.run("data", "scaffold", "--max-facts", "0", "--out", out.toString()).err())
                 .contains("--max-facts must be >= 1, got 0");
     }
+
+    @Test
+    void dataScaffoldTakesFactsFromAnLlmAndCountsMalformedReplies(@TempDir Path dir) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/chat/completions", ex -> {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                // a FAKE fact extractor: the second post gets a malformed reply
+                String reply = n.incrementAndGet() == 2 ? "no JSON here" : "{\"facts\": [\"fact one\", \"fact two\"]}";
+                byte[] out = Json.compact(Map.of("choices", List.of(Map.of("message", Map.of("content", reply)))))
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, out.length);
+                ex.getResponseBody().write(out);
+            }
+        });
+        server.start();
+        try {
+            Path rows = firstRows(dir, "carper-sft-train.jsonl", 3);
+            Path out = dir.resolve("llm.jsonl");
+            CliSmokeTest.Run r = CliSmokeTest.run("data", "scaffold", "--data", rows.toString(), "--facts", "llm",
+                    "--base-url", "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "--judge-model", "fake",
+                    "--cache", dir.resolve("facts-cache.jsonl").toString(), "--out", out.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            JsonNode j = Json.MAPPER.readTree(r.out());
+            assertThat(j.get("rows").asInt()).isEqualTo(3);
+            assertThat(j.get("llm_malformed").asInt()).isEqualTo(1);
+            assertThat(r.err()).contains("malformed LLM reply (reply is not one JSON object");
+            List<org.rlhf4j.datasets.SftExample> back = org.rlhf4j.datasets.source.DataSource.parse(out.toString())
+                    .sftRows("x");
+            assertThat(back.get(0).completion()).startsWith(" Facts:\n- fact one\n- fact two\nSummary: ");
+            assertThat(back.get(1).completion()).doesNotContain("fact one"); // extractive facts for the malformed one
+            assertThat(back.get(2).completion()).startsWith(" Facts:\n- fact one\n- fact two\nSummary: ");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void generateScaffoldWarnsWhenTheMarkerIsMissing(@TempDir Path dir) throws Exception {
+        Path base = dir.resolve("base");
+        try (Tokenizer tok = Gpt2Tokenizers.bundled(); NDManager m = NDManager.newBaseManager();
+                Gpt2 g = Gpt2.random(new Gpt2Config(Gpt2Config.GPT2_VOCAB, 64, 16, 1, 2, 64, 1e-5, "gelu_new",
+                        Gpt2Config.GPT2_EOS, Gpt2Config.GPT2_EOS, Map.of()), m, 1)) {
+            Checkpoint.save(base, g, tok, null, null, null);
+        }
+        CliSmokeTest.Run r = CliSmokeTest.run("generate", "--model", base.toString(), "--prompt", "Hello",
+                "--max-new-tokens", "3", "--temperature", "0", "--scaffold");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("sample 1 has no \"Summary:\" marker; printed whole");
+        assertThat(r.out()).doesNotStartWith("Hello"); // only the sample, not the prompt
+    }
 }
