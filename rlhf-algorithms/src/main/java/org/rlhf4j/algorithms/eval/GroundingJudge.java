@@ -144,7 +144,7 @@ public final class GroundingJudge {
 
         /**
          * Sets the LLM client the prompts go through (its template is not used; build it with
-         * {@code optMaxTokens(}{@value #DEFAULT_MAX_TOKENS}{@code )}, a JSON fact list needs the room). The caller
+         * {@code optMaxTokens(}{@value GroundingJudge#DEFAULT_MAX_TOKENS}{@code )}, a JSON fact list needs the room). The caller
          * closes it.
          *
          * @param c the client
