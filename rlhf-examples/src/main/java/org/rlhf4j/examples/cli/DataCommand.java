@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Download datasets and inspect data files.",
         subcommands = {DataCommand.Download.class, DataCommand.Stats.class, DataReduceCommand.class,
-            DataReduceCommand.Bench.class})
+            DataReduceCommand.Bench.class, DataScaffoldCommand.class})
 public final class DataCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
