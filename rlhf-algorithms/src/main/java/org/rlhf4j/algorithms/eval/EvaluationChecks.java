@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
  *       {@code " " + text + EOS}); not checked when the reference length is unknown.</li>
  *   <li>{@link PolicyFlag#NO_EOS}: responses without EOS within the token budget &gt;
  *       {@value #NO_EOS_SHARE} of all ("most": exactly half is not flagged).</li>
+ *   <li>{@link PolicyFlag#NO_SUMMARY_MARKER}: outputs of a scaffolded policy without the {@code Summary:} marker &gt;
+ *       {@value #NO_SUMMARY_MARKER_SHARE} of all (it did not learn its protocol).</li>
  * </ul>
  */
 public final class EvaluationChecks {
@@ -46,6 +48,8 @@ public final class EvaluationChecks {
     public static final double LENGTH_COLLAPSE_RATIO = 0.25;
     /** Share of responses without EOS above which a policy is flagged {@link PolicyFlag#NO_EOS}. */
     public static final double NO_EOS_SHARE = 0.5;
+    /** Share of scaffolded outputs without "Summary:" above which a policy is flagged {@link PolicyFlag#NO_SUMMARY_MARKER}. */
+    public static final double NO_SUMMARY_MARKER_SHARE = 0.5;
 
     private EvaluationChecks() {}
 
@@ -121,8 +125,23 @@ public final class EvaluationChecks {
      * @param withoutEos responses without EOS within the token budget
      * @param meanLength mean response length in tokens (EOS counted when present)
      * @param referenceMeanLength mean length of the references in tokens (EOS counted), NaN when unknown
+     * @param withoutSummaryMarker outputs of a scaffolded policy without the {@code Summary:} marker (0 otherwise)
      */
-    public record Stats(int responses, int degenerate, int withoutEos, double meanLength, double referenceMeanLength) {
+    public record Stats(int responses, int degenerate, int withoutEos, double meanLength, double referenceMeanLength,
+            int withoutSummaryMarker) {
+
+        /**
+         * Counts of a policy that is not scaffolded.
+         *
+         * @param responses responses
+         * @param degenerate degenerate responses
+         * @param withoutEos responses without EOS
+         * @param meanLength mean length
+         * @param referenceMeanLength reference mean length
+         */
+        public Stats(int responses, int degenerate, int withoutEos, double meanLength, double referenceMeanLength) {
+            this(responses, degenerate, withoutEos, meanLength, referenceMeanLength, 0);
+        }
 
         /**
          * Checks the counts.
@@ -132,8 +151,13 @@ public final class EvaluationChecks {
          * @param withoutEos in [0, responses]
          * @param meanLength ≥ 0
          * @param referenceMeanLength ≥ 0 or NaN
+         * @param withoutSummaryMarker in [0, responses]
          */
         public Stats {
+            if (withoutSummaryMarker < 0 || withoutSummaryMarker > responses) {
+                throw new IllegalArgumentException("need 0 <= withoutSummaryMarker <= responses, got "
+                        + withoutSummaryMarker + " of " + responses);
+            }
             if (responses < 1 || degenerate < 0 || degenerate > responses || withoutEos < 0 || withoutEos > responses) {
                 throw new IllegalArgumentException("need responses >= 1 and 0 <= degenerate, withoutEos <= responses, got "
                         + responses + ", " + degenerate + ", " + withoutEos);
@@ -241,7 +265,8 @@ public final class EvaluationChecks {
             withoutEos += s.eos() ? 0 : 1;
         }
         return new Stats(e.summaries().size(), degenerate, withoutEos, e.meanLength(),
-                e.referenceMeanLength() == null ? Double.NaN : e.referenceMeanLength());
+                e.referenceMeanLength() == null ? Double.NaN : e.referenceMeanLength(),
+                e.withoutSummaryMarker() == null ? 0 : e.withoutSummaryMarker());
     }
 
     /**
@@ -260,6 +285,9 @@ public final class EvaluationChecks {
         }
         if (s.withoutEos() > NO_EOS_SHARE * s.responses()) {
             out.add(PolicyFlag.NO_EOS);
+        }
+        if (s.withoutSummaryMarker() > NO_SUMMARY_MARKER_SHARE * s.responses()) {
+            out.add(PolicyFlag.NO_SUMMARY_MARKER);
         }
         return out;
     }
@@ -329,6 +357,10 @@ public final class EvaluationChecks {
                     case NO_EOS -> String.format(Locale.ROOT, "%s is flagged no_eos: %d of %d responses (%.0f%%) end "
                             + "without EOS within the token budget (flagged above %.0f%%).", c.name(), s.withoutEos(),
                             s.responses(), 100.0 * s.withoutEos() / s.responses(), 100 * NO_EOS_SHARE);
+                    case NO_SUMMARY_MARKER -> String.format(Locale.ROOT, "%s is flagged no_summary_marker: %d of %d "
+                            + "scaffolded outputs (%.0f%%) have no \"Summary:\" marker and were evaluated as written "
+                            + "(flagged above %.0f%%).", c.name(), s.withoutSummaryMarker(), s.responses(),
+                            100.0 * s.withoutSummaryMarker() / s.responses(), 100 * NO_SUMMARY_MARKER_SHARE);
                 });
             }
         }

@@ -88,8 +88,13 @@ public final class LlmJudge implements Judge, AutoCloseable {
      */
     public record Stats(long questions, long cacheHits, long httpRequests, long retries, long invalidAnswers) {}
 
-    /** An answer: the reply text, or null with the reason it is unusable. */
-    private record Reply(String content, String problem) {}
+    /**
+     * An answer: the reply text, or null with the reason it is unusable.
+     *
+     * @param content the reply text (API key redacted), or null when the answer had no usable body
+     * @param problem why there is no content (e.g. {@code response has no choices}), or null
+     */
+    public record Reply(String content, String problem) {}
 
     private final URI endpoint;
     private final String baseUrlForDisplay;
@@ -235,6 +240,19 @@ public final class LlmJudge implements Judge, AutoCloseable {
             keys[i] = JudgeCache.key(Json.compact(body));
         }
         return List.of(keys);
+    }
+
+    /**
+     * Asks one free-form question through this judge's client: the same request body, cache, retries, deadline and
+     * redaction as the pairwise questions, counted in {@link #stats()} (questions, cache hits, requests). Other judges
+     * that send their own prompts (the {@link GroundingJudge}) use it instead of a second HTTP client.
+     *
+     * @param prompt the filled prompt
+     * @return the reply, or its problem
+     * @throws JudgeException when the endpoint fails after all retries or refuses the request
+     */
+    public Reply complete(String prompt) {
+        return ask(prompt);
     }
 
     private Reply ask(String prompt) {
@@ -448,6 +466,15 @@ public final class LlmJudge implements Judge, AutoCloseable {
      */
     public String model() {
         return model;
+    }
+
+    /**
+     * Returns the base URL as shown in reports: without user info, query string or fragment.
+     *
+     * @return e.g. {@code http://localhost:8000/v1}
+     */
+    public String baseUrlForDisplay() {
+        return baseUrlForDisplay;
     }
 
     /** {@inheritDoc} */

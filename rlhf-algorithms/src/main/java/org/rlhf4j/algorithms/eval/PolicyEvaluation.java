@@ -28,6 +28,11 @@ import java.util.Map;
  * @param winRate win rate against the opponent, or null without a judge
  * @param samples the first few summaries with their reference and verdict
  * @param summaries every evaluated summary, in prompt order
+ * @param withoutSummaryMarker for a scaffolded policy ({@code Facts: … Summary: …}), the outputs without the
+ *     {@code Summary:} marker (evaluated as written); null when the policy is not scaffolded
+ * @param grounding judge the grounding judge's description, or null without one
+ * @param hallucination the share of summaries with an unsupported claim, or null without a grounding judge
+ * @param groundings the grounding judgement of every summary, in prompt order, or null without a grounding judge
  */
 public record PolicyEvaluation(
         String name,
@@ -47,7 +52,42 @@ public record PolicyEvaluation(
         String judge,
         WinRate.Result winRate,
         List<Sample> samples,
-        List<Summary> summaries) {
+        List<Summary> summaries,
+        Integer withoutSummaryMarker,
+        String groundingJudge,
+        HallucinationRate.Result hallucination,
+        List<Grounding> groundings) {
+
+    /**
+     * An evaluation without scaffold and grounding measurements.
+     *
+     * @param name name
+     * @param prompts prompts
+     * @param skipped skipped
+     * @param temperature temperature
+     * @param meanLength mean length
+     * @param eosFraction EOS fraction
+     * @param referenceMeanLength reference mean length
+     * @param rmScore RM score
+     * @param rmScoreNoEosPenalized penalised RM score
+     * @param opponentRmScore opponent RM score
+     * @param kl KL
+     * @param klTemperature KL temperature
+     * @param rouge ROUGE
+     * @param opponent opponent
+     * @param judge judge
+     * @param winRate win rate
+     * @param samples samples
+     * @param summaries summaries
+     */
+    public PolicyEvaluation(String name, int prompts, Map<String, Integer> skipped, Double temperature,
+            double meanLength, double eosFraction, Double referenceMeanLength, Double rmScore,
+            Double rmScoreNoEosPenalized, Double opponentRmScore, Double kl, Double klTemperature, Rouge.Scores rouge,
+            String opponent, String judge, WinRate.Result winRate, List<Sample> samples, List<Summary> summaries) {
+        this(name, prompts, skipped, temperature, meanLength, eosFraction, referenceMeanLength, rmScore,
+                rmScoreNoEosPenalized, opponentRmScore, kl, klTemperature, rouge, opponent, judge, winRate, samples,
+                summaries, null, null, null, null);
+    }
 
     /**
      * A sample summary for reports.

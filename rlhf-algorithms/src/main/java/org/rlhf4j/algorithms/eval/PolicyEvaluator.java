@@ -19,6 +19,7 @@ import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.Seeds;
 import org.rlhf4j.datasets.PromptRow;
 import org.rlhf4j.datasets.task.EncodedQuery;
+import org.rlhf4j.datasets.task.FactScaffold;
 import org.rlhf4j.datasets.task.TaskLimitException;
 import org.rlhf4j.datasets.task.TldrTask;
 import org.slf4j.Logger;
@@ -43,8 +44,14 @@ import org.slf4j.LoggerFactory;
  *       rollout is reused when it was sampled at that τ, otherwise a separate seeded sample is drawn);</li>
  *   <li>ROUGE-1/2/L F1 against the reference summaries ({@link Rouge});</li>
  *   <li>win rate against the opponent (the references, or another policy's summaries) by the judge
- *       ({@link WinRate}), with the policy as A.</li>
+ *       ({@link WinRate}), with the policy as A;</li>
+ *   <li>with a {@link GroundingJudge}, the hallucination rate: the share of summaries with a claim the post does not
+ *       support ({@link HallucinationRate}).</li>
  * </ul>
+ * A scaffolded policy ({@link Builder#optScaffold}) writes {@code Facts: … Summary: …} ({@link FactScaffold}); every
+ * text measure (ROUGE, judges) then uses the part after {@code Summary:}, and outputs without it are evaluated as
+ * written and counted ({@link PolicyEvaluation#withoutSummaryMarker()}, flag {@link PolicyFlag#NO_SUMMARY_MARKER});
+ * lengths, EOS and the RM score are those of the whole output.
  */
 public final class PolicyEvaluator {
 
@@ -61,6 +68,8 @@ public final class PolicyEvaluator {
     private final ScalarModel rewardModel;
     private final CausalLm referencePolicy;
     private final Judge judge;
+    private final GroundingJudge groundingJudge;
+    private final boolean scaffold;
     private final String opponentName;
     private final Map<String, String> opponentSummaries;
     private final double temperature;
@@ -81,6 +90,8 @@ public final class PolicyEvaluator {
         this.rewardModel = b.rewardModel;
         this.referencePolicy = b.referencePolicy;
         this.judge = b.judge;
+        this.groundingJudge = b.groundingJudge;
+        this.scaffold = b.scaffold;
         this.opponentName = b.opponentSummaries == null ? "reference" : b.opponentName;
         this.opponentSummaries = b.opponentSummaries;
         this.temperature = b.temperature;
@@ -168,6 +179,23 @@ public final class PolicyEvaluator {
                 responses.add(encodeSummary(s));
             }
         }
+        Integer withoutMarker = null;
+        if (scaffold) {
+            int missing = 0;
+            for (int i = 0; i < n; i++) {
+                var part = FactScaffold.summaryPart(texts.get(i));
+                if (part.isPresent()) {
+                    texts.set(i, part.get());
+                } else {
+                    missing++;
+                }
+            }
+            withoutMarker = missing;
+            if (missing > 0) {
+                LOG.warn("{}: {} of {} scaffolded outputs have no \"{}\" marker; evaluated as written", name, missing,
+                        n, FactScaffold.SUMMARY_MARKER);
+            }
+        }
         // 3. measurements
         double length = 0;
         int withEos = 0;
@@ -232,6 +260,21 @@ public final class PolicyEvaluator {
             judgements = judge.judgeAll(matchups);
             win = WinRate.of(judgements);
         }
+        List<Grounding> groundings = null;
+        HallucinationRate.Result hallucination = null;
+        if (groundingJudge != null) {
+            List<GroundingJudge.Item> items = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                items.add(new GroundingJudge.Item(rows.get(i).id(), Matchup.postText(rows.get(i).prompt()),
+                        texts.get(i)));
+            }
+            groundings = groundingJudge.judgeAll(items);
+            hallucination = HallucinationRate.of(groundings);
+            if (hallucination.malformed() > 0) {
+                LOG.warn("{}: {} of {} grounding replies were malformed (left out of the hallucination rate)", name,
+                        hallucination.malformed(), n);
+            }
+        }
         List<PolicyEvaluation.Sample> samples = new ArrayList<>();
         for (int i = 0; i < Math.min(numSamples, n); i++) {
             Judgement j = judgements == null ? null : judgements.get(i);
@@ -240,7 +283,8 @@ public final class PolicyEvaluator {
         }
         return new PolicyEvaluation(name, n, skipped, policy != null ? temperature : null, length / n,
                 (double) withEos / n, referenceLength / n, rm, rmPenalized, oppRm, kl, kl != null ? klTemperature : null, rouge, opponentName,
-                judge == null ? null : judge.describe(), win, samples, summaries);
+                judge == null ? null : judge.describe(), win, samples, summaries, withoutMarker,
+                groundingJudge == null ? null : groundingJudge.describe(), hallucination, groundings);
     }
 
     private int[] encodeSummary(String text) {
@@ -303,6 +347,8 @@ public final class PolicyEvaluator {
         private ScalarModel rewardModel;
         private CausalLm referencePolicy;
         private Judge judge;
+        private GroundingJudge groundingJudge;
+        private boolean scaffold;
         private String opponentName;
         private Map<String, String> opponentSummaries;
         private double temperature = 0;
@@ -400,6 +446,29 @@ public final class PolicyEvaluator {
          */
         public Builder optJudge(Judge j) {
             this.judge = j;
+            return this;
+        }
+
+        /**
+         * Sets a grounding judge: the hallucination rate of the summaries.
+         *
+         * @param g the judge
+         * @return this
+         */
+        public Builder optGroundingJudge(GroundingJudge g) {
+            this.groundingJudge = g;
+            return this;
+        }
+
+        /**
+         * Evaluates a scaffolded policy: its outputs are {@code Facts: … Summary: …} and the summary is the part after
+         * {@code Summary:} ({@link FactScaffold#summaryPart}); default false.
+         *
+         * @param s whether the outputs are scaffolded
+         * @return this
+         */
+        public Builder optScaffold(boolean s) {
+            this.scaffold = s;
             return this;
         }
 

@@ -12,7 +12,9 @@ public enum PolicyFlag {
     /** The mean response length is below a quarter of the references' mean length. */
     LENGTH_COLLAPSE("length_collapse"),
     /** More than half of the responses end without EOS within the token budget. */
-    NO_EOS("no_eos");
+    NO_EOS("no_eos"),
+    /** More than half of a scaffolded policy's outputs lack the {@code Summary:} marker of its protocol. */
+    NO_SUMMARY_MARKER("no_summary_marker");
 
     private final String key;
 

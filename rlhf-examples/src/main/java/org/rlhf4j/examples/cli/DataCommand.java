@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
         name = "data",
         mixinStandardHelpOptions = true,
         description = "Download datasets and inspect data files.",
-        subcommands = {DataCommand.Download.class, DataCommand.Stats.class})
+        subcommands = {DataCommand.Download.class, DataCommand.Stats.class, DataReduceCommand.class,
+            DataReduceCommand.Bench.class, DataScaffoldCommand.class})
 public final class DataCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

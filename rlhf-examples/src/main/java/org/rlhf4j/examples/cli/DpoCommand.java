@@ -59,6 +59,10 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
             + "its log-probs once before training.")
     boolean noPrecompute;
 
+    @Option(names = "--scaffold", description = "Train on \"Facts: - ... Summary: ...\" responses, the same facts in "
+            + "both (docs/grounding.md); response limit 256 unless --max-response-tokens.")
+    boolean scaffold;
+
     static DpoLossType lossType(String name) {
         for (DpoLossType t : DpoLossType.values()) {
             if (t.name().equals(name.toUpperCase(Locale.ROOT))) {
@@ -112,14 +116,19 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
         }
         p.checkModel(init);
         train.checkChat(init);
+        if (scaffold) {
+            ScaffoldData.widenResponses(train);
+        }
         RunDir run = train.runDir("dpo");
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
                 CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
             TldrTask task = train.newTask(tok, init);
-            List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").requireRows();
-            List<Encoded.Pair> evalPairs = train.evalData().pairs(task, "valid1").rows();
+            List<Encoded.Pair> trainPairs = (scaffold ? ScaffoldData.pairs(train.data(), task, "train")
+                    : train.data().pairs(task, "train")).requireRows();
+            List<Encoded.Pair> evalPairs = (scaffold ? ScaffoldData.pairs(train.evalData(), task, "valid1")
+                    : train.evalData().pairs(task, "valid1")).rows();
             DpoTrainer trainer = DpoTrainer.builder().setConfig(cfg).setPolicy(policy).setReference(ref)
                     .setTokenizer(tok).setTrainData(trainPairs).optEvalData(evalPairs).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "loss"))

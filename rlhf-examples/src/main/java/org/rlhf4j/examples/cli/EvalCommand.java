@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.GroundingJudge;
 import org.rlhf4j.algorithms.eval.HumanComparisons;
 import org.rlhf4j.algorithms.eval.Judge;
+import org.rlhf4j.algorithms.eval.JudgeCache;
 import org.rlhf4j.algorithms.eval.JudgeTemplate;
 import org.rlhf4j.algorithms.eval.LlmJudge;
 import org.rlhf4j.algorithms.eval.PolicyEvaluation;
@@ -39,8 +41,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rlhf4j eval}: win rate of a policy's summaries (generated, or read from a file) against the reference
  * summaries or another policy's, by the reward model or an LLM judge; also RM score, KL to a reference policy,
- * length and ROUGE; optionally the judge's agreement with the human labels of the bundled comparisons. Prints one
- * JSON object.
+ * length and ROUGE; optionally the judge's agreement with the human labels of the bundled comparisons, and with
+ * {@code --grounding} the hallucination rate by an LLM grounding judge ({@link GroundingJudge}). Prints one JSON object
+ * on stdout and the evaluation as a table on stderr ({@link EvalTable}).
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate summaries: win rate vs the reference (RM or LLM judge), RM score, KL, length, ROUGE;"
@@ -135,6 +138,18 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     @Option(names = "--save-summaries", paramLabel = "FILE", description = "Write the evaluated summaries as JSON Lines {\"id\", \"summary\"}.")
     Path saveSummaries;
 
+    @Option(names = "--grounding",
+            description = "Also judge every summary's factual grounding with the LLM (same --base-url, --judge-model,"
+                    + " --api-key, --cache): the judge lists the post's facts, checks each claim, gives a verdict as JSON;"
+                    + " reports the hallucination rate (docs/grounding.md). Works with --judge rm or llm.")
+    boolean grounding;
+
+    @Option(names = "--scaffold",
+            description = "The policy (or summaries file) writes \"Facts: ... Summary: ...\" (trained with sft/dpo"
+                    + " --scaffold): evaluate the text after \"Summary:\"; outputs without it are counted and flagged."
+                    + " Give a larger --max-new-tokens.")
+    boolean scaffold;
+
     @Option(names = "--human-agreement", description = "Also judge the bundled human comparisons and report agreement with the labellers.")
     boolean humanAgreement;
 
@@ -197,19 +212,37 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
             for (ModelConfig c : configs(pol, ref, rm)) {
                 maxPositions = Math.min(maxPositions, c.maxPositions());
             }
-            try (LlmJudge llm = judgeKind.equals("llm") ? llmJudge() : null) {
+            boolean llmUsed = judgeKind.equals("llm") || grounding;
+            try (JudgeCache replies = llmUsed ? JudgeCache.open(cache, w -> spec.commandLine().getErr().println(w))
+                    : null;
+                    LlmJudge llm = judgeKind.equals("llm") ? llmJudge(replies, 256) : null;
+                    LlmJudge groundingClient = grounding ? llmJudge(replies, GroundingJudge.DEFAULT_MAX_TOKENS) : null) {
                 Judge judge = llm != null ? llm
                         : RewardModelJudge.builder().setModel(rm).setTokenizer(tok).optMicroBatchSize(batchSize).build();
+                GroundingJudge grounder = groundingClient == null ? null
+                        : GroundingJudge.builder().setClient(groundingClient).build();
                 out.put("judge", judge.describe());
+                if (grounder != null) {
+                    out.put("grounding_judge", grounder.describe());
+                }
                 if (policy != null || summaries != null) {
                     out.put("data", DataSource.parse(data).label(split));
-                    out.put("evaluation", evaluate(task, pol, ref, rm, judge));
+                    out.put("evaluation", evaluate(task, pol, ref, rm, judge, grounder));
                 }
                 if (humanAgreement) {
                     out.put("human_agreement", humanAgreement(task, judge, maxPositions));
                 }
                 if (llm != null) {
                     out.put("judge_stats", llm.stats());
+                }
+                if (grounder != null) {
+                    Map<String, Object> g = new LinkedHashMap<>();
+                    g.put("summaries", grounder.stats().questions());
+                    g.put("malformed", grounder.stats().malformed());
+                    g.put("client", groundingClient.stats());
+                    out.put("grounding_stats", g);
+                }
+                if (llmUsed) {
                     out.put("cache", cache.toString());
                 }
             }
@@ -234,21 +267,23 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         return cs;
     }
 
-    private LlmJudge llmJudge() throws IOException {
+    private LlmJudge llmJudge(JudgeCache replies, int maxTokens) throws IOException {
         return LlmJudge.builder().optBaseUrl(baseUrl).optModel(judgeModel).optApiKey(apiKey)
-                .optTemplate(JudgeTemplate.named(template)).optCacheFile(cache).optMaxRetries(maxRetries)
+                .optTemplate(JudgeTemplate.named(template)).optCache(replies).optMaxTokens(maxTokens)
+                .optMaxRetries(maxRetries)
                 .optRequestTimeout(Duration.ofMillis(Math.max(1, Math.round(timeoutSeconds * 1000)))).optSeed(seed).build();
     }
 
-    private Map<String, Object> evaluate(TldrTask task, CausalLm pol, CausalLm ref, ScalarModel rm, Judge judge)
-            throws IOException {
+    private Map<String, Object> evaluate(TldrTask task, CausalLm pol, CausalLm ref, ScalarModel rm, Judge judge,
+            GroundingJudge grounder) throws IOException {
         List<PromptRow> rows = prompts();
         if (limit != null && rows.size() > limit) {
             rows = rows.subList(0, limit);
         }
         PolicyEvaluator.Builder b = PolicyEvaluator.builder().setTask(task).setPrompts(rows).optJudge(judge)
                 .optRewardModel(rm).optReferencePolicy(ref).optTemperature(temperature).optKlTemperature(klTemperature)
-                .optMaxNewTokens(maxNewTokens).optSeed(seed).optBatchSize(batchSize).optNumSamples(samples);
+                .optMaxNewTokens(maxNewTokens).optSeed(seed).optBatchSize(batchSize).optNumSamples(samples)
+                .optGroundingJudge(grounder).optScaffold(scaffold);
         if (pol != null) {
             b.setPolicy(pol).optName(name != null ? name : String.valueOf(policy.getFileName()));
         } else {
@@ -279,7 +314,16 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         r.put("rouge", e.rouge());
         r.put("opponent", e.opponent());
         r.put("win_rate", e.winRate());
+        if (e.withoutSummaryMarker() != null) {
+            r.put("without_summary_marker", e.withoutSummaryMarker());
+        }
+        if (e.hallucination() != null) {
+            r.put("hallucination", e.hallucination());
+            r.put("groundings", e.groundings().subList(0, Math.min(samples, e.groundings().size())));
+        }
         r.put("samples", e.samples());
+        spec.commandLine().getErr().println(EvalTable.format(List.of(e)));
+        spec.commandLine().getErr().flush();
         return r;
     }
 

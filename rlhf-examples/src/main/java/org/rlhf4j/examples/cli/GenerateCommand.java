@@ -54,6 +54,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "prompt), for instruction-tuned models; prints only the answer.")
     boolean chat;
 
+    @Option(names = "--scaffold",
+            description = "The model writes \"Facts: ... Summary: ...\" (sft/dpo --scaffold): print only the text after"
+                    + " \"Summary:\"; an output without it is printed whole, with a warning on stderr.")
+    boolean scaffold;
+
     @Override
     public Integer call() throws Exception {
         if (numSamples < 1) {
@@ -86,7 +91,17 @@ public final class GenerateCommand implements Callable<Integer> {
                 if (numSamples > 1) {
                     out.println("--- sample " + (b + 1));
                 }
-                out.println((chat ? "" : prompt) + tok.decode(r.response(b), true));
+                String sample = tok.decode(r.response(b), true);
+                if (scaffold) {
+                    java.util.Optional<String> summary = org.rlhf4j.datasets.task.FactScaffold.summaryPart(sample);
+                    if (summary.isEmpty()) {
+                        spec.commandLine().getErr().println("warning: sample " + (b + 1) + " has no \""
+                                + org.rlhf4j.datasets.task.FactScaffold.SUMMARY_MARKER + "\" marker; printed whole");
+                    }
+                    out.println(summary.orElse(sample));
+                } else {
+                    out.println((chat ? "" : prompt) + sample);
+                }
             }
         }
         return 0;

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.GroundingJudge;
+import org.rlhf4j.algorithms.eval.LlmJudge;
 import org.rlhf4j.core.io.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -66,6 +68,12 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
             description = "The policy-optimisation stages after SFT and the reward model, from ppo, dpo, drpo, grpo, rloo "
                     + "(GRPO and RLOO with the reward model as their reward function). Default: ${DEFAULT-VALUE}.")
     List<String> algorithms;
+
+    @Option(names = "--grounding",
+            description = "Also judge every policy's summaries for factual grounding (hallucination rate) with the LLM"
+                    + " configured by $RLHF4J_JUDGE_BASE_URL, $RLHF4J_JUDGE_MODEL and $RLHF4J_JUDGE_API_KEY (docs/grounding.md);"
+                    + " replies cached in OUT/grounding-cache.jsonl.")
+    boolean grounding;
 
     /** One stage: its name and the command line that runs it. */
     record Stage(String name, List<String> args) {}
@@ -121,7 +129,12 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
             seconds.put(stage.name(), (System.nanoTime() - s0) / 1e9);
         }
         long e0 = System.nanoTime();
-        PipelineEvaluation.Result evaluation = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err);
+        PipelineEvaluation.Result evaluation;
+        try (LlmJudge client = grounding ? LlmJudge.builder().optCacheFile(out.resolve("grounding-cache.jsonl"))
+                .optMaxTokens(GroundingJudge.DEFAULT_MAX_TOKENS).build() : null) {
+            GroundingJudge g = client == null ? null : GroundingJudge.builder().setClient(client).build();
+            evaluation = PipelineEvaluation.run(out, policies(), preset, evalPrompts, device, err, g);
+        }
         List<PipelineEvaluation.Row> table = evaluation.rows();
         seconds.put("evaluation", (System.nanoTime() - e0) / 1e9);
         EvaluationChecks.JudgeAccuracy rmAccuracy = summaries.get("reward") instanceof StageResult.Reward rm

@@ -1,12 +1,15 @@
 package org.rlhf4j.examples.cli;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.GroundingJudge;
+import org.rlhf4j.algorithms.eval.HallucinationRate;
 import org.rlhf4j.algorithms.eval.Interval;
 import org.rlhf4j.algorithms.eval.PolicyEvaluation;
 import org.rlhf4j.algorithms.eval.PolicyEvaluator;
@@ -24,7 +27,8 @@ import org.rlhf4j.examples.Presets;
 
 /**
  * Evaluates every trained policy of a pipeline the same way: greedy summaries of held-out prompts, scored by the
- * pipeline's reward model, compared with the human reference by the reward-model judge, KL to the SFT policy.
+ * pipeline's reward model, compared with the human reference by the reward-model judge, KL to the SFT policy; with
+ * a grounding judge also the hallucination rate.
  */
 final class PipelineEvaluation {
 
@@ -47,10 +51,13 @@ final class PipelineEvaluation {
      * @param rouge1 ROUGE-1 F1 against the references
      * @param sample one summary, for reading
      * @param full the evaluator's whole result
+     * @param hallucination share of summaries with a claim the post does not support, with its 95 % interval, by
+     *     the grounding judge ({@code pipeline --grounding}); null (and absent from pipeline.json) without one
      */
     record Row(String policy, double rmScore, double rmScoreRaw, double referenceRmScore, double klToSft, double winRate,
             @JsonProperty("win_rate_ci95") Interval winRateCi95, List<PolicyFlag> flags, double meanLength,
-            double referenceMeanLength, double eosFraction, double rouge1, String sample, PolicyEvaluation full) {}
+            double referenceMeanLength, double eosFraction, double rouge1, String sample, PolicyEvaluation full,
+            @JsonInclude(JsonInclude.Include.NON_NULL) HallucinationRate.Result hallucination) {}
 
     /**
      * The evaluation: the table and the size of what was evaluated.
@@ -66,8 +73,8 @@ final class PipelineEvaluation {
     record Result(List<Row> rows, String modelType, int layers, int hiddenSize, long policyParameters,
             long rewardModelParameters, int prompts) {}
 
-    static Result run(Path stagesRoot, List<String> policies, String preset, int limit, String device, PrintWriter err)
-            throws Exception {
+    static Result run(Path stagesRoot, List<String> policies, String preset, int limit, String device, PrintWriter err,
+            GroundingJudge grounding) throws Exception {
         Presets p = Presets.named(preset);
         Path sft = stagesRoot.resolve("sft").resolve("model");
         // held-out prompts of the preset's data: the bundled valid split, or the downloaded one for gpt2 / pythia
@@ -93,7 +100,8 @@ final class PipelineEvaluation {
                     PolicyEvaluator.Builder b = PolicyEvaluator.builder().setPolicy(policy).setTask(task)
                             .setPrompts(prompts).optName(name).optRewardModel(rm).optReferencePolicy(reference)
                             .optJudge(judge).optTemperature(0.0).optKlTemperature(p.ppo().temperature())
-                            .optMaxNewTokens(p.ppo().responseLength()).optSeed(1).optNumSamples(3);
+                            .optMaxNewTokens(p.ppo().responseLength()).optSeed(1).optNumSamples(3)
+                            .optGroundingJudge(grounding);
                     if (p.ppo().noEosScore() != null) {
                         b.optNoEosScore(p.ppo().noEosScore());
                     }
@@ -104,7 +112,7 @@ final class PipelineEvaluation {
                             e.winRate() == null ? new Interval(Double.NaN, Double.NaN) : e.winRate().ci95(),
                             EvaluationChecks.check(e).flags(), e.meanLength(), orNaN(e.referenceMeanLength()),
                             e.eosFraction(), e.rouge() == null ? Double.NaN : e.rouge().rouge1(),
-                            e.samples().isEmpty() ? "" : e.samples().get(0).summary(), e));
+                            e.samples().isEmpty() ? "" : e.samples().get(0).summary(), e, e.hallucination()));
                 }
             }
         }

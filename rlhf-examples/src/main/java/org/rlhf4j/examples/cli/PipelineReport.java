@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.rlhf4j.algorithms.eval.EvaluationChecks;
+import org.rlhf4j.algorithms.eval.HallucinationRate;
 import org.rlhf4j.algorithms.eval.Interval;
 import org.rlhf4j.algorithms.eval.PolicyFlag;
 import org.rlhf4j.core.checkpoint.Provenance;
@@ -74,18 +75,28 @@ final class PipelineReport {
                 + "EOS.\n\n");
         md.append("```\n").append(table(table, summaries)).append("\n```\n\n");
         String mark = judgeUninformative ? " ¹" : "";
+        boolean grounding = table.stream().anyMatch(r -> r.hallucination() != null);
         md.append("| policy | RM score | RM score (raw) | reference RM score | KL to SFT | win rate vs reference [95% CI]"
+                + (grounding ? " | hallucination rate [95% CI] (malformed)" : "")
                 + " | flags | mean length (references) | ends with EOS | ROUGE-1 | sample |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "|---|---|---|---|---|---|" + (grounding ? "---|" : "") + "---|---|---|---|---|\n");
         for (PipelineEvaluation.Row r : table) {
             String flags = r.flags().isEmpty() ? "–"
                     : r.flags().stream().map(f -> "**" + f.key() + "**").collect(Collectors.joining(", "));
-            md.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.1f%% [%.1f%%, %.1f%%]%s | %s "
+            HallucinationRate.Result h = r.hallucination();
+            String halluc = !grounding ? "" : h == null ? " –  |" : String.format(Locale.ROOT, " %.1f%% [%.1f%%, %.1f%%] "
+                    + "(%d) |", 100 * h.rate(), 100 * h.ci95().lo(), 100 * h.ci95().hi(), h.malformed());
+            md.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f | %.1f%% [%.1f%%, %.1f%%]%s |%s %s "
                     + "| %.1f (%.1f) | %.0f%% | %.3f | %s |%n", r.policy() + (r.flags().isEmpty() ? "" : " ⚑"),
                     r.rmScore(), r.rmScoreRaw(), r.referenceRmScore(), r.klToSft(), 100 * r.winRate(),
-                    100 * r.winRateCi95().lo(), 100 * r.winRateCi95().hi(), mark, flags, r.meanLength(),
+                    100 * r.winRateCi95().lo(), 100 * r.winRateCi95().hi(), mark, halluc, flags, r.meanLength(),
                     r.referenceMeanLength(), 100 * r.eosFraction(), r.rouge1(),
                     r.sample().replace("|", "\\|").replace("\n", " ")));
+        }
+        if (grounding) {
+            md.append("\nHallucination rate: share of a policy's summaries with at least one claim the post does not "
+                    + "support, by the LLM grounding judge (docs/grounding.md); malformed replies are left out and "
+                    + "counted.\n");
         }
         if (judgeUninformative) {
             md.append("\n¹ Judged by a reward model that is not better than chance on held-out comparisons (see the "
@@ -253,14 +264,26 @@ final class PipelineReport {
      * @return the table text
      */
     static String table(List<PipelineEvaluation.Row> table, Map<String, StageResult> summaries) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-7s %9s %9s %8s %-13s %8s %7s %5s  %-26s %s%n",
-                "policy", "RM score", "KL(SFT)", "win rate", "95% CI", "length", "EOS", "R-1", "flags", "sample"));
+        boolean grounding = table.stream().anyMatch(r -> r.hallucination() != null);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-7s %9s %9s %8s %-13s ", "policy", "RM score",
+                "KL(SFT)", "win rate", "95% CI"));
+        if (grounding) {
+            sb.append(String.format(Locale.ROOT, "%7s %-13s ", "halluc.", "95% CI"));
+        }
+        sb.append(String.format(Locale.ROOT, "%8s %7s %5s  %-26s %s%n", "length", "EOS", "R-1", "flags", "sample"));
         for (PipelineEvaluation.Row r : table) {
             String sample = r.sample().replace('\n', ' ');
             String flags = r.flags().isEmpty() ? "-" : r.flags().stream().map(PolicyFlag::key).collect(Collectors.joining(","));
-            sb.append(String.format(Locale.ROOT, "%-7s %9.3f %9.3f %7.1f%% %-13s %8.1f %6.0f%% %5.3f  %-26s %s%n",
-                    r.policy(), r.rmScore(), r.klToSft(), 100 * r.winRate(), String.format(Locale.ROOT, "[%.1f, %.1f]",
-                            100 * r.winRateCi95().lo(), 100 * r.winRateCi95().hi()), r.meanLength(),
+            sb.append(String.format(Locale.ROOT, "%-7s %9.3f %9.3f %7.1f%% %-13s ", r.policy(), r.rmScore(), r.klToSft(),
+                    100 * r.winRate(), String.format(Locale.ROOT, "[%.1f, %.1f]", 100 * r.winRateCi95().lo(),
+                            100 * r.winRateCi95().hi())));
+            if (grounding) {
+                HallucinationRate.Result h = r.hallucination();
+                sb.append(h == null ? String.format(Locale.ROOT, "%7s %-13s ", "-", "-")
+                        : String.format(Locale.ROOT, "%6.1f%% %-13s ", 100 * h.rate(), String.format(Locale.ROOT,
+                                "[%.1f, %.1f]", 100 * h.ci95().lo(), 100 * h.ci95().hi())));
+            }
+            sb.append(String.format(Locale.ROOT, "%8.1f %6.0f%% %5.3f  %-26s %s%n", r.meanLength(),
                     100 * r.eosFraction(), r.rouge1(), flags,
                     sample.length() > 40 ? sample.substring(0, 37) + "..." : sample));
         }

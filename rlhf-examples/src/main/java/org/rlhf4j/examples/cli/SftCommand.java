@@ -39,6 +39,10 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
             description = "HF model directory to start from (default with --preset tiny: a from-scratch GPT-2).")
     Path model;
 
+    @Option(names = "--scaffold", description = "Train on \"Facts: - ... Summary: ...\" targets (facts: the post's "
+            + "sentences closest to the reference; docs/grounding.md); response limit 256 unless --max-response-tokens.")
+    boolean scaffold;
+
     private StageResult.Sft stageResult;
 
     private Map<String, Object> result;
@@ -70,12 +74,17 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("sft");
         p.checkModel(model);
         train.checkChat(model);
+        if (scaffold) {
+            ScaffoldData.widenResponses(train);
+        }
         try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
                 CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
             TldrTask task = train.newTask(tok, model);
-            List<Encoded.Sft> trainData = train.data().sft(task, "train").requireRows();
-            List<Encoded.Sft> evalData = train.evalData().sft(task, "valid").rows();
+            List<Encoded.Sft> trainData = (scaffold ? ScaffoldData.sft(train.data(), task, "train")
+                    : train.data().sft(task, "train")).requireRows();
+            List<Encoded.Sft> evalData = (scaffold ? ScaffoldData.sft(train.evalData(), task, "valid")
+                    : train.evalData().sft(task, "valid")).rows();
             SftTrainer trainer = SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok)
                     .setTrainData(trainData).optEvalData(evalData).optRunDir(run)
                     .optProgress(new ConsoleProgress(err, "train/loss"))
