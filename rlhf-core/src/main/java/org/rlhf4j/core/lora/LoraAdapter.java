@@ -14,6 +14,7 @@ import org.rlhf4j.core.model.ForwardHook;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.core.model.ModelConfig;
 import org.rlhf4j.core.model.Weights;
+import org.rlhf4j.core.tensor.TensorOps;
 
 /**
  * The LoRA matrices of one adapter and the {@link ForwardHook} that adds them to a frozen transformer's linear layers:
@@ -363,11 +364,10 @@ public final class LoraAdapter implements ForwardHook {
         NDArray b = weights.get(module + B_SUFFIX);
         DataType dt = input.getDataType();
         if (a.getDataType() != dt) {
-            // casts belong to the step's manager, not the long-lived weights' (DESIGN.md §7)
-            a = a.toType(dt, false);
-            a.attach(input.getManager());
-            b = b.toType(dt, false);
-            b.attach(input.getManager());
+            // differentiable casts (toType drops gradients, TensorOps.cast), owned by the step's manager, not the
+            // long-lived weights' (DESIGN.md §7)
+            a = TensorOps.cast(a, dt, input.getManager());
+            b = TensorOps.cast(b, dt, input.getManager());
         }
         NDArray x = training && config.dropout() > 0 ? dropout(input) : input;
         NDArray low = Linear.linear(x, a).singletonOrThrow();

@@ -3,8 +3,7 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
+import org.rlhf4j.core.tensor.TensorOps;
 
 /**
  * A model's weights as one forward pass sees them: each parameter through {@link ForwardHook#param}, each linear
@@ -33,8 +32,9 @@ final class Params {
         DataType ct = hook.computeType();
         NDArray xc = cast(x, ct);
         NDArray y = (bias
-                        ? Linear.linear(xc, cast(get(module + ".weight"), ct), cast(get(module + ".bias"), ct))
-                        : Linear.linear(xc, cast(get(module + ".weight"), ct)))
+                        ? Linear.linear(xc, castParam(get(module + ".weight"), ct, x),
+                                castParam(get(module + ".bias"), ct, x))
+                        : Linear.linear(xc, castParam(get(module + ".weight"), ct, x)))
                 .singletonOrThrow();
         return hook.adapt(module, x, y);
     }
@@ -51,36 +51,23 @@ final class Params {
      */
     static NDArray head(NDArray hidden, String name, NDArray stored, ForwardHook hook) {
         DataType ct = hook.computeType();
-        NDArray logits = Linear.linear(cast(hidden, ct), cast(hook.param(name, stored), ct)).singletonOrThrow();
+        NDArray logits = Linear.linear(cast(hidden, ct), castParam(hook.param(name, stored), ct, hidden))
+                .singletonOrThrow();
         return cast(logits, DataType.FLOAT32);
     }
 
-    /**
-     * A differentiable cast between float types: {@code a} itself when it already has type {@code t} (the fp32 path
-     * stays bit-identical), else the cast with gradients flowing back to {@code a}.
-     *
-     * <p>DJL 0.36's {@code toType} runs {@code Tensor.to} under a {@code NoGradGuard} (JNI {@code torchTo}), so its
-     * result has no autograd history and the master weights would get no gradient. {@code torch.cumprod(x, dim,
-     * dtype)} casts its input to {@code dtype} first and is differentiable; over an axis of length 1 it is the
-     * identity, and its backward ({@code cumprod_backward}) returns the incoming gradient, cast to the input's type,
-     * unchanged for a dimension of size 1 (checked: the gradients of a cast equal the upstream gradient exactly).
-     * The cumprod costs ~9x a plain cast on CPU, so it is used only where autograd records (torch's grad mode, on
-     * inside a DJL {@code GradientCollector}); elsewhere (generation, reference and evaluation forwards) the plain
-     * cast gives the same values. (DJL's {@code JniUtils.requiresGrad} cannot narrow it further: it answers false for
-     * intermediate results that do carry autograd history.)
-     *
-     * @param a the array
-     * @param t the float type
-     * @return {@code a} as {@code t}
-     */
+    /** A differentiable cast between float types ({@link TensorOps#cast}); results in {@code a}'s manager. */
     static NDArray cast(NDArray a, DataType t) {
-        if (a.getDataType() == t) {
-            return a;
-        }
-        if (a instanceof PtNDArray && JniUtils.isGradMode()) {
-            return a.expandDims(-1).cumProd(-1, t).squeeze(-1);
-        }
-        return a.toType(t, false);
+        return TensorOps.cast(a, t, a.getManager());
+    }
+
+    /**
+     * A differentiable cast of a stored parameter whose result (and intermediates) belong to the manager of the
+     * activation it meets, never to the long-lived weights' manager (DESIGN.md §7: an op's result belongs to its first
+     * operand's manager; a weight cast there would stay allocated until the model is closed).
+     */
+    static NDArray castParam(NDArray param, DataType t, NDArray activation) {
+        return TensorOps.cast(param, t, activation.getManager());
     }
 
     /**
@@ -89,7 +76,8 @@ final class Params {
      */
     NDArray conv1d(NDArray x, String module) {
         DataType ct = hook.computeType();
-        NDArray y = cast(x, ct).matMul(cast(get(module + ".weight"), ct)).add(cast(get(module + ".bias"), ct));
+        NDArray y = cast(x, ct).matMul(castParam(get(module + ".weight"), ct, x))
+                .add(castParam(get(module + ".bias"), ct, x));
         return hook.adapt(module, x, y);
     }
 }

@@ -3,9 +3,12 @@ package org.rlhf4j.core.tensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -289,5 +292,47 @@ public final class TensorOps {
     private static boolean allFinite(NDArray a) {
         return Double.isFinite(a.max().toType(DataType.FLOAT64, false).getDouble())
                 && Double.isFinite(a.min().toType(DataType.FLOAT64, false).getDouble());
+    }
+
+    /**
+     * A differentiable cast between float types: {@code a} itself when it already has type {@code t} (the fp32 path
+     * stays bit-identical), else the cast with gradients flowing back to {@code a}; the result and its intermediates
+     * belong to {@code into}.
+     *
+     * <p>DJL 0.36's {@code toType} runs {@code Tensor.to} under a {@code NoGradGuard} (JNI {@code torchTo}), so its
+     * result has no autograd history and a cast master weight (fp16 compute) or LoRA factor would get no gradient.
+     * {@code torch.cumprod(x, dim, dtype)} casts its input to {@code dtype} first and is differentiable; over an axis
+     * of length 1 it is the identity, and its backward ({@code cumprod_backward}) returns the incoming gradient, cast
+     * to the input's type, unchanged for a dimension of size 1 (checked: the gradients of a cast equal the upstream
+     * gradient exactly). The cumprod costs ~9x a plain cast on CPU, so it is used only where autograd records
+     * (torch's grad mode, on inside a DJL {@code GradientCollector}); elsewhere (generation, reference and evaluation
+     * forwards) the plain cast gives the same values. (DJL's {@code JniUtils.requiresGrad} cannot narrow it further:
+     * it answers false for intermediate results that do carry autograd history.)
+     *
+     * <p>Ownership: an op's result belongs to its first operand's manager, so casting a stored parameter would leave
+     * the copy in the long-lived weights' manager until the model closes; {@code into} (the step's manager, e.g. the
+     * activation's) owns the result and the intermediates instead.
+     *
+     * @param a the array
+     * @param t the float type
+     * @param into the manager that owns the result
+     * @return {@code a} as {@code t}
+     */
+    public static NDArray cast(NDArray a, DataType t, NDManager into) {
+        if (a.getDataType() == t) {
+            return a;
+        }
+        if (a instanceof PtNDArray && JniUtils.isGradMode()) {
+            NDArray e = a.expandDims(-1);
+            e.attach(into);
+            NDArray c = e.cumProd(-1, t);
+            c.attach(into);
+            NDArray r = c.squeeze(-1);
+            r.attach(into);
+            return r;
+        }
+        NDArray r = a.toType(t, false);
+        r.attach(into);
+        return r;
     }
 }

@@ -22,6 +22,8 @@ import org.rlhf4j.core.model.KvCache;
 import org.rlhf4j.core.model.Llama;
 import org.rlhf4j.core.model.LlamaConfig;
 import org.rlhf4j.core.model.LlamaFamily;
+import org.rlhf4j.core.lora.LoraConfig;
+import org.rlhf4j.core.lora.LoraModel;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -156,6 +158,7 @@ class MixedPrecisionForwardTest {
             NDArray g = e.getValue().getGradient();
             assertEquals(DataType.FLOAT32, g.getDataType(), e.getKey());
             out.put(e.getKey(), g.toFloatArray());
+            g.close(); // a getGradient() handle belongs to the parameter's manager (DESIGN.md §7)
         }
         Gradients.zero(model.weights());
         model.weights().setRequiresGradient(false);
@@ -177,6 +180,54 @@ class MixedPrecisionForwardTest {
             NDArray hooked = model.logits(model.hidden(ids, mask, null, MixedPrecision.hook(false)),
                     MixedPrecision.hook(false));
             assertEquals(0f, plain.sub(hooked).abs().max().getFloat(), 0f);
+        }
+    }
+
+    @Test
+    void loraFactorsGetGradientsUnderFp16AndCastsStayOutOfTheWeightManagers() {
+        LlamaConfig c = LlamaConfig.of(LlamaFamily.QWEN2, 97, 64, 32, 2, 4, 2, 48, 1, 2);
+        try (NDManager m = NDManager.newBaseManager(); Llama base = Llama.random(c, m, 3);
+                LoraModel lora = LoraModel.create(base,
+                        new LoraConfig(4, 8, 0, java.util.List.of(LoraConfig.ALL_LINEAR), false), 5, false)) {
+            // non-zero B, so that A gets a gradient too
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(9);
+            for (Map.Entry<String, NDArray> e : lora.weights().asMap().entrySet()) {
+                if (e.getKey().endsWith("lora_B.weight")) {
+                    float[] v = new float[(int) e.getValue().getShape().size()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (rng.nextDouble() - 0.5) * 0.2f;
+                    }
+                    e.getValue().set(v);
+                }
+            }
+            int baseArrays = ((ai.djl.ndarray.BaseNDManager) base.manager()).getManagedArrays().size();
+            int adapterArrays = ((ai.djl.ndarray.BaseNDManager) lora.manager()).getManagedArrays().size();
+            Map<String, float[]> g32;
+            Map<String, float[]> g16;
+            try (NDManager step = m.newSubManager()) {
+                NDArray ids = step.create(IDS);
+                NDArray mask = step.create(MASK);
+                g32 = grads(lora, ids, mask, ForwardHook.NONE);
+                g16 = grads(lora, ids, mask, MixedPrecision.FP16);
+            }
+            assertEquals(2 * 7 * 2, g16.size(), "A and B of 7 linears in 2 layers");
+            for (String name : g32.keySet()) {
+                float[] a = g32.get(name);
+                float[] b = g16.get(name);
+                double dot = 0;
+                double na = 0;
+                double nb = 0;
+                for (int i = 0; i < a.length; i++) {
+                    dot += (double) a[i] * b[i];
+                    na += (double) a[i] * a[i];
+                    nb += (double) b[i] * b[i];
+                }
+                assertTrue(nb > 0, name + " gets no gradient under fp16");
+                assertTrue(dot / Math.sqrt(na * nb) > 0.999, name + ": cosine " + dot / Math.sqrt(na * nb));
+            }
+            // the fp16 copies of weights and factors belonged to the step, not to the long-lived managers
+            assertEquals(baseArrays, ((ai.djl.ndarray.BaseNDManager) base.manager()).getManagedArrays().size());
+            assertEquals(adapterArrays, ((ai.djl.ndarray.BaseNDManager) lora.manager()).getManagedArrays().size());
         }
     }
 }
