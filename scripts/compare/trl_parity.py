@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Side-by-side runs of TRL and rlhf4j on the same tiny Llama, the same rows and the same hyperparameters.
+
+  trl_parity.py data OUT            bundled TL;DR rows -> OUT/{sft,pairs}.jsonl (TRL standard formats) + OUT/texts.txt
+  trl_parity.py trl MODEL DATA OUT  TRL's SFTTrainer, RewardTrainer, DPOTrainer, 20 steps each -> OUT/trl.json
+                                    (per-step loss, grad norm, DPO rewards/accuracies, RM accuracy) and OUT/rm-init/
+                                    (the LlamaForSequenceClassification TRL starts from, its random score head included)
+  trl_parity.py fixture DIR         the whole fixture: data, `./rlhf4j init` model, TRL runs, into DIR
+                                    (rlhf-algorithms/src/test/resources/trl-parity, read by TrlParityTest)
+  trl_parity.py cli DIR             the same runs through `./rlhf4j sft|reward|dpo --config` and a per-step table
+
+Settings on both sides (see docs/parity.md): batch = all 8 rows (one update per epoch, so data order cannot matter;
+TRL additionally gets a SequentialSampler), gradient accumulation 1, AdamW(0.9, 0.999, eps 1e-8, weight decay 0),
+linear decay to 0 over 20 updates with no warm-up, global-norm clipping at 1.0, fp32, no dropout (Llama has none).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TLDR = ROOT / "datasets/src/main/resources/org/rlhf4j/datasets/tldr"
+STEPS = 20
+ROWS = 8
+HP = dict(sft_lr=1e-3, rm_lr=3e-4, dpo_lr=1e-3, beta=0.1, max_grad_norm=1.0, eps=1e-8)
+
+
+def words(text, n):
+    return " ".join(text.split()[:n])
+
+
+def split_prompt(prompt):
+    """CarperAI prompt 'SUBREDDIT: r/x\\nTITLE: t\\nPOST: p\\nTL;DR: ' -> (subreddit, title, post)."""
+    m = re.match(r"SUBREDDIT: (r/\S+)\nTITLE: (.*?)\nPOST: (.*)\nTL;DR:", prompt, re.S)
+    return m.group(1), m.group(2), m.group(3)
+
+
+def short_prompt(prompt):
+    sub, title, post = split_prompt(prompt)
+    return f"SUBREDDIT: {sub}\n\nTITLE: {words(title, 10)}\n\nPOST: {words(post, 24)}\n\nTL;DR:"
+
+
+def make_data(out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sft, pairs = [], []
+    with open(TLDR / "carper-sft-train.jsonl") as f:
+        for line in f:
+            r = json.loads(line)
+            sft.append({"prompt": short_prompt(r["prompt"]), "completion": " " + words(r["label"], 12)})
+            if len(sft) == ROWS:
+                break
+    with open(TLDR / "carper-comparisons-train.jsonl") as f:
+        for line in f:
+            r = json.loads(line)
+            strip = lambda t: " " + words(t.removeprefix("TL;DR:").strip(), 12)
+            c, j = strip(r["chosen"]), strip(r["rejected"])
+            if c == j:
+                continue
+            pairs.append({"prompt": short_prompt(r["prompt"] + "\nTL;DR: "), "chosen": c, "rejected": j})
+            if len(pairs) == ROWS:
+                break
+    for name, rows in (("sft", sft), ("pairs", pairs)):
+        with open(out / f"{name}.jsonl", "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+    with open(out / "texts.txt", "w") as f:
+        for r in sft:
+            f.write(r["prompt"].replace("\n", " ") + r["completion"] + "\n")
+        for r in pairs:
+            f.write(r["prompt"].replace("\n", " ") + r["chosen"] + r["rejected"] + "\n")
+
+
+def init_model(texts, out):
+    subprocess.run([str(ROOT / "rlhf4j"), "init", "--arch", "llama", "--n-embd", "32", "--n-head", "4",
+                    "--n-layer", "2", "--n-positions", "256", "--seed", "7", "--vocab-texts", str(texts),
+                    "--out", str(out)], check=True)
+
+
+def pad_token_for(tok):
+    """A token that never occurs in the data: TRL's sequence classifier scores the last token != pad, so pad must not
+    be EOS for it to score the EOS as rlhf4j does. The byte-level symbol of byte 0x01 is never produced by text."""
+    return "ā"
+
+
+def run_trl(model_dir, data_dir, out, threads=None):
+    import torch
+    from datasets import load_dataset
+    from torch.utils.data import SequentialSampler
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
+    from trl import DPOConfig, DPOTrainer, RewardConfig, RewardTrainer, SFTConfig, SFTTrainer
+
+    if threads:
+        torch.set_num_threads(threads)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    common = dict(per_device_train_batch_size=ROWS, gradient_accumulation_steps=1, max_steps=STEPS,
+                  lr_scheduler_type="linear", warmup_steps=0, adam_beta1=0.9, adam_beta2=0.999,
+                  adam_epsilon=HP["eps"], weight_decay=0.0, max_grad_norm=HP["max_grad_norm"], optim="adamw_torch",
+                  logging_steps=1, save_strategy="no", report_to="none", seed=0, use_cpu=True, bf16=False, fp16=False,
+                  dataloader_num_workers=0, disable_tqdm=True)
+
+    class Recorder(TrainerCallback):
+        def __init__(self):
+            self.logs = []
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "grad_norm" in logs:
+                self.logs.append({"step": state.global_step, **{k: float(v) for k, v in logs.items()}})
+
+    def sequential(cls):
+        class Seq(cls):
+            losses = []
+
+            def _get_train_sampler(self, *a, **k):
+                return SequentialSampler(self.train_dataset)
+
+            def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+                r = super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                         num_items_in_batch=num_items_in_batch)
+                loss = r[0] if isinstance(r, tuple) else r
+                if model.training:
+                    self.losses.append(loss.item())
+                return r
+        return Seq
+
+    result = {"steps": STEPS, "hyperparameters": HP}
+    tok = AutoTokenizer.from_pretrained(model_dir)
+
+    # --- SFT
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    ds = load_dataset("json", data_files=str(Path(data_dir) / "sft.jsonl"), split="train")
+    rec = Recorder()
+    T = sequential(SFTTrainer)
+    T.losses = []
+    tr = T(model=model, processing_class=tok, train_dataset=ds, callbacks=[rec],
+           args=SFTConfig(output_dir=str(out / "tmp-sft"), learning_rate=HP["sft_lr"], **common))
+    ids = [{"input_ids": r["input_ids"], "labels": r["labels"]} for r in tr.train_dataset]
+    tr.train()
+    result["sft"] = {"loss": T.losses, "grad_norm": [l["grad_norm"] for l in rec.logs],
+                     "lr": [l["learning_rate"] for l in rec.logs], "encoded": ids}
+
+    # --- reward model (TRL's random score head is saved so that rlhf4j starts from the same weights)
+    torch.manual_seed(0)
+    rm = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1, dtype=torch.float32)
+    rtok = AutoTokenizer.from_pretrained(model_dir)
+    rtok.pad_token = pad_token_for(rtok)
+    rm.config.pad_token_id = rtok.pad_token_id
+    if (out / "rm-init").exists():
+        shutil.rmtree(out / "rm-init")
+    rm.save_pretrained(out / "rm-init", safe_serialization=True)
+    rtok.save_pretrained(out / "rm-init")
+    pairs = load_dataset("json", data_files=str(Path(data_dir) / "pairs.jsonl"), split="train")
+    rec = Recorder()
+    T = sequential(RewardTrainer)
+    T.losses = []
+    tr = T(model=rm, processing_class=rtok, train_dataset=pairs, callbacks=[rec],
+           args=RewardConfig(output_dir=str(out / "tmp-rm"), learning_rate=HP["rm_lr"], center_rewards_coefficient=None,
+                             pad_token=rtok.pad_token, **common))
+    tr.train()
+    result["reward"] = {"loss": T.losses, "grad_norm": [l["grad_norm"] for l in rec.logs],
+                        "accuracy": [l.get("accuracy") for l in rec.logs],
+                        "margin": [l.get("margin") for l in rec.logs]}
+
+    # --- DPO (reference = a frozen copy of the initial model)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    rec = Recorder()
+    T = sequential(DPOTrainer)
+    T.losses = []
+    tr = T(model=model, processing_class=tok, train_dataset=pairs, callbacks=[rec],
+           args=DPOConfig(output_dir=str(out / "tmp-dpo"), learning_rate=HP["dpo_lr"], beta=HP["beta"],
+                          loss_type=["sigmoid"], **common))
+    tr.train()
+    pick = lambda k: [l.get(k) for l in rec.logs]
+    result["dpo"] = {"loss": T.losses, "grad_norm": pick("grad_norm"), "rewards/chosen": pick("rewards/chosen"),
+                     "rewards/rejected": pick("rewards/rejected"), "rewards/accuracies": pick("rewards/accuracies"),
+                     "rewards/margins": pick("rewards/margins")}
+    for d in ("tmp-sft", "tmp-rm", "tmp-dpo"):
+        shutil.rmtree(out / d, ignore_errors=True)
+    with open(out / "trl.json", "w") as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def fixture(out):
+    out = Path(out)
+    make_data(out)
+    if (out / "model").exists():
+        shutil.rmtree(out / "model")
+    init_model(out / "texts.txt", out / "model")
+    run_trl(out / "model", out, out)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "data":
+        make_data(sys.argv[2])
+    elif cmd == "trl":
+        run_trl(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "fixture":
+        fixture(sys.argv[2])
+    else:
+        sys.exit(__doc__)
