@@ -187,6 +187,123 @@ def run_trl(model_dir, data_dir, out, threads=None):
     return result
 
 
+RL = dict(G=3, T=6, lengths=[6, 4, 5, 3, 6, 2], truncated=[4], rewards=[1.0, 0.2, -0.5, 0.7, 0.1, 0.9],
+          temperature=0.7, lr=1e-3, grpo_beta=0.04, rloo_beta=0.05, ref_scale=0.5)
+
+
+def run_rl_single_update(model_dir, data_dir, out):
+    """One GRPO (dapo, β 0.04) and one RLOO (β 0.05) update from fixed completions, through TRL's own trainers.
+
+    Both sides get the same 2 prompts × 3 completions (token ids fixed here, one truncated without EOS), the same
+    rewards and a reference policy whose every weight is 0.5× the initial one (so that the KL terms are not 0).
+    TRL's `_compute_loss` runs on the real model; then torch's clip_grad_norm_(1.0) and one torch.optim.AdamW step
+    (what the Trainer does); the per-row completion log-probs after the update check the whole step."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
+    from trl.trainer.utils import nanstd
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    eos = tok.eos_token_id
+    prompts = [json.loads(l)["prompt"] for l in open(Path(data_dir) / "sft.jsonl")][:2]
+    G, T = RL["G"], RL["T"]
+    B = G * len(prompts)
+    gen = torch.Generator().manual_seed(0)
+    completion_ids = torch.full((B, T), eos, dtype=torch.long)
+    completion_mask = torch.zeros(B, T, dtype=torch.long)
+    for b, n in enumerate(RL["lengths"]):
+        body = torch.randint(3, tok.vocab_size, (n,), generator=gen)
+        body[body == eos] = 3
+        if b not in RL["truncated"]:
+            body[n - 1] = eos
+        completion_ids[b, :n] = body
+        completion_mask[b, :n] = 1
+    enc = [tok(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    width = max(len(e) for e in enc)
+    prompt_ids = torch.full((B, width), eos, dtype=torch.long)
+    prompt_mask = torch.zeros(B, width, dtype=torch.long)
+    for b in range(B):
+        e = enc[b // G]
+        prompt_ids[b, width - len(e):] = torch.tensor(e)
+        prompt_mask[b, width - len(e):] = 1
+    rewards = torch.tensor(RL["rewards"], dtype=torch.float32)
+    ds = Dataset.from_list([{"prompt": p} for p in prompts])
+    input_ids = torch.cat([prompt_ids, completion_ids], 1)
+    attention = torch.cat([prompt_mask, completion_mask], 1)
+    result = {"rl": RL, "prompts": prompts, "completion_ids": completion_ids.tolist(),
+              "completion_mask": completion_mask.tolist(), "prompt_ids": [e for e in enc]}
+
+    def models():
+        torch.manual_seed(0)
+        policy = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        ref = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        with torch.no_grad():
+            for q in ref.parameters():
+                q.mul_(RL["ref_scale"])
+        ref.eval()
+        return policy, ref
+
+    def step(trainer, policy, inputs):
+        policy.train()
+        trainer.current_gradient_accumulation_steps = 1
+        loss = trainer._compute_loss(policy, inputs)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+        opt = torch.optim.AdamW(policy.parameters(), lr=RL["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+        opt.step()
+        with torch.no_grad():
+            after = trainer._get_per_token_logps_and_entropies(policy, input_ids, attention, T)[0]
+        met = {k: float(v[-1]) for k, v in trainer._metrics["train"].items() if v}
+        return {"loss": loss.item(), "grad_norm": norm.item(), "metrics": met,
+                "logps_after": (after * completion_mask).sum(1).tolist()}
+
+    common = dict(per_device_train_batch_size=B, num_generations=G, max_completion_length=T,
+                  temperature=RL["temperature"], learning_rate=RL["lr"], use_cpu=True, report_to="none",
+                  save_strategy="no", bf16=False)
+    reward_fn = lambda completions, **kw: [0.0] * len(completions)
+
+    # --- GRPO (dapo: per-token loss summed over the batch / active tokens)
+    policy, ref = models()
+    tr = GRPOTrainer(model=policy, reward_funcs=reward_fn, processing_class=tok, train_dataset=ds,
+                     args=GRPOConfig(output_dir=str(Path(out) / "tmp-grpo"), beta=RL["grpo_beta"], loss_type="dapo",
+                                     **common))
+    tr.ref_model = ref
+    with torch.no_grad():
+        ref_lp = tr._get_per_token_logps_and_entropies(ref, input_ids, attention, T)[0]
+    # trl 1.13 _generate_and_score_completions, scale_rewards="group"
+    mean = rewards.view(-1, G).mean(1).repeat_interleave(G)
+    std = nanstd(rewards.view(-1, G), dim=1).repeat_interleave(G)
+    adv = (rewards - mean) / (std + 1e-4)
+    inputs = {"prompt_ids": prompt_ids, "prompt_mask": prompt_mask, "completion_ids": completion_ids,
+              "completion_mask": completion_mask, "advantages": adv, "ref_per_token_logps": ref_lp,
+              "num_items_in_batch": completion_mask.sum()}
+    result["grpo"] = {"advantages": adv.tolist(), **step(tr, policy, inputs)}
+
+    # --- RLOO (KL in the reward, leave-one-out baseline, sequence-level ratio)
+    policy, ref = models()
+    tr = RLOOTrainer(model=policy, reward_funcs=reward_fn, processing_class=tok, train_dataset=ds,
+                     args=RLOOConfig(output_dir=str(Path(out) / "tmp-rloo"), beta=RL["rloo_beta"], **common))
+    tr.ref_model = ref
+    with torch.no_grad():
+        old = tr._get_per_token_logps_and_entropies(policy, input_ids, attention, T)[0]
+        ref_lp = tr._get_per_token_logps_and_entropies(ref, input_ids, attention, T)[0]
+    kl_seq = ((old - ref_lp) * completion_mask).sum(-1)
+    r = rewards - RL["rloo_beta"] * kl_seq
+    grouped = r.view(-1, G)
+    baseline = ((grouped.sum(1, keepdim=True) - grouped) / (G - 1)).view(-1)
+    adv = r - baseline
+    inputs = {"prompt_ids": prompt_ids, "prompt_mask": prompt_mask, "completion_ids": completion_ids,
+              "completion_mask": completion_mask, "advantages": adv,
+              "old_logps": (old * completion_mask).sum(1)}
+    result["rloo"] = {"advantages": adv.tolist(), "sequence_kl": kl_seq.tolist(), **step(tr, policy, inputs)}
+    for d in ("tmp-grpo", "tmp-rloo"):
+        shutil.rmtree(Path(out) / d, ignore_errors=True)
+    with open(Path(out) / "trl-rl.json", "w") as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
 def fixture(out):
     out = Path(out)
     make_data(out)
@@ -194,6 +311,7 @@ def fixture(out):
         shutil.rmtree(out / "model")
     init_model(out / "texts.txt", out / "model")
     run_trl(out / "model", out, out)
+    run_rl_single_update(out / "model", out, out)
 
 
 if __name__ == "__main__":
@@ -202,6 +320,8 @@ if __name__ == "__main__":
         make_data(sys.argv[2])
     elif cmd == "trl":
         run_trl(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "rl":
+        run_rl_single_update(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "fixture":
         fixture(sys.argv[2])
     else:
