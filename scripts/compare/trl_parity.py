@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TLDR = ROOT / "datasets/src/main/resources/org/rlhf4j/datasets/tldr"
 STEPS = 20
 ROWS = 8
-HP = dict(sft_lr=1e-3, rm_lr=3e-4, dpo_lr=1e-3, beta=0.1, max_grad_norm=1.0, eps=1e-8)
+HP = dict(sft_lr=1e-3, sft_weight_decay=1.0, rm_lr=3e-4, dpo_lr=1e-3, beta=0.1, max_grad_norm=1.0, eps=1e-8)
 
 
 def words(text, n):
@@ -143,6 +143,19 @@ def run_trl(model_dir, data_dir, out, threads=None):
     tr.train()
     result["sft"] = {"loss": T.losses, "grad_norm": [l["grad_norm"] for l in rec.logs],
                      "lr": [l["learning_rate"] for l in rec.logs], "encoded": ids}
+
+    # --- SFT with weight decay 1.0: which parameters decay (transformers' get_decay_parameter_names) matters
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    rec = Recorder()
+    T = sequential(SFTTrainer)
+    T.losses = []
+    tr = T(model=model, processing_class=tok, train_dataset=ds, callbacks=[rec],
+           args=SFTConfig(output_dir=str(out / "tmp-sft"), learning_rate=HP["sft_lr"],
+                          **{**common, "weight_decay": HP["sft_weight_decay"]}))
+    tr.train()
+    result["sft_weight_decay"] = {"loss": T.losses, "grad_norm": [l["grad_norm"] for l in rec.logs],
+                                  "final_norm_weight": model.model.norm.weight.detach().tolist()}
 
     # --- reward model (TRL's random score head is saved so that rlhf4j starts from the same weights)
     torch.manual_seed(0)
@@ -304,6 +317,119 @@ def run_rl_single_update(model_dir, data_dir, out):
     return result
 
 
+def peak_rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+def bench(algo, model_dir, data_dir, steps, threads=2):
+    """TRL's side of bench.sh: the same settings as Throughput.java; prints one JSON line."""
+    import time
+    import torch
+    from datasets import Dataset, load_dataset
+    from torch.utils.data import SequentialSampler
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
+    from trl import (DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, RewardConfig, RewardTrainer, RLOOConfig,
+                     RLOOTrainer, SFTConfig, SFTTrainer)
+
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+    stamps = []
+
+    class Timer(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            stamps.append(time.perf_counter())
+
+    out = Path("/tmp/trl-bench-" + algo)
+    common = dict(gradient_accumulation_steps=1, max_steps=steps, lr_scheduler_type="linear", learning_rate=1e-4,
+                  adam_epsilon=1e-8, max_grad_norm=1.0, optim="adamw_torch", logging_steps=10**6,
+                  save_strategy="no", report_to="none", use_cpu=True, bf16=False, disable_tqdm=True,
+                  output_dir=str(out))
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    data_dir = Path(data_dir)
+    sft = load_dataset("json", data_files=str(data_dir / "sft.jsonl"), split="train")
+    pairs = load_dataset("json", data_files=str(data_dir / "pairs.jsonl"), split="train")
+    prompts = Dataset.from_list([{"prompt": r["prompt"]} for r in sft])
+    length_reward = lambda completions, **kw: [float(len(c)) for c in completions]
+    units, unit = 8, "pairs"
+    if algo == "generate":
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        tok.padding_side = "left"
+        tok.pad_token = tok.pad_token or tok.eos_token
+        enc = tok([r["prompt"] for r in sft][:8], return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            for s in range(steps + 1):
+                model.generate(**enc, max_new_tokens=64, min_new_tokens=64, do_sample=True, temperature=1.0,
+                               top_k=0, top_p=1.0, pad_token_id=tok.pad_token_id)
+                stamps.append(time.perf_counter())
+        units, unit = 8 * 64, "new tokens"
+    else:
+        if algo == "sft":
+            model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+            cls, args = SFTTrainer, SFTConfig(per_device_train_batch_size=8, **common)
+            kw = dict(train_dataset=sft)
+        elif algo == "reward":
+            model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=1, dtype=torch.float32)
+            cls, args = RewardTrainer, RewardConfig(per_device_train_batch_size=8, pad_token=pad_token_for(tok),
+                                                    **common)
+            kw = dict(train_dataset=pairs)
+        elif algo == "dpo":
+            model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+            cls, args = DPOTrainer, DPOConfig(per_device_train_batch_size=8, beta=0.1, **common)
+            kw = dict(train_dataset=pairs)
+        elif algo in ("grpo", "rloo"):
+            model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+            rl = dict(per_device_train_batch_size=8, num_generations=4, max_completion_length=32, temperature=1.0,
+                      **common)
+            cls, args = ((GRPOTrainer, GRPOConfig(beta=0.04, **rl)) if algo == "grpo"
+                         else (RLOOTrainer, RLOOConfig(beta=0.05, **rl)))
+            kw = dict(train_dataset=prompts, reward_funcs=length_reward)
+            units, unit = 8, "episodes"
+        else:
+            sys.exit("unknown algo " + algo)
+
+        class Seq(cls):
+            if algo in ("sft", "reward", "dpo"):
+                def _get_train_sampler(self, *a, **k):
+                    return SequentialSampler(self.train_dataset)
+
+        tr = Seq(model=model, processing_class=tok, args=args, callbacks=[Timer()], **kw)
+        if algo == "sft":
+            units = sum(len(r["input_ids"]) for r in tr.train_dataset.select(range(8)))
+            unit = "tokens"
+        tr.train()
+        shutil.rmtree(out, ignore_errors=True)
+    d = sorted(b - a for a, b in zip(stamps, stamps[1:]))
+    t = d[len(d) // 2]
+    print(json.dumps({"side": "trl", "algo": algo, "median_step_s": round(t, 4), "units": units, "unit": unit,
+                      "per_s": round(units / t, 2), "peak_rss_mb": peak_rss_mb()}))
+
+
+def table(path):
+    """Markdown table of bench.sh results: medians over the repetitions, rlhf4j/TRL throughput ratio."""
+    import statistics
+    rows = [json.loads(l) for l in open(path) if l.startswith("{")]
+    keys = []
+    for r in rows:
+        if (r["shape"], r["algo"]) not in keys:
+            keys.append((r["shape"], r["algo"]))
+    print("| shape | measure | rlhf4j | TRL | rlhf4j/TRL | rlhf4j s/update | TRL s/update | peak RSS MB rlhf4j / TRL | load1 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for shape, algo in keys:
+        side = {s: [r for r in rows if (r["shape"], r["algo"], r["side"]) == (shape, algo, s)] for s in ("rlhf4j", "trl")}
+        if not side["rlhf4j"] or not side["trl"]:
+            continue
+        med = {s: statistics.median(r["per_s"] for r in v) for s, v in side.items()}
+        st = {s: statistics.median(r["median_step_s"] for r in v) for s, v in side.items()}
+        mem = {s: max(r["peak_rss_mb"] for r in v) for s, v in side.items()}
+        loads = [r["load1"] for v in side.values() for r in v]
+        unit = side["rlhf4j"][0]["unit"]
+        print(f"| {shape} | {algo} {unit}/s | {med['rlhf4j']:.1f} | {med['trl']:.1f} | {med['rlhf4j'] / med['trl']:.2f} | "
+              f"{st['rlhf4j']:.3f} | {st['trl']:.3f} | {mem['rlhf4j']} / {mem['trl']} | {min(loads):.1f}–{max(loads):.1f} |")
+
+
 def fixture(out):
     out = Path(out)
     make_data(out)
@@ -322,6 +448,10 @@ if __name__ == "__main__":
         run_trl(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "rl":
         run_rl_single_update(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "bench":
+        bench(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "table":
+        table(sys.argv[2])
     elif cmd == "fixture":
         fixture(sys.argv[2])
     else:

@@ -141,6 +141,37 @@ class TrlParityTest {
         }
     }
 
+    /**
+     * Weight decay 1.0: transformers' Trainer decays every weight but biases and normalisation weights
+     * ({@code get_decay_parameter_names}); the Llama RMSNorm weights must keep their value apart from the gradient
+     * steps, so the losses only agree when rlhf4j excludes the same parameters.
+     */
+    @Test
+    void sftWithWeightDecayEqualsTrlsStepByStep() throws IOException {
+        try (Tokenizer tok = Checkpoint.tokenizerFor(DIR.resolve("model"));
+                NDManager m = NDManager.newBaseManager();
+                CausalLm policy = CausalLm.load(DIR.resolve("model"), m)) {
+            TldrTask task = TldrTask.builder().setTokenizer(tok).build();
+            List<Encoded.Sft> data = rows("sft.jsonl", d -> uncheck(() -> d.sft(task, "train").requireRows()));
+            OptimizerConfig opt = adam(hp("sft_lr")).toBuilder().setWeightDecay(hp("sft_weight_decay")).build();
+            SftConfig cfg = SftConfig.builder().setSeed(0).setOptimizer(opt).setBatchSize(data.size())
+                    .setMicroBatchSize(data.size()).setEpochs(STEPS).setSchedule(TrainingSchedule.of(0, 0))
+                    .setNumSamples(0).build();
+            Rows rows = new Rows();
+            SftTrainer.builder().setConfig(cfg).setPolicy(policy).setTokenizer(tok).setTrainData(data)
+                    .optMetrics(rows).build().train();
+            JsonNode trl = TRL.get("sft_weight_decay");
+            assertThat(maxDiff("SFT (wd 1.0) loss", rows.get("train/loss"), trl.get("loss"))).isLessThan(TOL);
+            float[] norm = policy.weights().get("model.norm.weight").toFloatArray();
+            double max = 0;
+            for (int i = 0; i < norm.length; i++) {
+                max = Math.max(max, Math.abs(norm[i] - trl.get("final_norm_weight").get(i).asDouble()));
+            }
+            System.out.printf("TRL parity SFT (wd 1.0) final model.norm.weight max |diff| %.2e%n", max);
+            assertThat(max).isLessThan(1e-4);
+        }
+    }
+
     @Test
     void rewardModelLossesAndAccuraciesEqualTrlsStepByStep() throws IOException {
         try (Tokenizer tok = Checkpoint.tokenizerFor(DIR.resolve("model"));
