@@ -430,6 +430,83 @@ def table(path):
               f"{st['rlhf4j']:.3f} | {st['trl']:.3f} | {mem['rlhf4j']} / {mem['trl']} | {min(loads):.1f}–{max(loads):.1f} |")
 
 
+def rlhf4j_warmup_cosine(peak_steps, warmup):
+    """rlhf4j's LrSchedule.Cosine factor for update s (0-based): (s+1)/w during warm-up, then cosine to 0."""
+    import math
+
+    def f(s):
+        if s < warmup:
+            return (s + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warmup) / max(1, peak_steps - warmup))))
+    return f
+
+
+def cli(out):
+    """The same SFT and DPO runs end to end through `./rlhf4j sft|dpo --config` (tiny preset: SFT cosine after 5
+    warm-up updates, DPO constant, AdamW eps 1e-8) and through TRL with those settings (TRL gets rlhf4j's warm-up
+    rule through a LambdaLR, see docs/parity.md difference 2); prints the per-step losses side by side."""
+    import torch
+    from datasets import load_dataset
+    from torch.utils.data import SequentialSampler
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+    out = Path(out).resolve()
+    fix = ROOT / "rlhf-algorithms/src/test/resources/trl-parity"
+    model_dir = fix / "model"
+    out.mkdir(parents=True, exist_ok=True)
+    runs = {"sft": dict(data=str(fix / "sft.jsonl"), lr=1e-3), "dpo": dict(data=str(fix / "pairs.jsonl"), lr=1e-3)}
+    ours = {}
+    for algo, r in runs.items():
+        cfg = out / f"{algo}.yaml"
+        cfg.write_text(f"model: {model_dir}\ndata: {r['data']}\nepochs: {STEPS}\nbatch-size: {ROWS}\n"
+                       f"micro-batch-size: {ROWS}\nlr: {r['lr']}\nseed: 0\neval-steps: 0\nsave-steps: 0\n")
+        subprocess.run([str(ROOT / "rlhf4j"), algo, "--config", str(cfg), "--out", str(out / algo), "--overwrite"],
+                       check=True, stdout=subprocess.DEVNULL)
+        rows = [json.loads(l) for l in open(out / algo / "metrics.jsonl")]
+        ours[algo] = [x.get("train/loss", x.get("loss")) for x in rows if "train/lr" in x]
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    theirs = {}
+    for algo, r in runs.items():
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        ds = load_dataset("json", data_files=r["data"], split="train")
+        common = dict(output_dir=str(out / f"trl-{algo}"), per_device_train_batch_size=ROWS, max_steps=STEPS,
+                      learning_rate=r["lr"], adam_epsilon=1e-8, weight_decay=0.0, max_grad_norm=1.0,
+                      optim="adamw_torch", logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
+                      disable_tqdm=True, lr_scheduler_type="constant")
+        cls, args = (SFTTrainer, SFTConfig(**common)) if algo == "sft" else (DPOTrainer, DPOConfig(beta=0.1, **common))
+        losses = []
+
+        class T(cls):
+            def _get_train_sampler(self, *a, **k):
+                return SequentialSampler(self.train_dataset)
+
+            def create_scheduler(self, num_training_steps, optimizer=None):
+                if algo == "sft":  # the tiny preset's cosine after 5 warm-up updates, rlhf4j's warm-up rule
+                    self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
+                        optimizer or self.optimizer, rlhf4j_warmup_cosine(STEPS, 5))
+                    return self.lr_scheduler
+                return super().create_scheduler(num_training_steps, optimizer)
+
+            def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+                res = super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                           num_items_in_batch=num_items_in_batch)
+                losses.append((res[0] if isinstance(res, tuple) else res).item())
+                return res
+
+        T(model=model, processing_class=tok, args=args, train_dataset=ds).train()
+        theirs[algo] = losses
+        shutil.rmtree(out / f"trl-{algo}", ignore_errors=True)
+    for algo in runs:
+        print(f"\n{algo}: ./rlhf4j {algo} --config {out / (algo + '.yaml')} vs TRL")
+        print("| step | rlhf4j | TRL | \\|diff\\| |\n|---|---|---|---|")
+        for i, (a, b) in enumerate(zip(ours[algo], theirs[algo])):
+            print(f"| {i + 1} | {a:.6f} | {b:.6f} | {abs(a - b):.1e} |")
+        print(f"max |diff| {max(abs(a - b) for a, b in zip(ours[algo], theirs[algo])):.2e} over "
+              f"{min(len(ours[algo]), len(theirs[algo]))} steps")
+
+
 def fixture(out):
     out = Path(out)
     make_data(out)
@@ -452,6 +529,8 @@ if __name__ == "__main__":
         bench(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "table":
         table(sys.argv[2])
+    elif cmd == "cli":
+        cli(sys.argv[2])
     elif cmd == "fixture":
         fixture(sys.argv[2])
     else:
