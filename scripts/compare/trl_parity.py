@@ -410,7 +410,14 @@ def bench(algo, model_dir, data_dir, steps, threads=2):
 def table(path):
     """Markdown table of bench.sh results: medians over the repetitions, rlhf4j/TRL throughput ratio."""
     import statistics
-    rows = [json.loads(l) for l in open(path) if l.startswith("{")]
+    rows = []
+    for line in open(path):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue  # a failed run (e.g. the CLI rebuilding) leaves an incomplete line
+        if "per_s" in r:
+            rows.append(r)
     keys = []
     for r in rows:
         if (r["shape"], r["algo"]) not in keys:
