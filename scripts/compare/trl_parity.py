@@ -481,7 +481,7 @@ def cli(out):
         common = dict(output_dir=str(out / f"trl-{algo}"), per_device_train_batch_size=ROWS, max_steps=STEPS,
                       learning_rate=r["lr"], adam_epsilon=1e-8, weight_decay=0.0, max_grad_norm=1.0,
                       optim="adamw_torch", logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
-                      disable_tqdm=True, lr_scheduler_type="constant")
+                      disable_tqdm=True, lr_scheduler_type="constant", bf16=False, fp16=False, seed=0)
         cls, args = (SFTTrainer, SFTConfig(**common)) if algo == "sft" else (DPOTrainer, DPOConfig(beta=0.1, **common))
         losses = []
 
