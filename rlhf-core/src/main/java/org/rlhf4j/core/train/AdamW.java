@@ -29,9 +29,22 @@ import org.rlhf4j.core.model.Weights;
  */
 public final class AdamW implements AutoCloseable {
 
-    /** The default no-decay rule: biases and LayerNorm parameters (HF Trainer {@code get_decay_parameter_names}). */
+    /**
+     * transformers' {@code Trainer.get_decay_parameter_names} name patterns, searched in the lower-cased name:
+     * {@code bias}, {@code layernorm}, {@code rmsnorm}, {@code (^|.)norm($|.)}, {@code _norm($|.)} (Llama's
+     * {@code input_layernorm} / {@code model.norm}, GPT-NeoX's {@code final_layer_norm}, Qwen3's {@code q_norm}).
+     */
+    private static final java.util.regex.Pattern HF_NO_DECAY =
+            java.util.regex.Pattern.compile("bias|layernorm|rmsnorm|(?:^|\\.)norm(?:$|\\.)|_norm(?:$|\\.)");
+
+    /**
+     * The default no-decay rule: biases and normalisation weights, as HF Trainer's
+     * {@code get_decay_parameter_names}: its name patterns plus GPT-2's {@code nn.LayerNorm} modules ({@code ln_1},
+     * {@code ln_2}, {@code ln_f}), which it excludes by type.
+     */
     public static final Predicate<String> NO_DECAY_BIAS_AND_NORM =
-            name -> name.endsWith(".bias") || name.contains(".ln_") || name.startsWith("ln_") || name.contains("ln_f.");
+            name -> HF_NO_DECAY.matcher(name.toLowerCase(java.util.Locale.ROOT)).find() || name.contains(".ln_")
+                    || name.startsWith("ln_") || name.contains("ln_f.");
 
     private final double beta1;
     private final double beta2;
