@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.lora.LoraConfig;
+import org.rlhf4j.core.lora.LoraModel;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -72,13 +75,35 @@ public record PpoModels(Tokenizer tokenizer, NDManager manager, CausalLm policy,
      * @throws IOException when a directory is missing or malformed (nothing stays open)
      */
     public static PpoModels load(Path sft, Path rewardModel, Device device, long headSeed) throws IOException {
+        return load(sft, rewardModel, device, headSeed, null, 0);
+    }
+
+    /**
+     * Loads the models as {@link #load(Path, Path, Device, long)} does, the policy optionally as a LoRA adapter over
+     * the frozen SFT model. With LoRA the reference is the policy's frozen base ({@link LoraModel#base()}, the policy
+     * with its adapter disabled): one copy of the SFT weights serves both. An SFT directory that is itself an adapter
+     * is merged into its base first ({@link Adapters#loadMerged}).
+     *
+     * @param sft the SFT checkpoint directory (a full model or an adapter)
+     * @param rewardModel the reward model directory
+     * @param device where the models live
+     * @param headSeed seed of a reward-model head, should the directory hold only a language model
+     * @param lora the policy's adapter settings, or null for full fine-tuning
+     * @param adapterSeed seed of the fresh adapters
+     * @return the models; close them when done
+     * @throws IOException when a directory is missing or malformed (nothing stays open)
+     */
+    public static PpoModels load(Path sft, Path rewardModel, Device device, long headSeed, LoraConfig lora,
+            long adapterSeed) throws IOException {
         Objects.requireNonNull(sft, "sft");
         Objects.requireNonNull(rewardModel, "rewardModel");
         Tokenizer tok = Checkpoint.tokenizerFor(sft);
         NDManager m = NDManager.newBaseManager(device);
         try {
+            CausalLm policy = Adapters.withAdapter(Adapters.loadMerged(sft, m), sft, lora, adapterSeed);
+            CausalLm reference = lora != null ? Adapters.sharedReference(policy) : Adapters.loadMerged(sft, m);
             ScalarModel rm = ScalarModel.load(rewardModel, m, headSeed);
-            return new PpoModels(tok, m, CausalLm.load(sft, m), CausalLm.load(sft, m), rm, criticFrom(rm, m));
+            return new PpoModels(tok, m, policy, reference, rm, criticFrom(rm, m));
         } catch (IOException | RuntimeException e) {
             m.close();
             tok.close();

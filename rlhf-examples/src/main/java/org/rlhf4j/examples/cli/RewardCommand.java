@@ -34,6 +34,8 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
 
     @Mixin TrainOptions train;
 
+    @Mixin LoraOptions lora;
+
     @Option(names = "--model", paramLabel = "DIR",
             description = "Initial model: usually the SFT checkpoint (e.g. runs/sft/model); an LM directory gets a fresh "
                     + "scalar head. Without it (--preset tiny only): a from-scratch GPT-2.")
