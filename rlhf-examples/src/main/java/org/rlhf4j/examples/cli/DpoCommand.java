@@ -124,7 +124,7 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
                 .build();
         Path init = model;
         PrintWriter err = spec.commandLine().getErr();
-        LoraConfig loraCfg = lora.config();
+        LoraConfig loraCfg = lora.config(init);
         warnDropout(loraCfg, err, "dpo");
         if (init == null) {
             if (p.scratchModel() == null) {

@@ -80,6 +80,22 @@ public final class LoraOptions {
     }
 
     /**
+     * Returns the adapter settings ({@link #config()}), failing when LoRA is asked for without a model to adapt.
+     *
+     * @param model the {@code --model} directory, or null (a from-scratch model)
+     * @return the settings, or null without {@code --lora-r}
+     * @throws IllegalArgumentException with {@code --lora-r} and no model
+     */
+    public LoraConfig config(java.nio.file.Path model) {
+        LoraConfig c = config();
+        if (c != null && model == null) {
+            throw new IllegalArgumentException("--lora-r needs --model DIR: an adapter trains over a frozen pretrained "
+                    + "model, and a from-scratch model has none");
+        }
+        return c;
+    }
+
+    /**
      * Returns whether LoRA is on ({@code --lora-r} given).
      *
      * @return true with {@code --lora-r}

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.core.checkpoint.AtomicDirectory;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rlhf4j model merge --model BASE --adapter DIR --out OUT}: folds a PEFT LoRA adapter into its base model,
  * W' = W + s·B·A for every adapted layer ({@link LoraModel#merge}, PEFT's {@code merge_and_unload}), and writes the
- * merged model as an ordinary Hugging Face directory (weights, config, generation config, tokenizer) that any
+ * merged model as an ordinary Hugging Face directory (an adapter trained over another adapter's merged model,
+ * e.g. DPO after LoRA SFT, merges the whole chain) (weights, config, generation config, tokenizer) that any
  * command, and transformers, loads without PEFT. The tokenizer is the adapter directory's when it has one (trainers
  * save it there), else the base's. {@code OUT} is written as a whole or not at all.
  */
@@ -77,8 +79,8 @@ public final class ModelMergeCommand implements Callable<Integer> {
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(Files.exists(adapter.resolve("tokenizer.json"))
                         || model == null ? adapter : model);
-                LoraModel lora = model != null ? LoraModel.load(adapter, CausalLm.load(model, m), true)
-                        : LoraModel.loadWithBase(adapter, m);
+                LoraModel lora = model != null ? (LoraModel) ModelOptions.load(model, adapter, m)
+                        : (LoraModel) Adapters.load(adapter, m);
                 CausalLm merged = lora.merge(m)) {
             AtomicDirectory.write(out, tmp -> {
                 merged.save(tmp, options);

@@ -6,6 +6,7 @@ import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.lora.LoraModel;
 import org.rlhf4j.core.model.CausalLm;
@@ -67,9 +68,9 @@ public final class ModelOptions {
     }
 
     /**
-     * Loads a model directory (which may itself be an adapter directory: {@link CausalLm#load}) and, when
-     * {@code adapter} is given, applies that PEFT LoRA adapter over it ({@link LoraModel#load}, the loaded model
-     * owned by the result).
+     * Loads a model directory (which may itself be an adapter directory, or a chain of them: {@link Adapters#load})
+     * and, when {@code adapter} is given, applies that PEFT LoRA adapter over it ({@link LoraModel#load}, over the
+     * merged model when {@code model} is an adapter, the loaded model owned by the result).
      *
      * @param model the model directory
      * @param adapter the adapter directory, or null
@@ -82,10 +83,10 @@ public final class ModelOptions {
             throw new IllegalArgumentException("--adapter " + adapter + ": not a LoRA adapter directory (no "
                     + "adapter_config.json + adapter_model.safetensors)");
         }
-        CausalLm base = CausalLm.load(model, parent);
         if (adapter == null) {
-            return base;
+            return Adapters.load(model, parent);
         }
+        CausalLm base = Adapters.loadMerged(model, parent);
         try {
             return LoraModel.load(adapter, base, true);
         } catch (IOException | RuntimeException e) {

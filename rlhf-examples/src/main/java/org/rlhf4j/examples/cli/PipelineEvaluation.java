@@ -79,7 +79,7 @@ final class PipelineEvaluation {
         long rmParameters;
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(sft);
-                CausalLm reference = CausalLm.load(sft, m);
+                CausalLm reference = org.rlhf4j.algorithms.common.Adapters.load(sft, m);
                 ScalarModel rm = ScalarModel.load(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
             cfg = reference.config();
             policyParameters = reference.weights().count();
@@ -89,7 +89,7 @@ final class PipelineEvaluation {
             for (String name : policies) {
                 err.println("pipeline: evaluating " + name + " on " + prompts.size() + " held-out prompts");
                 try (NDManager pm = m.newSubManager();
-                        CausalLm policy = CausalLm.load(stagesRoot.resolve(name).resolve("model"), pm)) {
+                        CausalLm policy = org.rlhf4j.algorithms.common.Adapters.load(stagesRoot.resolve(name).resolve("model"), pm)) {
                     PolicyEvaluator.Builder b = PolicyEvaluator.builder().setPolicy(policy).setTask(task)
                             .setPrompts(prompts).optName(name).optRewardModel(rm).optReferencePolicy(reference)
                             .optJudge(judge).optTemperature(0.0).optKlTemperature(p.ppo().temperature())

@@ -72,7 +72,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
                 .setEpochs(train.epochs != null ? train.epochs : base.epochs())
                 .build();
         PrintWriter err = spec.commandLine().getErr();
-        LoraConfig loraCfg = lora.config();
+        LoraConfig loraCfg = lora.config(model);
         RunDir run = train.runDir("sft");
         p.checkModel(model);
         train.checkChat(model);
