@@ -29,6 +29,11 @@ public interface CausalLm extends AutoCloseable {
      * {@link Llama}). Weights are held in float32 whatever the file stores. A
      * {@code generation_config.json} is kept ({@link #generationConfig()}) and written again by {@link #save}.
      *
+     * <p>A PEFT LoRA adapter directory ({@code adapter_config.json} and no {@code config.json}) loads as a
+     * {@link org.rlhf4j.core.lora.LoraModel} over the base model its {@code base_model_name_or_path} names (absolute,
+     * or relative to the adapter directory; {@link org.rlhf4j.core.lora.LoraModel#loadWithBase}); the returned model
+     * owns that base. A hub id there is refused with a hint to pass the base explicitly.
+     *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
      * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
      *
@@ -41,6 +46,11 @@ public interface CausalLm extends AutoCloseable {
      *     names the file and the field or tensor
      */
     static CausalLm load(Path dir, NDManager parent) throws IOException {
+        Path resolved = AtomicReads.resolve(dir);
+        if (org.rlhf4j.core.lora.LoraModel.isAdapterDir(resolved)
+                && !java.nio.file.Files.exists(resolved.resolve("config.json"))) {
+            return org.rlhf4j.core.lora.LoraModel.loadWithBase(dir, parent);
+        }
         return AtomicReads.read(dir, d -> {
             ModelConfig config = ModelConfig.read(d.resolve("config.json"));
             if (config instanceof Gpt2Config c) {
