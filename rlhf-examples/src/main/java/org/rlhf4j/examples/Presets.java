@@ -156,7 +156,7 @@ public record Presets(
         }
         Path model = dir;
         while (org.rlhf4j.algorithms.common.Adapters.isAdapter(model)) { // a LoRA adapter: its base's architecture
-            model = org.rlhf4j.core.lora.LoraModel.resolveBase(model);
+            model = org.rlhf4j.algorithms.common.Adapters.baseOf(model);
         }
         Path file = AtomicReads.resolve(model).resolve("config.json"); // NAME.old while a trainer swaps NAME
         String type = ModelConfig.read(file).modelType();

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.rlhf4j.core.io.AtomicReads;
 import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.lora.LoraModel;
+import org.rlhf4j.core.lora.PeftFiles;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.train.Seeds;
 
@@ -74,8 +75,38 @@ public final class Adapters {
         return isAdapter(dir) ? loadAdapter(dir, parent) : CausalLm.load(dir, parent);
     }
 
+    /**
+     * Resolves an adapter's {@code base_model_name_or_path} to a local directory: an absolute path, or one relative
+     * to the adapter directory, holding a model or another adapter (an adapter chain).
+     *
+     * @param adapterDir the adapter directory
+     * @return the base directory
+     * @throws IOException when the field is absent or names no local model or adapter directory (the message names
+     *     the file and suggests passing the base explicitly)
+     */
+    public static Path baseOf(Path adapterDir) throws IOException {
+        Path d = AtomicReads.resolve(adapterDir);
+        PeftFiles.AdapterConfig ac = PeftFiles.readConfig(d);
+        String base = ac.baseModel();
+        if (base != null && !base.isBlank()) {
+            Path p;
+            try {
+                p = Path.of(base);
+            } catch (RuntimeException e) {
+                p = null;
+            }
+            if (p != null) {
+                Path resolved = p.isAbsolute() ? p : adapterDir.resolve(p).normalize();
+                if (isAdapter(resolved)) {
+                    return resolved;
+                }
+            }
+        }
+        return LoraModel.resolveBase(adapterDir); // a model directory, or the error naming the field
+    }
+
     private static LoraModel loadAdapter(Path dir, NDManager parent) throws IOException {
-        CausalLm base = loadMerged(LoraModel.resolveBase(dir), parent);
+        CausalLm base = loadMerged(baseOf(dir), parent);
         try {
             return LoraModel.load(dir, base, true);
         } catch (IOException | RuntimeException e) {
