@@ -7,7 +7,8 @@
                            get_peft_model on them with non-zero B (both matrices redrawn), saved by save_pretrained
                            under DIR/<adapter>/ with base_model_name_or_path "../<base>" and expected.json: a
                            right-padded and a left-padded batch, the PeftModel's next-token log-probabilities and
-                           last-token logits, and the same for merge_and_unload()
+                           last-token logits, and the same for merge_and_unload(); and a SEQ_CLS adapter (LoRA +
+                           the score head as modules_to_save) on the Llama with its per-position values
   check DIR [--tol T]      load an adapter directory written by rlhf4j with PeftModel.from_pretrained over the base its
                            adapter_config.json names (relative to DIR) and compare with the outputs rlhf4j wrote to
                            DIR/rlhf4j_expected.json: log-probabilities and last-token logits for CAUSAL_LM adapters,
@@ -55,6 +56,11 @@ ADAPTERS = {
                                        lora_dropout=0.1)),
     "gpt2-c_attn": ("gpt2", dict(r=4, lora_alpha=16, target_modules=["c_attn"])),
     "gpt_neox-qkv-mlp": ("gpt_neox", dict(r=2, lora_alpha=4, target_modules=["query_key_value", "dense_4h_to_h"])),
+}
+
+# SEQ_CLS adapters (reward model / critic as adapter + score head over the causal LM): adapter -> (base, kwargs)
+SEQ_CLS_ADAPTERS = {
+    "llama-seqcls": ("llama", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])),
 }
 
 
@@ -143,6 +149,8 @@ def fixtures(args):
         with open(os.path.join(d, "adapter_config.json")) as f:
             cfg = json.load(f)
         cfg["base_model_name_or_path"] = "../" + base_name
+        if isinstance(cfg["target_modules"], list):  # PEFT saves a set: sort it so reruns write the same file
+            cfg["target_modules"] = sorted(cfg["target_modules"])
         with open(os.path.join(d, "adapter_config.json"), "w") as f:
             json.dump(cfg, f, indent=2, sort_keys=True)
             f.write("\n")
@@ -163,6 +171,51 @@ def fixtures(args):
             json.dump(round_floats(expected), f, separators=(",", ":"))
             f.write("\n")
         print(f"{name}: adapter on {base_name}, {kw}")
+    seq_cls_fixtures(args)
+
+
+def seq_cls_values(model, ids, mask):
+    """Per-position scalar values of a SEQ_CLS PeftModel: the adapted trunk, then the (modules_to_save) score."""
+    inner = model.base_model.model
+    trunk = getattr(inner, inner.base_model_prefix)
+    with torch.no_grad():
+        h = trunk(input_ids=ids, attention_mask=mask, position_ids=positions(mask)).last_hidden_state
+        return inner.score(h)[..., 0]
+
+
+def seq_cls_fixtures(args):
+    for i, (name, (base_name, kw)) in enumerate(SEQ_CLS_ADAPTERS.items()):
+        gen = torch.Generator().manual_seed(4000 + i)
+        base = AutoModelForSequenceClassification.from_pretrained(os.path.join(args.out, base_name), num_labels=1,
+                                                                  attn_implementation="eager", dtype=torch.float32)
+        model = get_peft_model(base, LoraConfig(task_type="SEQ_CLS", **kw)).eval()
+        perturb(model, gen, lora_only=True)
+        with torch.no_grad():
+            model.base_model.model.score.modules_to_save["default"].weight.copy_(
+                0.3 * torch.randn(model.base_model.model.score.modules_to_save["default"].weight.shape,
+                                  generator=gen))
+        d = os.path.join(args.out, name)
+        shutil.rmtree(d, ignore_errors=True)
+        model.save_pretrained(d)
+        keep_only(d, {"adapter_config.json", "adapter_model.safetensors"})
+        with open(os.path.join(d, "adapter_config.json")) as f:
+            cfg = json.load(f)
+        cfg["base_model_name_or_path"] = "../" + base_name
+        if isinstance(cfg["target_modules"], list):  # PEFT saves a set: sort it so reruns write the same file
+            cfg["target_modules"] = sorted(cfg["target_modules"])
+        with open(os.path.join(d, "adapter_config.json"), "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
+            f.write("\n")
+        expected = {"generator": "scripts/peft_fixture.py fixtures", "peft": peft.__version__,
+                    "transformers": transformers.__version__, "torch": torch.__version__, "case": name,
+                    "base": base_name, "batches": {}}
+        for side, (ids, mask) in batches(gen).items():
+            expected["batches"][side] = {"input_ids": ids.tolist(), "attention_mask": mask.tolist(),
+                                         "values": seq_cls_values(model, ids, mask).tolist()}
+        with open(os.path.join(d, "expected.json"), "w") as f:
+            json.dump(round_floats(expected), f, separators=(",", ":"))
+            f.write("\n")
+        print(f"{name}: SEQ_CLS adapter on {base_name}, {kw}")
 
 
 def check(args):
@@ -179,14 +232,10 @@ def check(args):
         base = AutoModelForSequenceClassification.from_pretrained(base_dir, num_labels=1, attn_implementation="eager",
                                                                   dtype=torch.float32)
         model = PeftModel.from_pretrained(base, args.dir).eval()
-        inner = model.base_model.model
-        trunk = getattr(inner, inner.base_model_prefix)
         for side, b in java["batches"].items():
             ids = torch.tensor(b["input_ids"])
             mask = torch.tensor(b["attention_mask"])
-            with torch.no_grad():
-                h = trunk(input_ids=ids, attention_mask=mask, position_ids=positions(mask)).last_hidden_state
-                values = inner.score(h)[..., 0]
+            values = seq_cls_values(model, ids, mask)
             d = (values - torch.tensor(b["values"])).abs()[mask.bool()].max().item()
             print(f"  {side}: max |value diff| {d:.3g}")
             worst = max(worst, d)

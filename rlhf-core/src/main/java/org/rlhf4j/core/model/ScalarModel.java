@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -22,6 +23,10 @@ import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.ModelTensors;
 import org.rlhf4j.core.io.SafeTensors;
 import org.rlhf4j.core.io.SaveOptions;
+import org.rlhf4j.core.lora.LoraAdapter;
+import org.rlhf4j.core.lora.LoraConfig;
+import org.rlhf4j.core.lora.LoraModel;
+import org.rlhf4j.core.lora.PeftFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * tensors keep their HF names ({@code transformer.*}, {@code gpt_neox.*}, {@code model.*}) and the language-model head
  * ({@code lm_head.weight}, {@code embed_out.weight}) is not part of the model. HF's classification heads have no bias, so {@code transformers}
  * ignores {@code score.bias} when it loads a saved scalar model.
+ *
+ * <p><b>LoRA</b> ({@link #lora}, OpenRLHF/TRL style): the trunk is a frozen {@link CausalLm} shared with other models
+ * (the policy, the reference), read through a LoRA adapter ({@link LoraAdapter}); {@link #weights()} holds only what
+ * trains, the adapter's matrices and the head. Such a model saves as a PEFT {@code SEQ_CLS} adapter
+ * ({@code adapter_config.json} with {@code modules_to_save: ["classifier", "score"]}, {@code adapter_model.safetensors}
+ * with {@code base_model.model.score.weight}) and {@link #load} reads one back over the base its
+ * {@code base_model_name_or_path} names.
  */
 public final class ScalarModel implements AutoCloseable {
 
@@ -50,16 +62,36 @@ public final class ScalarModel implements AutoCloseable {
     /** Name of the head bias ({@code [1]}). */
     public static final String HEAD_BIAS = "score.bias";
 
+    /** PEFT's {@code modules_to_save} for a {@code SEQ_CLS} adapter (its default classifier module names). */
+    private static final List<String> SEQ_CLS_MODULES_TO_SAVE = List.of("classifier", "score");
+
     private final ModelConfig config;
+    /** The trainable tensors: everything for a full model; adapter matrices and head for a LoRA one. */
     private final Weights weights;
     private final HfGenerationConfig generation;
+    /** The tensors the transformer reads: {@link #weights} for a full model, the shared base's for a LoRA one. */
+    private final Weights trunk;
+    private final LoraAdapter adapter;
+    private final CausalLm base;
+    private final boolean ownsBase;
+    private String basePath;
 
     private ScalarModel(ModelConfig config, Weights weights, HfGenerationConfig generation) {
+        this(config, weights, generation, null, null, false, null);
+    }
+
+    private ScalarModel(ModelConfig config, Weights weights, HfGenerationConfig generation, LoraAdapter adapter,
+            CausalLm base, boolean ownsBase, String basePath) {
         // a Llama-family config models pad_token_id itself (the others keep it among the extra fields)
         ModelConfig c = config instanceof LlamaConfig l ? l.withPad(OptionalInt.of(padForClassifier(l))) : config;
         this.config = c.withExtra(headExtra(c));
         this.weights = weights;
         this.generation = generation;
+        this.trunk = base == null ? weights : base.weights();
+        this.adapter = adapter;
+        this.base = base;
+        this.ownsBase = ownsBase;
+        this.basePath = basePath;
     }
 
     private static Map<String, JsonNode> headExtra(ModelConfig c) {
@@ -121,6 +153,12 @@ public final class ScalarModel implements AutoCloseable {
      * @return the model
      */
     public static ScalarModel fromLm(CausalLm lm, NDManager parent, long seed) {
+        if (lm instanceof LoraModel l) {
+            // the transformer of a LoRA model is its base with the adapter merged in
+            try (CausalLm merged = l.merge(parent)) {
+                return fromLm(merged, parent, seed);
+            }
+        }
         Weights w = new Weights(parent);
         for (String name : trunkShapes(lm.config()).keySet()) {
             w.put(name, lm.weights().get(name).duplicate());
@@ -136,7 +174,148 @@ public final class ScalarModel implements AutoCloseable {
      * @return the copy
      */
     public ScalarModel copy(NDManager parent) {
+        if (adapter != null) {
+            // shares the frozen base (never copied, not owned by the copy); copies the adapter and the head
+            Weights w = weights.copy(parent);
+            LoraAdapter a = LoraAdapter.of(adapter.config(), adapter.modules(), w, 0);
+            return new ScalarModel(base.config(), w, generation, a, base, false, basePath);
+        }
         return new ScalarModel(config, weights.copy(parent), generation);
+    }
+
+    /**
+     * Creates a scalar model over a shared frozen language model: a fresh LoRA adapter on the base's transformer
+     * ({@link LoraAdapter#create}, the same matrices as {@code LoraModel.create(base, lora, seed, false)}) and a fresh
+     * head (the same as {@link #fromLm}{@code (base, parent, seed)}'s). {@link #weights()} holds only the adapter's
+     * matrices and the head; the base is neither copied nor owned (closing this model leaves it open).
+     *
+     * @param base the frozen trunk (a plain model, not a {@link LoraModel})
+     * @param lora the adapter's settings
+     * @param seed seed of the adapter's A and of the head
+     * @return the model
+     * @throws IllegalArgumentException when no layer matches the targets, or {@code base} is a LoRA model
+     */
+    public static ScalarModel lora(CausalLm base, LoraConfig lora, long seed) {
+        if (base instanceof LoraModel) {
+            throw new IllegalArgumentException("the base of a LoRA scalar model must be a plain model; pass "
+                    + "loraModel.base() to share its trunk");
+        }
+        Weights w = new Weights(parentOf(base));
+        try {
+            LoraAdapter a = LoraAdapter.create(lora, base.config(),
+                    LoraAdapter.linearModules(base.config(), base.weights()), w, seed);
+            initHead(w, base.config(), new SplittableRandom(seed));
+            return new ScalarModel(base.config(), w, base.generationConfig().orElse(null), a, base, false, null);
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads a PEFT {@code SEQ_CLS} LoRA adapter directory over a base language model (the adapter's matrices and the
+     * {@code modules_to_save} head {@code score.weight}, plus rlhf4j's {@code score.bias} when present). A directory
+     * without a head gets a fresh one from {@code headSeed}, logged.
+     *
+     * @param adapterDir the adapter directory
+     * @param base the frozen trunk (not copied)
+     * @param ownsBase whether {@link #close} closes the base
+     * @param headSeed seed for a missing head
+     * @return the model
+     * @throws IOException when a file is missing, malformed, unsupported or does not fit the base (names file and
+     *     field or tensor)
+     */
+    public static ScalarModel loadAdapter(Path adapterDir, CausalLm base, boolean ownsBase, long headSeed)
+            throws IOException {
+        if (base instanceof LoraModel) {
+            throw new IllegalArgumentException("the base of a LoRA scalar model must be a plain model");
+        }
+        return AtomicReads.read(adapterDir, d -> {
+            PeftFiles.AdapterConfig ac = PeftFiles.readConfig(d);
+            Path cfgFile = d.resolve(PeftFiles.CONFIG_FILE);
+            if (!PeftFiles.SEQ_CLS.equals(ac.taskType())) {
+                throw new ModelFormatException(cfgFile, "task_type is " + ac.taskType() + "; a scalar model's "
+                        + "adapter needs " + PeftFiles.SEQ_CLS);
+            }
+            for (String m : ac.modulesToSave()) {
+                if (!SEQ_CLS_MODULES_TO_SAVE.contains(m)) {
+                    throw new ModelFormatException(cfgFile, "modules_to_save holds '" + m + "'; only the head ("
+                            + SEQ_CLS_MODULES_TO_SAVE + ") is supported");
+                }
+            }
+            Weights w = new Weights(parentOf(base));
+            try {
+                LoraAdapter a = PeftFiles.readAdapter(d, ac, base.config(), base.weights(), w,
+                        new java.util.LinkedHashSet<>(List.of(HEAD_WEIGHT, HEAD_BIAS)));
+                Path file = d.resolve(PeftFiles.WEIGHTS_FILE);
+                Shape want = new Shape(1, base.config().hiddenSize());
+                if (!w.contains(HEAD_WEIGHT)) {
+                    LOG.info("{}: no '{}', initialising a new scalar head (seed {})", file, HEAD_WEIGHT, headSeed);
+                    initHead(w, base.config(), new SplittableRandom(headSeed));
+                } else if (!w.get(HEAD_WEIGHT).getShape().equals(want)) {
+                    throw new ModelFormatException(file, "tensor '" + PeftFiles.PREFIX + HEAD_WEIGHT + "' has shape "
+                            + w.get(HEAD_WEIGHT).getShape() + ", expected " + want);
+                }
+                if (!w.contains(HEAD_BIAS)) {
+                    w.put(HEAD_BIAS, Weights.zeros(w.manager(), new Shape(1)));
+                } else if (!w.get(HEAD_BIAS).getShape().equals(new Shape(1))) {
+                    throw new ModelFormatException(file, "tensor '" + PeftFiles.PREFIX + HEAD_BIAS + "' has shape "
+                            + w.get(HEAD_BIAS).getShape() + ", expected (1)");
+                }
+                return new ScalarModel(base.config(), w, base.generationConfig().orElse(null), a, base, ownsBase,
+                        ac.baseModel());
+            } catch (IOException | RuntimeException e) {
+                w.close();
+                throw e;
+            }
+        });
+    }
+
+    private static NDManager parentOf(CausalLm base) {
+        NDManager m = base.weights().manager();
+        return m.getParentManager() != null ? m.getParentManager() : m;
+    }
+
+    /**
+     * Returns the LoRA adapter of a model over a shared base ({@link #lora}); empty for a full model.
+     *
+     * @return the adapter, or empty
+     */
+    public Optional<LoraAdapter> adapter() {
+        return Optional.ofNullable(adapter);
+    }
+
+    /**
+     * Returns the frozen shared trunk of a LoRA model; empty for a full model.
+     *
+     * @return the base, or empty
+     */
+    public Optional<CausalLm> base() {
+        return Optional.ofNullable(base);
+    }
+
+    /**
+     * Sets the {@code base_model_name_or_path} a LoRA model's {@link #save} writes (as given).
+     *
+     * @param path the base model's directory
+     * @return this model
+     * @throws IllegalStateException for a full model
+     */
+    public ScalarModel optBasePath(Path path) {
+        if (adapter == null) {
+            throw new IllegalStateException("only a LoRA scalar model has a base path");
+        }
+        this.basePath = path == null ? null : path.toString();
+        return this;
+    }
+
+    /**
+     * Returns the {@code base_model_name_or_path} of a LoRA model (null when unknown or for a full model).
+     *
+     * @return the base path as given, or null
+     */
+    public String basePath() {
+        return basePath;
     }
 
     private static void initHead(Weights w, ModelConfig c, SplittableRandom rng) {
@@ -152,6 +331,10 @@ public final class ScalarModel implements AutoCloseable {
      * {@code score.bias} (plain HF classification checkpoints have none) starts at 0. {@code config.json} may describe
      * any supported architecture ({@link ModelConfig#read}).
      *
+     * <p>A PEFT {@code SEQ_CLS} adapter directory ({@code adapter_config.json}, no {@code config.json}) loads as a LoRA
+     * model ({@link #loadAdapter}) over the base its {@code base_model_name_or_path} names (absolute or relative to
+     * the adapter directory); the returned model owns that base.
+     *
      * <p>Only reads: while a trainer is replacing the directory, the last complete version is read
      * ({@link AtomicReads}). A tensor holding NaN or infinity is refused.
      *
@@ -164,6 +347,17 @@ public final class ScalarModel implements AutoCloseable {
      * @throws IOException when a file is missing or inconsistent
      */
     public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
+        Path resolved = AtomicReads.resolve(dir);
+        if (PeftFiles.isAdapterDir(resolved) && !java.nio.file.Files.exists(resolved.resolve("config.json"))) {
+            // a PEFT SEQ_CLS adapter: load the base its base_model_name_or_path names, owned by the scalar model
+            CausalLm lm = CausalLm.load(LoraModel.resolveBase(dir), parent);
+            try {
+                return loadAdapter(dir, lm, true, headSeed);
+            } catch (IOException | RuntimeException e) {
+                lm.close();
+                throw e;
+            }
+        }
         return AtomicReads.read(dir, d -> loadFrom(d, parent, headSeed));
     }
 
@@ -223,7 +417,9 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Returns all parameters (transformer and head).
+     * Returns the trainable parameters: transformer and head for a full model; the adapter's matrices
+     * ({@code <module>.lora_A.weight}, {@code <module>.lora_B.weight}) and the head for a LoRA model, whose trunk is
+     * the shared base's weights.
      *
      * @return the weights
      */
@@ -252,7 +448,8 @@ public final class ScalarModel implements AutoCloseable {
     }
 
     /**
-     * Runs the transformer with a {@link ForwardHook} (adapters, compute dtype).
+     * Runs the transformer with a {@link ForwardHook} (adapters, compute dtype); a LoRA model applies its adapter
+     * first, then {@code hook}.
      *
      * @param ids {@code [B, T]} token ids
      * @param mask {@code [B, T]} attention mask
@@ -260,12 +457,13 @@ public final class ScalarModel implements AutoCloseable {
      * @return {@code [B, T, d]}
      */
     public NDArray hidden(NDArray ids, NDArray mask, ForwardHook hook) {
+        ForwardHook h = adapter == null ? hook : adapter.andThen(hook);
         if (config instanceof Gpt2Config c) {
-            return Gpt2.transformer(weights, c, ids, mask, null, hook);
+            return Gpt2.transformer(trunk, c, ids, mask, null, h);
         } else if (config instanceof GptNeoXConfig c) {
-            return GptNeoX.transformer(weights, c, ids, mask, null, hook);
+            return GptNeoX.transformer(trunk, c, ids, mask, null, h);
         } else if (config instanceof LlamaConfig c) {
-            return Llama.transformer(weights, c, ids, mask, null, hook);
+            return Llama.transformer(trunk, c, ids, mask, null, h);
         }
         throw unhandled(config);
     }
@@ -348,7 +546,10 @@ public final class ScalarModel implements AutoCloseable {
 
     /**
      * Saves the model with a dtype and shard limit ({@link ModelFiles#save}), and {@code generation_config.json} when
-     * the loaded model had one.
+     * the loaded model had one. A LoRA model saves a PEFT {@code SEQ_CLS} adapter instead: {@code adapter_config.json}
+     * ({@code modules_to_save: ["classifier", "score"]}, {@link #basePath()}) and {@code adapter_model.safetensors}
+     * with the matrices, {@code base_model.model.score.weight} and rlhf4j's {@code base_model.model.score.bias} (which
+     * PEFT, like transformers, does not use); nothing of the base.
      *
      * @param dir the directory (must exist)
      * @param options dtype and shard limit
@@ -357,6 +558,17 @@ public final class ScalarModel implements AutoCloseable {
      * @throws IOException on write failure
      */
     public void save(Path dir, SaveOptions options) throws IOException {
+        if (adapter != null) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>(adapter.tensors());
+            tensors.put(HEAD_WEIGHT, weights.get(HEAD_WEIGHT));
+            tensors.put(HEAD_BIAS, weights.get(HEAD_BIAS));
+            PeftFiles.write(dir, adapter.config(), base.config(), adapter.modules(), PeftFiles.SEQ_CLS, basePath,
+                    SEQ_CLS_MODULES_TO_SAVE, tensors, options);
+            if (generation != null) {
+                generation.write(dir.resolve(HfGenerationConfig.FILE));
+            }
+            return;
+        }
         ModelFiles.save(dir, config, weights, options, generation);
     }
 
@@ -369,10 +581,13 @@ public final class ScalarModel implements AutoCloseable {
         return Optional.ofNullable(generation);
     }
 
-    /** Releases the weights. */
+    /** Releases the weights (a LoRA model's: the adapter and head, and the base when it owns it). */
     @Override
     public void close() {
         weights.close();
+        if (ownsBase) {
+            base.close();
+        }
     }
 
     // ---- per-architecture trunk: the only place ScalarModel looks at the concrete config type ----

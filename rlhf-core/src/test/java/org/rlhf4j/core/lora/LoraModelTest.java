@@ -335,6 +335,31 @@ class LoraModelTest {
     }
 
     @Test
+    void kvCacheGenerationUsesTheAdapterAsTheMergedModelDoes() {
+        try (NDManager m = NDManager.newBaseManager(); CausalLm base = llama(m);
+                LoraModel lm = LoraModel.create(base, new LoraConfig(4, 8, 0, List.of(LoraConfig.ALL_LINEAR), false),
+                        1, false)) {
+            randomizeB(lm, 6);
+            List<int[]> prompts = List.of(new int[] {5, 9, 3}, new int[] {7});
+            var cfg = org.rlhf4j.core.generation.GenerationConfig.builder(6, 2).setTemperature(1.0).build();
+            try (CausalLm merged = lm.merge(m)) {
+                var a = org.rlhf4j.core.generation.Generator.generate(lm, prompts, null, cfg, 4);
+                var b = org.rlhf4j.core.generation.Generator.generate(merged, prompts, null, cfg, 4);
+                var plain = org.rlhf4j.core.generation.Generator.generate(base, prompts, null, cfg, 4);
+                assertThat(a.responseIds()).isDeepEqualTo(b.responseIds());
+                for (int r = 0; r < 2; r++) {
+                    for (int t = 0; t < a.logprobs()[r].length; t++) {
+                        assertThat(a.logprobs()[r][t]).isCloseTo(b.logprobs()[r][t],
+                                org.assertj.core.data.Offset.offset(1e-4f));
+                    }
+                }
+                // the adapter changes what is sampled's probabilities
+                assertThat(a.logprobs()).isNotEqualTo(plain.logprobs());
+            }
+        }
+    }
+
+    @Test
     void gradientsReachOnlyTheAdapter() {
         try (NDManager m = NDManager.newBaseManager(); CausalLm base = llama(m);
                 LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false)) {
