@@ -7,10 +7,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.rlhf4j.core.io.AtomicReads;
+import org.rlhf4j.core.lora.LoraAdapter;
 import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.lora.LoraModel;
 import org.rlhf4j.core.lora.PeftFiles;
 import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.train.Seeds;
 
 /**
@@ -116,6 +118,62 @@ public final class Adapters {
     }
 
     /**
+     * Loads a scalar (reward or value) model directory: a full one as {@link ScalarModel#load} does; a PEFT
+     * {@code SEQ_CLS} adapter directory over its base ({@link #loadMerged} of {@code base_model_name_or_path}, so an
+     * adapter trained over a merged LoRA SFT model loads too), the base owned by the result.
+     *
+     * @param dir the directory
+     * @param parent the parent manager
+     * @param headSeed seed of a head the directory lacks
+     * @return the model
+     * @throws IOException when a directory is missing or malformed
+     */
+    public static ScalarModel loadScalar(Path dir, NDManager parent, long headSeed) throws IOException {
+        if (!isAdapter(dir)) {
+            return ScalarModel.load(dir, parent, headSeed);
+        }
+        return loadScalarOver(dir, loadMerged(baseOf(dir), parent), true, headSeed);
+    }
+
+    /**
+     * Loads a scalar model directory over a base model already in memory when the directory is a {@code SEQ_CLS}
+     * adapter trained over that same base directory (its {@code base_model_name_or_path} and {@code baseDir} resolve
+     * to the same path): one copy of the base then serves the policy, the reference, the reward model and the critic.
+     * Otherwise it is loaded on its own ({@link #loadScalar}).
+     *
+     * @param dir the scalar model directory
+     * @param base the base model in memory (a plain model: a LoRA policy's {@code base()})
+     * @param baseDir the directory {@code base} was loaded from
+     * @param parent the parent manager
+     * @param headSeed seed of a head the directory lacks
+     * @return the model (not owning {@code base} when it shares it)
+     * @throws IOException when a directory is missing or malformed
+     */
+    public static ScalarModel loadScalarSharing(Path dir, CausalLm base, Path baseDir, NDManager parent,
+            long headSeed) throws IOException {
+        if (isAdapter(dir) && sameDir(baseOf(dir), baseDir)) {
+            return loadScalarOver(dir, base, false, headSeed);
+        }
+        return loadScalar(dir, parent, headSeed);
+    }
+
+    private static boolean sameDir(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+    }
+
+    private static ScalarModel loadScalarOver(Path dir, CausalLm base, boolean owns, long headSeed)
+            throws IOException {
+        try {
+            return ScalarModel.loadAdapter(dir, base, owns, headSeed);
+        } catch (IOException | RuntimeException e) {
+            if (owns) {
+                base.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Puts a fresh adapter over a loaded model, or returns the model unchanged without LoRA settings. The adapter
      * owns the model, and records {@code modelDir} (absolute) as its {@code base_model_name_or_path}.
      *
@@ -161,6 +219,8 @@ public final class Adapters {
         roles.forEach((role, model) -> {
             if (model instanceof LoraModel l) {
                 out.put(role, l.loraConfig());
+            } else if (model instanceof ScalarModel s && s.adapter().isPresent()) {
+                out.put(role, s.adapter().get().config());
             }
         });
         return out;
@@ -176,12 +236,28 @@ public final class Adapters {
      * @return what turns training mode off again
      */
     public static Training training(CausalLm model, long seed, long step) {
-        if (model instanceof LoraModel l && l.loraConfig().dropout() > 0) {
-            l.setDropoutSeed(Seeds.derive(seed, step, DROPOUT_STREAM));
-            l.setTraining(true);
-            return () -> l.setTraining(false);
+        return model instanceof LoraModel l ? training(l.adapter(), seed, step) : () -> {};
+    }
+
+    /**
+     * Turns LoRA dropout on for one training step of a scalar model ({@link #training(CausalLm, long, long)}).
+     *
+     * @param model the model being trained
+     * @param seed the run seed
+     * @param step the update
+     * @return what turns training mode off again
+     */
+    public static Training training(ScalarModel model, long seed, long step) {
+        return model.adapter().map(a -> training(a, seed, step)).orElse(() -> {});
+    }
+
+    private static Training training(LoraAdapter a, long seed, long step) {
+        if (a.config().dropout() <= 0) {
+            return () -> {};
         }
-        return () -> {};
+        a.setDropoutSeed(Seeds.derive(seed, step, DROPOUT_STREAM));
+        a.setTraining(true);
+        return () -> a.setTraining(false);
     }
 
     /** Ends a training step's dropout ({@link #training}). */

@@ -77,6 +77,29 @@ public final class Checkpoints {
     }
 
     /**
+     * Copies a saved scalar model's trainable weights into a live model and restores the optimizer: for a LoRA scalar
+     * model, the adapter and head of the checkpoint's {@code adapter_model.safetensors}, read over the live model's own
+     * frozen base; for a full model, {@link #restoreScalar(Path, Weights, AdamW)}.
+     *
+     * @param dir the checkpoint directory
+     * @param into the live model
+     * @param optimizer the live optimizer, or null to restore the weights only
+     * @throws IOException when a file is missing or inconsistent
+     */
+    public static void restoreScalar(Path dir, ScalarModel into, AdamW optimizer) throws IOException {
+        if (into.base().isEmpty()) {
+            restoreScalar(dir, into.weights(), optimizer);
+            return;
+        }
+        try (ScalarModel saved = ScalarModel.loadAdapter(dir, into.base().get(), false, 0)) {
+            into.weights().copyFrom(saved.weights());
+        }
+        if (optimizer != null) {
+            optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        }
+    }
+
+    /**
      * Copies a saved scalar model's weights into live weights and restores the optimizer.
      *
      * @param dir the checkpoint directory

@@ -187,7 +187,7 @@ public final class PpoTrainer {
         @Override
         public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
             Checkpoints.restoreLm(dir, policy, withOptimizer ? policyOpt : null);
-            Checkpoints.restoreScalar(dir.resolve(CRITIC_DIR), critic.weights(), withOptimizer ? criticOpt : null);
+            Checkpoints.restoreScalar(dir.resolve(CRITIC_DIR), critic, withOptimizer ? criticOpt : null);
             beta = state.extra().get("kl_coef").asDouble();
         }
 

@@ -162,7 +162,9 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
                 // β > 0: a LoRA policy's frozen base is the reference (closed with the policy), else a second load
                 CausalLm ownRef = effectiveBeta() > 0 && Adapters.sharedReference(policy) == null
                         ? Adapters.loadMerged(model, m) : null;
-                ScalarModel rm = rewardModel == null ? null : ScalarModel.load(rewardModel, m, seed())) {
+                ScalarModel rm = rewardModel == null ? null : Adapters.sharedReference(policy) != null
+                        ? Adapters.loadScalarSharing(rewardModel, Adapters.sharedReference(policy), model, m, seed())
+                        : Adapters.loadScalar(rewardModel, m, seed())) {
             CausalLm reference = effectiveBeta() > 0 && ownRef == null ? Adapters.sharedReference(policy) : ownRef;
             Map<String, RewardFn> extra = new LinkedHashMap<>();
             if (rm != null) {

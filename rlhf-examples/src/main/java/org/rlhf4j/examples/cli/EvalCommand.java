@@ -181,7 +181,7 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
                 NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 CausalLm pol = policy != null ? ModelOptions.load(policy, adapter, m) : null;
                 CausalLm ref = referencePolicy != null ? ModelOptions.load(referencePolicy, null, m) : null;
-                ScalarModel rm = rewardModel != null ? ScalarModel.load(rewardModel, m, seed) : null) {
+                ScalarModel rm = rewardModel != null ? org.rlhf4j.algorithms.common.Adapters.loadScalar(rewardModel, m, seed) : null) {
             if (ref != null && pol == null) {
                 throw new IllegalArgumentException("--reference-policy (KL) needs --policy");
             }

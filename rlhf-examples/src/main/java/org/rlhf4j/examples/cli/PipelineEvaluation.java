@@ -80,7 +80,7 @@ final class PipelineEvaluation {
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(sft);
                 CausalLm reference = org.rlhf4j.algorithms.common.Adapters.load(sft, m);
-                ScalarModel rm = ScalarModel.load(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
+                ScalarModel rm = org.rlhf4j.algorithms.common.Adapters.loadScalar(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
             cfg = reference.config();
             policyParameters = reference.weights().count();
             rmParameters = rm.weights().count();
