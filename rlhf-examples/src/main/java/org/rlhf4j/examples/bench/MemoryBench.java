@@ -133,9 +133,10 @@ public final class MemoryBench {
 
     /**
      * Runs PPO for a few updates (policy, reference, reward model, critic) and measures it. Full: the reference is a
-     * copy of the policy, the critic a copy of the reward model (four trunks). LoRA: the models of
-     * {@link PpoModels#withLora}: one frozen trunk under the policy adapter, the reference (adapter off), the reward
-     * model and the critic.
+     * copy of the policy, the critic a copy of the reward model (four trunks). LoRA: the layout of
+     * {@link PpoModels#load(Path, Path, ai.djl.Device, long, LoraConfig, long)} with a LoRA reward model: one frozen
+     * trunk under the policy adapter, the reference (the trunk itself), the reward model (adapter + head) and the
+     * critic (its copy).
      *
      * @param shape the shape's name
      * @param model the model shape
@@ -163,9 +164,10 @@ public final class MemoryBench {
                 rm = ScalarModel.random(model, m, 2);
                 critic = PpoModels.criticFrom(rm, m);
             } else {
+                // PpoModels.load's LoRA layout: a LoRA reward model over the SFT model, the critic its copy
                 policy = LoraModel.create(CausalLm.random(model, m, 1), lora, 2, true);
                 reference = ((LoraModel) policy).base();
-                rm = ScalarModel.random(model, m, 2);
+                rm = ScalarModel.lora(reference, lora, 3);
                 critic = PpoModels.criticFrom(rm, m);
             }
             PpoConfig cfg = PpoConfig.builder().setSeed(3).setOptimizer(optimizer()).setTotalEpisodes((long) batch * steps)
@@ -224,6 +226,7 @@ public final class MemoryBench {
             into.add(c.weights());
         } else if (model instanceof ScalarModel s) {
             into.add(s.weights());
+            s.base().ifPresent(b -> collect(b, into));
         }
     }
 

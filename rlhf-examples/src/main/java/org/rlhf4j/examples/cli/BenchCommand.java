@@ -12,6 +12,11 @@ import java.util.concurrent.Callable;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.model.Gpt2Config;
 import org.rlhf4j.examples.bench.Benchmarks;
+import org.rlhf4j.examples.bench.MemoryBench;
+import org.rlhf4j.core.lora.LoraConfig;
+import org.rlhf4j.core.model.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf4j bench}: training-step throughput against the raw matmul peak measured in the same run (MFU), and
- * generation with the KV cache against full recomputation.
+ * generation with the KV cache against full recomputation; {@code --memory}: the memory of DPO and PPO, full
+ * fine-tuning against LoRA ({@link MemoryBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure training-step GFLOP/s vs the fp32 matmul peak (MFU) and KV-cache vs recompute generation.")
@@ -69,12 +75,50 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
     Path json;
 
+    @Option(names = "--memory",
+            description = "Instead: memory of DPO and PPO, full fine-tuning vs LoRA, on the real trainers with random "
+                    + "weights at GPT-2-small and SmolLM2-135M shapes (parameter, AdamW and peak resident bytes).")
+    boolean memory;
+
+    @Option(names = "--memory-shapes", split = ",", defaultValue = "gpt2-small,smollm2-135m",
+            description = "Shapes for --memory: gpt2-small, smollm2-135m. Default: ${DEFAULT-VALUE}.")
+    List<String> memoryShapes;
+
+    @Option(names = "--memory-algorithms", split = ",", defaultValue = "dpo,ppo",
+            description = "Trainers for --memory: dpo, ppo. Default: ${DEFAULT-VALUE}.")
+    List<String> memoryAlgorithms;
+
+    @Option(names = "--lora-r", defaultValue = "16", description = "LoRA rank for --memory. Default: ${DEFAULT-VALUE}.")
+    int loraR;
+
+    @Option(names = "--lora-target", split = ",",
+            description = "LoRA targets for --memory (default: the architecture's PEFT default; all-linear for every "
+                    + "linear layer).")
+    List<String> loraTarget;
+
+    @Option(names = "--memory-batch", defaultValue = "2", description = "Sequences per update for --memory. Default: ${DEFAULT-VALUE}.")
+    int memoryBatch;
+
+    @Option(names = "--memory-steps", defaultValue = "2", description = "Updates per case for --memory. Default: ${DEFAULT-VALUE}.")
+    int memorySteps;
+
+    @Option(names = "--memory-seq", defaultValue = "32",
+            description = "Prompt tokens for --memory; responses are half as long. Default: ${DEFAULT-VALUE}.")
+    int memorySeq;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("machine", machine());
         out.println("machine: " + res.get("machine"));
+        if (memory) {
+            res.put("memory", memoryTable(out));
+            if (json != null) {
+                Files.writeString(json, Json.pretty(res) + "\n");
+            }
+            return 0;
+        }
         try (NDManager m = NDManager.newBaseManager()) {
             res.put("device", m.getDevice().toString());
             double peak = Benchmarks.matmulGflops(m, matmulSize, 5);
@@ -110,6 +154,45 @@ public final class BenchCommand implements Callable<Integer> {
             Files.writeString(json, Json.pretty(res) + "\n");
         }
         return 0;
+    }
+
+    /** Runs the --memory cases, printing a Markdown table row per case as it finishes. */
+    private List<MemoryBench.Case> memoryTable(PrintWriter out) {
+        LoraConfig lora = new LoraConfig(loraR, 2.0 * loraR, 0, loraTarget == null ? List.of() : loraTarget, false);
+        out.println("| shape | trainer | mode | parameter MB (distinct) | trainable MB | AdamW MB | baseline RSS MB "
+                + "| peak RSS MB | peak − baseline MB | s/update |");
+        out.println("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        out.flush();
+        List<MemoryBench.Case> cases = new ArrayList<>();
+        for (String shape : memoryShapes) {
+            ModelConfig c = switch (shape) {
+                case "gpt2-small" -> MemoryBench.gpt2Small();
+                case "smollm2-135m" -> MemoryBench.smolLm2();
+                default -> throw new IllegalArgumentException("--memory-shapes: unknown shape '" + shape
+                        + "' (gpt2-small, smollm2-135m)");
+            };
+            for (String algorithm : memoryAlgorithms) {
+                for (LoraConfig l : java.util.Arrays.asList(null, lora)) {
+                    MemoryBench.Case k = switch (algorithm) {
+                        case "dpo" -> MemoryBench.dpo(shape, c, l, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
+                        case "ppo" -> MemoryBench.ppo(shape, c, l, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
+                        default -> throw new IllegalArgumentException("--memory-algorithms: unknown trainer '"
+                                + algorithm + "' (dpo, ppo)");
+                    };
+                    cases.add(k);
+                    out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.1f |%n",
+                            k.shape(), k.algorithm(), k.mode(), mb(k.parameterBytes()), mb(k.trainableBytes()),
+                            mb(k.optimizerBytes()), mb(k.baselineRssBytes()), mb(k.peakRssBytes()),
+                            mb(k.peakAboveBaselineBytes()), k.secondsPerStep());
+                    out.flush();
+                }
+            }
+        }
+        return cases;
+    }
+
+    private static double mb(long bytes) {
+        return bytes / 1e6;
     }
 
     static String machine() {
