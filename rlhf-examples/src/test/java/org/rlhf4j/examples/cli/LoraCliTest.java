@@ -86,7 +86,7 @@ class LoraCliTest {
         Path pairs = Files.writeString(dir.resolve("pairs.jsonl"), pairRows.toString());
         Path baseModel = dir.resolve("base");
         CliSmokeTest.Run b = timed("init", "--out", baseModel.toString(), "--n-embd", "32", "--n-layer", "2",
-                "--n-head", "2", "--n-positions", "64", "--vocab-texts", texts.toString());
+                "--n-head", "2", "--n-positions", "128", "--vocab-texts", texts.toString());
         assertThat(b.code()).as(b.err()).isZero();
         String baseHash = Hashes.sha256(baseModel.resolve("model.safetensors"));
 
@@ -167,5 +167,25 @@ class LoraCliTest {
         double[] dpoLp = logprobs(timed("score", "--model", dpo.resolve("model").toString(), "--text",
                 text));
         assertThat(maxDiff(dpoLp, mergedLp)).isLessThan(0.5);
+
+        // reward model as adapter + head over the merged SFT model, then PPO whose critic is its copy
+        Path rm = dir.resolve("lrm");
+        CliSmokeTest.Run r = timed("reward", "--model", adapter.toString(), "--out", rm.toString(), "--data",
+                pairs.toString(), "--eval-data", pairs.toString(), "--epochs", "1", "--lora-r", "4");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode rac = Json.MAPPER.readTree(Files.readString(rm.resolve("model/adapter_config.json")));
+        assertThat(rac.get("task_type").asText()).isEqualTo("SEQ_CLS");
+        Path ppo = dir.resolve("lppo");
+        CliSmokeTest.Run p = timed("ppo", "--model", adapter.toString(), "--reward-model",
+                rm.resolve("model").toString(), "--out", ppo.toString(), "--data", pairs.toString(), "--eval-data",
+                pairs.toString(), "--episodes", "8", "--batch-size", "4", "--micro-batch-size", "2", "--lora-r", "4",
+                "--lora-dropout", "0.1");
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.err()).contains("--lora-dropout 0.1 is recorded but not applied");
+        assertThat(ppo.resolve("model/adapter_model.safetensors")).exists();
+        assertThat(ppo.resolve("model/critic/adapter_model.safetensors")).exists();
+        JsonNode prc = Json.MAPPER.readTree(Files.readString(ppo.resolve("run_config.json")));
+        assertThat(prc.get("adapters").get("policy").get("r").asInt()).isEqualTo(4);
+        assertThat(prc.get("adapters").get("critic").get("r").asInt()).isEqualTo(4);
     }
 }
