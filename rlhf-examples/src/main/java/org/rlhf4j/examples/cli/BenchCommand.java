@@ -112,6 +112,16 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("machine", machine());
         out.println("machine: " + res.get("machine"));
+        if (memoryCase != null) {
+            String[] parts = memoryCase.split(":");
+            if (parts.length != 3 || !(parts[2].equals("full") || parts[2].equals("lora"))) {
+                throw new IllegalArgumentException("--memory-case: expected SHAPE:TRAINER:full|lora, got '"
+                        + memoryCase + "'");
+            }
+            out.println(CASE_LINE + Json.compact(runCase(parts[0], parts[1], parts[2].equals("lora"))));
+            out.flush();
+            return 0;
+        }
         if (memory) {
             res.put("memory", memoryTable(out));
             if (json != null) {
@@ -156,29 +166,76 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs the --memory cases, printing a Markdown table row per case as it finishes. */
-    private List<MemoryBench.Case> memoryTable(PrintWriter out) {
-        LoraConfig lora = new LoraConfig(loraR, 2.0 * loraR, 0, loraTarget == null ? List.of() : loraTarget, false);
+    @Option(names = "--memory-case", hidden = true, paramLabel = "SHAPE:TRAINER:full|lora",
+            description = "Run one --memory case in this JVM and print it as one JSON line (the parent runs each case "
+                    + "in a fresh JVM).")
+    String memoryCase;
+
+    /** Prefix of the one JSON line a --memory-case child prints. */
+    private static final String CASE_LINE = "MEMORY_CASE ";
+
+    /** Runs one case in this JVM. */
+    private MemoryBench.Case runCase(String shape, String algorithm, boolean useLora) {
+        LoraConfig lora = useLora
+                ? new LoraConfig(loraR, 2.0 * loraR, 0, loraTarget == null ? List.of() : loraTarget, false) : null;
+        ModelConfig c = switch (shape) {
+            case "gpt2-small" -> MemoryBench.gpt2Small();
+            case "smollm2-135m" -> MemoryBench.smolLm2();
+            default -> throw new IllegalArgumentException("--memory-shapes: unknown shape '" + shape
+                    + "' (gpt2-small, smollm2-135m)");
+        };
+        return switch (algorithm) {
+            case "dpo" -> MemoryBench.dpo(shape, c, lora, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
+            case "ppo" -> MemoryBench.ppo(shape, c, lora, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
+            default -> throw new IllegalArgumentException("--memory-algorithms: unknown trainer '" + algorithm
+                    + "' (dpo, ppo)");
+        };
+    }
+
+    /**
+     * Runs one case in a fresh JVM (the same java, class path and JVM options), so that no case's freed memory, kept
+     * resident by the allocator, raises the next one's baseline.
+     */
+    private MemoryBench.Case runChild(String shape, String algorithm, boolean useLora) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Rlhf4jCli.class.getName(), "bench",
+                "--memory-case", shape + ":" + algorithm + ":" + (useLora ? "lora" : "full"), "--lora-r",
+                Integer.toString(loraR), "--memory-batch", Integer.toString(memoryBatch), "--memory-steps",
+                Integer.toString(memorySteps), "--memory-seq", Integer.toString(memorySeq)));
+        if (loraTarget != null) {
+            cmd.addAll(List.of("--lora-target", String.join(",", loraTarget)));
+        }
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = null;
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String l = r.readLine(); l != null; l = r.readLine()) {
+                if (l.startsWith(CASE_LINE)) {
+                    line = l.substring(CASE_LINE.length());
+                }
+            }
+        }
+        int code = p.waitFor();
+        if (code != 0 || line == null) {
+            throw new IllegalStateException("memory case " + shape + ":" + algorithm + ":" + (useLora ? "lora" : "full")
+                    + " failed with exit code " + code);
+        }
+        return Json.MAPPER.readValue(line, MemoryBench.Case.class);
+    }
+
+    /** Runs the --memory cases, each in a fresh JVM, printing a Markdown table row per case as it finishes. */
+    private List<MemoryBench.Case> memoryTable(PrintWriter out) throws Exception {
         out.println("| shape | trainer | mode | parameter MB (distinct) | trainable MB | AdamW MB | baseline RSS MB "
                 + "| peak RSS MB | peak − baseline MB | s/update |");
         out.println("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         out.flush();
         List<MemoryBench.Case> cases = new ArrayList<>();
         for (String shape : memoryShapes) {
-            ModelConfig c = switch (shape) {
-                case "gpt2-small" -> MemoryBench.gpt2Small();
-                case "smollm2-135m" -> MemoryBench.smolLm2();
-                default -> throw new IllegalArgumentException("--memory-shapes: unknown shape '" + shape
-                        + "' (gpt2-small, smollm2-135m)");
-            };
             for (String algorithm : memoryAlgorithms) {
-                for (LoraConfig l : java.util.Arrays.asList(null, lora)) {
-                    MemoryBench.Case k = switch (algorithm) {
-                        case "dpo" -> MemoryBench.dpo(shape, c, l, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
-                        case "ppo" -> MemoryBench.ppo(shape, c, l, memoryBatch, memorySeq, memorySeq / 2, memorySteps);
-                        default -> throw new IllegalArgumentException("--memory-algorithms: unknown trainer '"
-                                + algorithm + "' (dpo, ppo)");
-                    };
+                for (boolean useLora : new boolean[] {false, true}) {
+                    MemoryBench.Case k = runChild(shape, algorithm, useLora);
                     cases.add(k);
                     out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.1f | %.1f | %.0f | %.0f | %.0f | %.1f |%n",
                             k.shape(), k.algorithm(), k.mode(), mb(k.parameterBytes()), mb(k.trainableBytes()),
