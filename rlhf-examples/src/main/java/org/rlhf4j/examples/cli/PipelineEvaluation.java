@@ -82,8 +82,10 @@ final class PipelineEvaluation {
                 CausalLm reference = org.rlhf4j.algorithms.common.Adapters.load(sft, m);
                 ScalarModel rm = org.rlhf4j.algorithms.common.Adapters.loadScalar(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
             cfg = reference.config();
-            policyParameters = reference.weights().count();
-            rmParameters = rm.weights().count();
+            // a LoRA stage's model: the base's parameters plus the adapter's (what the model computes with)
+            policyParameters = reference.weights().count() + (reference instanceof org.rlhf4j.core.lora.LoraModel l
+                    ? l.base().weights().count() : 0);
+            rmParameters = rm.weights().count() + rm.base().map(b -> b.weights().count()).orElse(0L);
             TldrTask task = new TldrTask(tok, p.task());
             RewardModelJudge judge = RewardModelJudge.builder().setModel(rm).setTokenizer(tok).build();
             for (String name : policies) {
