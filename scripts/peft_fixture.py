@@ -56,6 +56,9 @@ ADAPTERS = {
                                        lora_dropout=0.1)),
     "gpt2-c_attn": ("gpt2", dict(r=4, lora_alpha=16, target_modules=["c_attn"])),
     "gpt_neox-qkv-mlp": ("gpt_neox", dict(r=2, lora_alpha=4, target_modules=["query_key_value", "dense_4h_to_h"])),
+    # per-module rank and alpha (rank_pattern / alpha_pattern, PEFT regex keys)
+    "llama-patterns": ("llama", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"],
+                                     rank_pattern={"v_proj": 2}, alpha_pattern={"layers.1.self_attn.q_proj": 16})),
 }
 
 # SEQ_CLS adapters (reward model / critic as adapter + score head over the causal LM): adapter -> (base, kwargs)

@@ -60,7 +60,9 @@ public final class LoraAdapter implements ForwardHook {
     }
 
     private final LoraConfig config;
-    private final double scaling;
+    private final LoraPatterns patterns;
+    private final Map<String, Integer> ranks = new LinkedHashMap<>();
+    private final Map<String, Double> scalings = new LinkedHashMap<>();
     private final List<Module> modules;
     private final Map<String, Module> byName;
     private final Weights weights;
@@ -68,13 +70,19 @@ public final class LoraAdapter implements ForwardHook {
     private boolean training;
     private SplittableRandom dropoutRng;
 
-    private LoraAdapter(LoraConfig config, List<Module> modules, Weights weights, long dropoutSeed) {
+    private LoraAdapter(LoraConfig config, LoraPatterns patterns, List<Module> modules, Weights weights,
+            long dropoutSeed) {
         this.config = config;
-        this.scaling = config.scaling();
+        this.patterns = patterns;
         this.modules = List.copyOf(modules);
         Map<String, Module> m = new LinkedHashMap<>();
         for (Module mod : modules) {
             m.put(mod.name(), mod);
+            // per-module r and α (PEFT LoraModel._create_and_replace); s = α/r, or α/√r with rsLoRA
+            int r = patterns.rankOf(mod.name(), config.r());
+            double alpha = patterns.alphaOf(mod.name(), config.alpha());
+            ranks.put(mod.name(), r);
+            scalings.put(mod.name(), config.useRslora() ? alpha / Math.sqrt(r) : alpha / r);
         }
         this.byName = m;
         this.weights = weights;
@@ -148,7 +156,7 @@ public final class LoraAdapter implements ForwardHook {
             into.put(mod.name() + A_SUFFIX, m.create(a, new Shape(config.r(), mod.in())));
             into.put(mod.name() + B_SUFFIX, m.zeros(new Shape(mod.out(), config.r()), DataType.FLOAT32));
         }
-        return new LoraAdapter(config, chosen, into, seed ^ 0x5DEECE66DL);
+        return new LoraAdapter(config, LoraPatterns.NONE, chosen, into, seed ^ 0x5DEECE66DL);
     }
 
     /**
@@ -162,11 +170,28 @@ public final class LoraAdapter implements ForwardHook {
      * @throws IllegalArgumentException when a matrix is missing or has the wrong shape
      */
     public static LoraAdapter of(LoraConfig config, List<Module> modules, Weights weights, long dropoutSeed) {
+        return of(config, LoraPatterns.NONE, modules, weights, dropoutSeed);
+    }
+
+    /**
+     * Wraps matrices that are already in {@code weights}, with per-module ranks and alphas.
+     *
+     * @param config the adapter's settings
+     * @param patterns per-module r and α ({@link LoraPatterns#NONE} for none)
+     * @param modules the adapted modules, in forward order
+     * @param weights holds {@code <module>.lora_A.weight} and {@code <module>.lora_B.weight} for each module
+     * @param dropoutSeed the initial seed of the dropout stream
+     * @return the adapter
+     * @throws IllegalArgumentException when a matrix is missing or has the wrong shape
+     */
+    public static LoraAdapter of(LoraConfig config, LoraPatterns patterns, List<Module> modules, Weights weights,
+            long dropoutSeed) {
         for (Module mod : modules) {
-            check(weights, mod.name() + A_SUFFIX, new Shape(config.r(), mod.in()));
-            check(weights, mod.name() + B_SUFFIX, new Shape(mod.out(), config.r()));
+            int r = patterns.rankOf(mod.name(), config.r());
+            check(weights, mod.name() + A_SUFFIX, new Shape(r, mod.in()));
+            check(weights, mod.name() + B_SUFFIX, new Shape(mod.out(), r));
         }
-        return new LoraAdapter(config, modules, weights, dropoutSeed);
+        return new LoraAdapter(config, patterns, modules, weights, dropoutSeed);
     }
 
     private static void check(Weights w, String name, Shape want) {
@@ -189,12 +214,43 @@ public final class LoraAdapter implements ForwardHook {
     }
 
     /**
-     * Returns the output scale s (α/r, or α/√r with rsLoRA).
+     * Returns the per-module ranks and alphas (empty for an adapter made in rlhf4j).
      *
-     * @return s
+     * @return the patterns
      */
-    public double scaling() {
-        return scaling;
+    public LoraPatterns patterns() {
+        return patterns;
+    }
+
+    /**
+     * Returns a module's output scale s (α/r, or α/√r with rsLoRA; with the module's own r and α under
+     * {@link #patterns()}).
+     *
+     * @param module an adapted module's path
+     * @return s
+     * @throws IllegalArgumentException when the module is not adapted
+     */
+    public double scaling(String module) {
+        Double s = scalings.get(module);
+        if (s == null) {
+            throw new IllegalArgumentException("module '" + module + "' is not adapted");
+        }
+        return s;
+    }
+
+    /**
+     * Returns a module's rank.
+     *
+     * @param module an adapted module's path
+     * @return r
+     * @throws IllegalArgumentException when the module is not adapted
+     */
+    public int rank(String module) {
+        Integer r = ranks.get(module);
+        if (r == null) {
+            throw new IllegalArgumentException("module '" + module + "' is not adapted");
+        }
+        return r;
     }
 
     /**
@@ -240,7 +296,7 @@ public final class LoraAdapter implements ForwardHook {
         for (Map.Entry<String, NDArray> e : tensors().entrySet()) {
             into.put(e.getKey(), e.getValue().duplicate());
         }
-        LoraAdapter c = new LoraAdapter(config, modules, into, 0);
+        LoraAdapter c = new LoraAdapter(config, patterns, modules, into, 0);
         c.enabled = enabled;
         c.training = training;
         c.dropoutRng = dropoutRng.split();
@@ -316,7 +372,7 @@ public final class LoraAdapter implements ForwardHook {
         NDArray x = training && config.dropout() > 0 ? dropout(input) : input;
         NDArray low = Linear.linear(x, a).singletonOrThrow();
         NDArray delta = Linear.linear(low, b).singletonOrThrow();
-        return output.add(delta.mul((float) scaling));
+        return output.add(delta.mul((float) scalings.get(module).doubleValue()));
     }
 
     private NDArray dropout(NDArray x) {
@@ -342,7 +398,7 @@ public final class LoraAdapter implements ForwardHook {
         for (Module mod : modules) {
             NDArray w = full.get(mod.weightName());
             NDArray ba = weights.get(mod.name() + B_SUFFIX).matMul(weights.get(mod.name() + A_SUFFIX));
-            NDArray delta = ba.mul((float) scaling);
+            NDArray delta = ba.mul((float) scaling(mod.name()));
             NDArray oriented = mod.conv1d() ? delta.transpose() : delta;
             NDArray merged = w.add(oriented.toDevice(w.getDevice(), false));
             full.put(mod.weightName(), merged);

@@ -131,7 +131,9 @@ public final class LoraModel implements CausalLm {
 
     /**
      * Loads a PEFT adapter directory and the base model its {@code base_model_name_or_path} names: an absolute path,
-     * or a path relative to the adapter directory. The returned model owns the base.
+     * or a path relative to the adapter directory. The returned model owns the base. A base that is itself an adapter
+     * directory (an adapter trained over a LoRA model's merged weights) is loaded and merged first
+     * ({@link #merge}), up to {@value #MAX_CHAIN} adapters deep.
      *
      * @param adapterDir the directory
      * @param parent the parent manager (device) of the base and the adapter
@@ -140,8 +142,26 @@ public final class LoraModel implements CausalLm {
      *     the message suggests {@code --model BASE --adapter DIR}), or a file is invalid
      */
     public static LoraModel loadWithBase(Path adapterDir, NDManager parent) throws IOException {
+        return loadChain(adapterDir, parent, 1);
+    }
+
+    /** The longest chain of adapters over adapters {@link #loadWithBase} follows (a longer one is likely a cycle). */
+    public static final int MAX_CHAIN = 8;
+
+    private static LoraModel loadChain(Path adapterDir, NDManager parent, int depth) throws IOException {
+        if (depth > MAX_CHAIN) {
+            throw new ModelFormatException(adapterDir.resolve(PeftFiles.CONFIG_FILE), "base_model_name_or_path leads "
+                    + "through more than " + MAX_CHAIN + " adapter directories (a cycle?)");
+        }
         Path baseDir = resolveBase(adapterDir);
-        CausalLm base = CausalLm.load(baseDir, parent);
+        CausalLm base;
+        if (isAdapterOnly(baseDir)) {
+            try (LoraModel inner = loadChain(baseDir, parent, depth + 1)) {
+                base = inner.merge(parent);
+            }
+        } else {
+            base = CausalLm.load(baseDir, parent);
+        }
         try {
             return load(adapterDir, base, true);
         } catch (IOException | RuntimeException e) {
@@ -150,8 +170,15 @@ public final class LoraModel implements CausalLm {
         }
     }
 
+    /** Whether a directory is an adapter directory without a model of its own ({@code config.json}). */
+    private static boolean isAdapterOnly(Path dir) {
+        Path d = AtomicReads.resolve(dir);
+        return isAdapterDir(d) && !Files.exists(d.resolve("config.json"));
+    }
+
     /**
-     * Resolves an adapter's {@code base_model_name_or_path} to a local model directory.
+     * Resolves an adapter's {@code base_model_name_or_path} to a local model directory, or to another adapter
+     * directory (an adapter chain, which {@link #loadWithBase} merges).
      *
      * @param adapterDir the adapter directory
      * @return the base directory
@@ -172,7 +199,7 @@ public final class LoraModel implements CausalLm {
             throw new ModelFormatException(cfg, "base_model_name_or_path '" + ac.baseModel() + "' is not a path" + hint);
         }
         Path resolved = p.isAbsolute() ? p : adapterDir.resolve(p).normalize();
-        if (!Files.isRegularFile(AtomicReads.resolve(resolved).resolve("config.json"))) {
+        if (!Files.isRegularFile(AtomicReads.resolve(resolved).resolve("config.json")) && !isAdapterOnly(resolved)) {
             throw new ModelFormatException(cfg, "base_model_name_or_path '" + ac.baseModel() + "' is not a local "
                     + "model directory (resolved to " + resolved + "; hub ids are not downloaded)" + hint);
         }
@@ -321,7 +348,7 @@ public final class LoraModel implements CausalLm {
      */
     @Override
     public void save(Path dir, SaveOptions options) throws IOException {
-        PeftFiles.write(dir, loraConfig(), config(), adapter.modules(), PeftFiles.CAUSAL_LM, basePath, List.of(),
+        PeftFiles.write(dir, loraConfig(), adapter.patterns(), config(), adapter.modules(), PeftFiles.CAUSAL_LM, basePath, List.of(),
                 adapter.tensors(), options);
         Optional<HfGenerationConfig> gen = generationConfig();
         if (gen.isPresent()) {

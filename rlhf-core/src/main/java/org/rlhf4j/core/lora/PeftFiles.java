@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,9 +62,10 @@ public final class PeftFiles {
      * @param targetPattern a string {@code target_modules} other than {@code all-linear} (PEFT: a regular expression
      *     matched with {@code re.fullmatch}); null for a list. {@code lora.targetModules()} is then empty and the
      *     loader replaces it by the modules the tensors adapt
+     * @param patterns {@code rank_pattern} and {@code alpha_pattern}
      */
     public record AdapterConfig(LoraConfig lora, String taskType, String baseModel, List<String> modulesToSave,
-            String targetPattern) {
+            String targetPattern, LoraPatterns patterns) {
 
         /**
          * Copies the list.
@@ -87,7 +89,7 @@ public final class PeftFiles {
 
     /**
      * Reads {@code adapter_config.json}, refusing what rlhf4j does not implement: a {@code peft_type} other than
-     * {@code LORA}, DoRA ({@code use_dora}), per-module {@code rank_pattern}/{@code alpha_pattern}, trained biases
+     * {@code LORA}, DoRA ({@code use_dora}), trained biases
      * ({@code bias} other than {@code "none"}, {@code lora_bias}), {@code layer_replication},
      * {@code trainable_token_indices}, {@code target_parameters}, aLoRA ({@code alora_invocation_tokens}) and
      * QA-LoRA ({@code use_qalora}). A string {@code target_modules} other than {@code "all-linear"} is a regular
@@ -119,8 +121,6 @@ public final class PeftFiles {
         refuseTrue(file, root, "use_dora", "DoRA (weight-decomposed LoRA) is not supported");
         refuseTrue(file, root, "lora_bias", "trained LoRA biases are not supported");
         refuseTrue(file, root, "use_qalora", "QA-LoRA is not supported");
-        refuseNonEmpty(file, root, "rank_pattern", "per-module ranks are not supported");
-        refuseNonEmpty(file, root, "alpha_pattern", "per-module alphas are not supported");
         refuseNonEmpty(file, root, "layer_replication", "layer replication is not supported");
         refuseNonEmpty(file, root, "trainable_token_indices", "trainable tokens are not supported");
         refuseNonEmpty(file, root, "target_parameters", "adapters on parameters (not modules) are not supported");
@@ -171,7 +171,29 @@ public final class PeftFiles {
         }
         String taskType = text(file, root, "task_type", null);
         String base = text(file, root, "base_model_name_or_path", null);
-        return new AdapterConfig(lora, taskType, base, toSave, pattern);
+        LoraPatterns patterns;
+        try {
+            Map<String, Integer> rp = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : objectField(file, root, "rank_pattern")) {
+                if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
+                    throw new ModelFormatException(file, "rank_pattern['" + e.getKey() + "'] must be an integer, got "
+                            + e.getValue());
+                }
+                rp.put(e.getKey(), e.getValue().asInt());
+            }
+            Map<String, Double> ap = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : objectField(file, root, "alpha_pattern")) {
+                if (!e.getValue().isNumber()) {
+                    throw new ModelFormatException(file, "alpha_pattern['" + e.getKey() + "'] must be a number, got "
+                            + e.getValue());
+                }
+                ap.put(e.getKey(), e.getValue().asDouble());
+            }
+            patterns = new LoraPatterns(rp, ap);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(file, e.getMessage(), e);
+        }
+        return new AdapterConfig(lora, taskType, base, toSave, pattern, patterns);
     }
 
     /**
@@ -182,6 +204,7 @@ public final class PeftFiles {
      *
      * @param dir the directory (must exist)
      * @param lora the settings
+     * @param patterns per-module r and α ({@code rank_pattern}, {@code alpha_pattern})
      * @param model the base's configuration (GPT-2 gets {@code fan_in_fan_out: true}; default targets)
      * @param modules the adapted modules (an {@code all-linear} target is written as their distinct last
      *     components, as PEFT expands the shorthand before saving)
@@ -193,15 +216,15 @@ public final class PeftFiles {
      * @return the files written
      * @throws IOException on write failure (or non-finite tensors)
      */
-    public static List<Path> write(Path dir, LoraConfig lora, ModelConfig model, List<LoraAdapter.Module> modules,
-            String taskType, String baseModel, List<String> modulesToSave, Map<String, NDArray> tensors,
-            SaveOptions options) throws IOException {
+    public static List<Path> write(Path dir, LoraConfig lora, LoraPatterns patterns, ModelConfig model,
+            List<LoraAdapter.Module> modules, String taskType, String baseModel, List<String> modulesToSave,
+            Map<String, NDArray> tensors, SaveOptions options) throws IOException {
         Map<String, NDArray> prefixed = new LinkedHashMap<>();
         tensors.forEach((k, v) -> prefixed.put(PREFIX + k, v));
         Path weights = dir.resolve(WEIGHTS_FILE);
         SafeTensors.write(weights, prefixed, Map.of(), options.dtype().tensorDType());
         Path cfg = dir.resolve(CONFIG_FILE);
-        Json.write(cfg, configJson(lora, model, modules, taskType, baseModel, modulesToSave));
+        Json.write(cfg, configJson(lora, patterns, model, modules, taskType, baseModel, modulesToSave));
         return List.of(weights, cfg);
     }
 
@@ -210,6 +233,7 @@ public final class PeftFiles {
      * sort_keys=True)} writes them).
      *
      * @param lora the settings
+     * @param patterns per-module r and α
      * @param model the base's configuration
      * @param modules the adapted modules
      * @param taskType the task type
@@ -217,11 +241,12 @@ public final class PeftFiles {
      * @param modulesToSave modules saved whole
      * @return the object
      */
-    public static ObjectNode configJson(LoraConfig lora, ModelConfig model, List<LoraAdapter.Module> modules,
-            String taskType, String baseModel, List<String> modulesToSave) {
+    public static ObjectNode configJson(LoraConfig lora, LoraPatterns patterns, ModelConfig model,
+            List<LoraAdapter.Module> modules, String taskType, String baseModel, List<String> modulesToSave) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.putNull("alora_invocation_tokens");
-        o.putObject("alpha_pattern");
+        ObjectNode ap = o.putObject("alpha_pattern");
+        patterns.alpha().forEach((k, v) -> putNumber(ap, k, v));
         o.putNull("arrow_config");
         o.putNull("auto_mapping");
         if (baseModel == null) {
@@ -257,7 +282,8 @@ public final class PeftFiles {
         o.put("peft_version", PEFT_VERSION);
         o.put("qalora_group_size", 16);
         o.put("r", lora.r());
-        o.putObject("rank_pattern");
+        ObjectNode rp = o.putObject("rank_pattern");
+        patterns.rank().forEach(rp::put);
         o.putNull("revision");
         ArrayNode targets = o.putArray("target_modules");
         List<String> resolved = lora.resolvedTargets(model);
@@ -306,9 +332,8 @@ public final class PeftFiles {
         List<LoraAdapter.Module> candidates = LoraAdapter.linearModules(model, base);
         Map<String, LoraAdapter.Module> byName = new LinkedHashMap<>();
         candidates.forEach(m -> byName.put(m.name(), m));
-        int r = ac.lora().r();
         try (Opened f = open(dir)) {
-            Set<String> adapted = new java.util.HashSet<>();
+            Set<String> adapted = new HashSet<>();
             for (String name : f.names().keySet()) {
                 String module;
                 if (name.endsWith(LoraAdapter.A_SUFFIX)) {
@@ -338,6 +363,7 @@ public final class PeftFiles {
                     continue;
                 }
                 modules.add(m);
+                int r = ac.patterns().rankOf(m.name(), ac.lora().r());
                 loadChecked(f, m.name() + LoraAdapter.A_SUFFIX, new Shape(r, m.in()), into);
                 loadChecked(f, m.name() + LoraAdapter.B_SUFFIX, new Shape(m.out(), r), into);
             }
@@ -350,7 +376,7 @@ public final class PeftFiles {
             if (ac.targetPattern() != null) {
                 lora = lora.withTargetModules(modules.stream().map(LoraAdapter.Module::name).toList());
             }
-            return LoraAdapter.of(lora, modules, into, 0);
+            return LoraAdapter.of(lora, ac.patterns(), modules, into, 0);
         }
     }
 
@@ -362,7 +388,7 @@ public final class PeftFiles {
         Shape got = f.shape(name);
         if (!got.equals(want)) {
             throw new ModelFormatException(f.file(), "tensor '" + PREFIX + name + "' has shape " + got + ", expected "
-                    + want + " (r from " + CONFIG_FILE + " and the base model's layer)");
+                    + want + " (r from " + CONFIG_FILE + " (r, rank_pattern) and the base model's layer)");
         }
         f.loadOwned(name, into);
     }
@@ -413,6 +439,18 @@ public final class PeftFiles {
         public void close() {
             tensors.close();
         }
+    }
+
+    private static Iterable<Map.Entry<String, JsonNode>> objectField(Path file, JsonNode root, String field)
+            throws ModelFormatException {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) {
+            return List.of();
+        }
+        if (!n.isObject()) {
+            throw new ModelFormatException(file, field + " must be an object (module pattern to value), got " + n);
+        }
+        return n::fields;
     }
 
     private static String text(Path file, JsonNode root, String field, String dflt) throws ModelFormatException {

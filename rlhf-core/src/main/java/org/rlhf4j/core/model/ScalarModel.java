@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -177,7 +179,7 @@ public final class ScalarModel implements AutoCloseable {
         if (adapter != null) {
             // shares the frozen base (never copied, not owned by the copy); copies the adapter and the head
             Weights w = weights.copy(parent);
-            LoraAdapter a = LoraAdapter.of(adapter.config(), adapter.modules(), w, 0);
+            LoraAdapter a = LoraAdapter.of(adapter.config(), adapter.patterns(), adapter.modules(), w, 0);
             return new ScalarModel(base.config(), w, generation, a, base, false, basePath);
         }
         return new ScalarModel(config, weights.copy(parent), generation);
@@ -246,7 +248,7 @@ public final class ScalarModel implements AutoCloseable {
             Weights w = new Weights(parentOf(base));
             try {
                 LoraAdapter a = PeftFiles.readAdapter(d, ac, base.config(), base.weights(), w,
-                        new java.util.LinkedHashSet<>(List.of(HEAD_WEIGHT, HEAD_BIAS)));
+                        new LinkedHashSet<>(List.of(HEAD_WEIGHT, HEAD_BIAS)));
                 Path file = d.resolve(PeftFiles.WEIGHTS_FILE);
                 Shape want = new Shape(1, base.config().hiddenSize());
                 if (!w.contains(HEAD_WEIGHT)) {
@@ -348,9 +350,15 @@ public final class ScalarModel implements AutoCloseable {
      */
     public static ScalarModel load(Path dir, NDManager parent, long headSeed) throws IOException {
         Path resolved = AtomicReads.resolve(dir);
-        if (PeftFiles.isAdapterDir(resolved) && !java.nio.file.Files.exists(resolved.resolve("config.json"))) {
+        if (PeftFiles.isAdapterDir(resolved) && !Files.exists(resolved.resolve("config.json"))) {
             // a PEFT SEQ_CLS adapter: load the base its base_model_name_or_path names, owned by the scalar model
             CausalLm lm = CausalLm.load(LoraModel.resolveBase(dir), parent);
+            if (lm instanceof LoraModel chain) {
+                // the base is itself an adapter: its merged model is the trunk
+                try (chain) {
+                    lm = chain.merge(parent);
+                }
+            }
             try {
                 return loadAdapter(dir, lm, true, headSeed);
             } catch (IOException | RuntimeException e) {
@@ -562,7 +570,7 @@ public final class ScalarModel implements AutoCloseable {
             Map<String, NDArray> tensors = new LinkedHashMap<>(adapter.tensors());
             tensors.put(HEAD_WEIGHT, weights.get(HEAD_WEIGHT));
             tensors.put(HEAD_BIAS, weights.get(HEAD_BIAS));
-            PeftFiles.write(dir, adapter.config(), base.config(), adapter.modules(), PeftFiles.SEQ_CLS, basePath,
+            PeftFiles.write(dir, adapter.config(), adapter.patterns(), base.config(), adapter.modules(), PeftFiles.SEQ_CLS, basePath,
                     SEQ_CLS_MODULES_TO_SAVE, tensors, options);
             if (generation != null) {
                 generation.write(dir.resolve(HfGenerationConfig.FILE));

@@ -173,6 +173,20 @@ class LoraModelTest {
     }
 
     @Test
+    void patternKeysMatchAsPeftsGetPatternKey() {
+        LoraPatterns p = new LoraPatterns(new java.util.LinkedHashMap<>(Map.of("v_proj", 2)),
+                Map.of("layers.1.self_attn.q_proj", 16.0));
+        // (.*\.)?(key) must match the whole path; the first matching key wins
+        assertThat(p.rankOf("model.layers.0.self_attn.v_proj", 8)).isEqualTo(2);
+        assertThat(p.rankOf("v_proj", 8)).isEqualTo(2);
+        assertThat(p.rankOf("model.layers.0.self_attn.xv_proj", 8)).isEqualTo(8);
+        assertThat(p.rankOf("model.layers.0.self_attn.v_proj.x", 8)).isEqualTo(8);
+        assertThat(p.alphaOf("model.layers.1.self_attn.q_proj", 8)).isEqualTo(16.0);
+        assertThat(p.alphaOf("model.layers.11.self_attn.q_proj", 8)).isEqualTo(8.0);
+        assertThatThrownBy(() -> new LoraPatterns(Map.of("q", 0), Map.of())).hasMessageContaining("rank_pattern['q']");
+    }
+
+    @Test
     void dropoutAppliesOnlyInTrainingModeAndIsSeeded() {
         try (NDManager m = NDManager.newBaseManager(); CausalLm base = gpt2(m);
                 LoraModel lm = LoraModel.create(base, LoraConfig.of(4, 8).withDropout(0.5), 1, false);
@@ -289,6 +303,26 @@ class LoraModelTest {
                 assertThat(((LoraModel) back).ownsBase()).isTrue();
                 assertThat(maxAbsDiff(logits(back, s), expected)).isZero();
             }
+            // an adapter over an adapter: the inner one is merged into the base first
+            Path second = Files.createDirectories(dir.resolve("runs/second"));
+            NDArray chained;
+            try (LoraModel first = LoraModel.loadWithBase(adapterDir, m); CausalLm merged = first.merge(m);
+                    LoraModel lm2 = LoraModel.create(merged, LoraConfig.of(2, 4).withTargetModules(
+                            List.of("dense_h_to_4h")), 2, false)) {
+                randomizeB(lm2, 2);
+                lm2.optBasePath(Path.of("../adapter")).save(second);
+                chained = logits(lm2, s);
+            }
+            try (CausalLm back = CausalLm.load(second, m)) {
+                assertThat(maxAbsDiff(logits(back, s), chained)).isZero();
+            }
+            // a cycle is refused
+            Path loop = Files.createDirectories(dir.resolve("loop"));
+            Files.copy(adapterDir.resolve("adapter_config.json"), loop.resolve("adapter_config.json"));
+            Files.copy(adapterDir.resolve("adapter_model.safetensors"), loop.resolve("adapter_model.safetensors"));
+            editConfig(loop, c -> c.put("base_model_name_or_path", "."));
+            assertThatThrownBy(() -> CausalLm.load(loop, m)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("more than 8 adapter directories");
             // an absolute path works too; a hub id is refused with a hint
             editConfig(adapterDir, c -> c.put("base_model_name_or_path", baseDir.toAbsolutePath().toString()));
             try (CausalLm back = LoraModel.loadWithBase(adapterDir, m)) {
@@ -301,6 +335,23 @@ class LoraModelTest {
             editConfig(adapterDir, c -> c.putNull("base_model_name_or_path"));
             assertThatThrownBy(() -> CausalLm.load(adapterDir, m)).hasMessageContaining("base_model_name_or_path")
                     .hasMessageContaining("--model BASE --adapter");
+        }
+    }
+
+    @Test
+    void theBasesGenerationConfigTravelsWithTheAdapter(@TempDir Path dir) throws IOException {
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm base = CausalLm.load(org.rlhf4j.core.TestSupport.resource("checkpoint-fixtures/gpt2/fp32"), m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false)) {
+            assertThat(base.generationConfig()).isPresent();
+            assertThat(lm.generationConfig()).isEqualTo(base.generationConfig());
+            lm.save(dir);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString()).sorted()).containsExactly(
+                        "adapter_config.json", "adapter_model.safetensors", "generation_config.json");
+            }
+            assertThat(org.rlhf4j.core.model.HfGenerationConfig.read(dir.resolve("generation_config.json")))
+                    .isEqualTo(base.generationConfig().get());
         }
     }
 
@@ -356,6 +407,36 @@ class LoraModelTest {
                 // the adapter changes what is sampled's probabilities
                 assertThat(a.logprobs()).isNotEqualTo(plain.logprobs());
             }
+        }
+    }
+
+    @Test
+    void theCallersHookRunsAfterTheAdapterAndSeesEveryBaseParameter() {
+        try (NDManager m = NDManager.newBaseManager(); CausalLm base = gpt2(m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false);
+                NDManager s = m.newSubManager()) {
+            randomizeB(lm, 5);
+            java.util.Set<String> params = new java.util.LinkedHashSet<>();
+            List<String> modules = new java.util.ArrayList<>();
+            org.rlhf4j.core.model.ForwardHook recorder = new org.rlhf4j.core.model.ForwardHook() {
+                @Override
+                public NDArray param(String name, NDArray stored) {
+                    params.add(name);
+                    return stored;
+                }
+
+                @Override
+                public NDArray adapt(String module, NDArray input, NDArray output) {
+                    modules.add(module);
+                    return output;
+                }
+            };
+            NDArray ids = s.create(IDS);
+            NDArray mask = s.create(MASK);
+            NDArray hooked = lm.logits(lm.hidden(ids, mask, null, recorder), recorder);
+            assertThat(maxAbsDiff(hooked, lm.forward(ids, mask))).isZero();
+            assertThat(params).isEqualTo(base.weights().names());
+            assertThat(modules).hasSize(8).contains("transformer.h.1.attn.c_attn", "transformer.h.0.mlp.c_proj");
         }
     }
 
@@ -416,9 +497,19 @@ class LoraModelTest {
             Path pat = Files.createDirectories(dir.resolve("pattern"));
             Files.copy(dir.resolve("adapter_model.safetensors"), pat.resolve("adapter_model.safetensors"));
             Files.copy(dir.resolve("adapter_config.json"), pat.resolve("adapter_config.json"));
+            editConfig(pat, o -> o.putObject("rank_pattern").put("q_proj", "four"));
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("rank_pattern['q_proj'] must be an integer");
+            // a per-module rank that the tensors do not have
             editConfig(pat, o -> o.putObject("rank_pattern").put("q_proj", 4));
-            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).hasMessageContaining("rank_pattern");
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("model.layers.0.self_attn.q_proj.lora_A.weight")
+                    .hasMessageContaining("expected (4, 32)");
+            editConfig(pat, o -> o.putObject("alpha_pattern").put("(", 4));
+            assertThatThrownBy(() -> LoraModel.load(pat, base, false)).isInstanceOf(ModelFormatException.class)
+                    .hasMessageContaining("not a regular expression");
             editConfig(pat, o -> {
+                o.putObject("alpha_pattern");
                 o.putObject("rank_pattern");
                 o.putArray("modules_to_save").add("lm_head");
             });

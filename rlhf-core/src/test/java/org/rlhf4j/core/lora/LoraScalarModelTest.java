@@ -88,6 +88,22 @@ class LoraScalarModelTest {
     }
 
     @Test
+    void fromLmOfALoraModelCopiesTheMergedTrunkAndLoraRefusesALoraBase() {
+        try (NDManager m = NDManager.newBaseManager(); CausalLm base = LoraModelTest.neox(m);
+                LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false);
+                NDManager s = m.newSubManager()) {
+            LoraModelTest.randomizeB(lm, 3);
+            try (CausalLm merged = lm.merge(m); ScalarModel viaLora = ScalarModel.fromLm(lm, m, 4);
+                    ScalarModel viaMerged = ScalarModel.fromLm(merged, m, 4)) {
+                assertThat(viaLora.base()).isEmpty();
+                assertThat(maxAbsDiff(values(viaLora, s), values(viaMerged, s))).isZero();
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ScalarModel.lora(lm, LoraConfig.of(2, 4), 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base()");
+        }
+    }
+
+    @Test
     void savesAPeftSeqClsAdapterAndLoadsItBackOverItsBase(@TempDir Path tmp) throws Exception {
         Path baseDir = Files.createDirectories(tmp.resolve("base"));
         Path dir = Files.createDirectories(tmp.resolve("rm"));
@@ -123,8 +139,20 @@ class LoraScalarModelTest {
             assertThatThrownBy(() -> LoraModel.load(dir, base, false)).isInstanceOf(ModelFormatException.class)
                     .hasMessageContaining("task_type is SEQ_CLS");
             Path lmDir = Files.createDirectories(tmp.resolve("lm"));
+            Path rm2 = Files.createDirectories(tmp.resolve("rm2"));
+            NDArray want2;
             try (LoraModel lm = LoraModel.create(base, LoraConfig.of(2, 4), 1, false)) {
-                lm.save(lmDir);
+                LoraModelTest.randomizeB(lm, 8);
+                lm.optBasePath(Path.of("../base")).save(lmDir);
+                // a reward model over the SFT adapter's merged model: its base is the adapter directory
+                try (CausalLm merged = lm.merge(m); ScalarModel rm = ScalarModel.lora(merged, LoraConfig.of(2, 4), 6)) {
+                    randomizeB(rm, 7);
+                    rm.optBasePath(Path.of("../lm")).save(rm2);
+                    want2 = values(rm, s);
+                }
+            }
+            try (ScalarModel back = ScalarModel.load(rm2, m, 0)) {
+                assertThat(maxAbsDiff(values(back, s), want2)).isLessThan(1e-6f);
             }
             assertThatThrownBy(() -> ScalarModel.loadAdapter(lmDir, base, false, 0))
                     .isInstanceOf(ModelFormatException.class).hasMessageContaining("task_type is CAUSAL_LM");

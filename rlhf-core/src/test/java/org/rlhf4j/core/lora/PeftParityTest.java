@@ -79,7 +79,7 @@ class PeftParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-qv", "llama-all-rslora", "gpt2-c_attn", "gpt_neox-qkv-mlp"})
+    @ValueSource(strings = {"llama-qv", "llama-all-rslora", "llama-patterns", "gpt2-c_attn", "gpt_neox-qkv-mlp"})
     void peftAdaptersGivePeftsLogprobsAndMergeGivesMergeAndUnloads(String fixture) throws Exception {
         Path dir = TestSupport.resource("peft-fixtures/" + fixture);
         JsonNode expected = Json.MAPPER.readTree(dir.resolve("expected.json").toFile());
@@ -123,6 +123,55 @@ class PeftParityTest {
             assertThat(worstLp).isLessThan(1e-4);
             assertThat(worstLast).isLessThan(1e-4);
             assertThat(worstMerged).isLessThan(1e-5);
+        }
+    }
+
+    @Test
+    void rankAndAlphaPatternsGivePerModuleRanksAndScales(@TempDir Path tmp) throws Exception {
+        Path dir = TestSupport.resource("peft-fixtures/llama-patterns");
+        try (NDManager m = NDManager.newBaseManager();
+                CausalLm base = CausalLm.load(TestSupport.resource("peft-fixtures/llama"), m);
+                LoraModel lm = LoraModel.load(dir, base, false)) {
+            LoraAdapter a = lm.adapter();
+            // r = 4, α = 8; rank_pattern {v_proj: 2}; alpha_pattern {layers.1.self_attn.q_proj: 16}
+            assertThat(a.rank("model.layers.0.self_attn.q_proj")).isEqualTo(4);
+            assertThat(a.scaling("model.layers.0.self_attn.q_proj")).isEqualTo(2.0);
+            assertThat(a.rank("model.layers.1.self_attn.v_proj")).isEqualTo(2);
+            assertThat(a.scaling("model.layers.1.self_attn.v_proj")).isEqualTo(4.0);
+            assertThat(a.scaling("model.layers.1.self_attn.q_proj")).isEqualTo(4.0);
+            assertThat(a.scaling("model.layers.0.mlp.down_proj")).isEqualTo(2.0);
+            String dest = System.getProperty("rlhf4j.peft.exportDir");
+            if (dest != null) {
+                // for scripts/peft_fixture.py check: PEFT reads the patterns rlhf4j writes
+                Path out = Files.createDirectories(Path.of(dest, "llama-patterns-rlhf4j"));
+                lm.optBasePath(TestSupport.resource("peft-fixtures/llama").toAbsolutePath()).save(out);
+                JsonNode batches = Json.MAPPER.readTree(dir.resolve("expected.json").toFile()).get("batches");
+                ObjectNode json = Json.MAPPER.createObjectNode();
+                ObjectNode bs = json.putObject("batches");
+                for (Map.Entry<String, JsonNode> e : (Iterable<Map.Entry<String, JsonNode>>) () -> batches.fields()) {
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray[] o = outputs(lm, s, longs(e.getValue().get("input_ids")),
+                                longs(e.getValue().get("attention_mask")));
+                        ObjectNode b = bs.putObject(e.getKey());
+                        b.set("input_ids", e.getValue().get("input_ids"));
+                        b.set("attention_mask", e.getValue().get("attention_mask"));
+                        b.set("logprobs", matrix(rows(o[0])));
+                        b.set("last_logits", matrix(rows(o[1])));
+                    }
+                }
+                Json.write(out.resolve("rlhf4j_expected.json"), json);
+            }
+            lm.save(tmp);
+            JsonNode cfg = Json.MAPPER.readTree(tmp.resolve("adapter_config.json").toFile());
+            assertThat(cfg.get("rank_pattern").toString()).isEqualTo("{\"v_proj\":2}");
+            assertThat(cfg.get("alpha_pattern").toString()).isEqualTo("{\"layers.1.self_attn.q_proj\":16}");
+            try (LoraModel back = LoraModel.load(tmp, base, false); NDManager s = m.newSubManager()) {
+                assertThat(back.adapter().patterns()).isEqualTo(a.patterns());
+                long[][] ids = {{3, 8, 5, 40, 7}};
+                long[][] mask = {{1, 1, 1, 1, 1}};
+                assertThat(outputs(back, s, ids, mask)[0].sub(outputs(lm, s, ids, mask)[0]).abs().max().getFloat())
+                        .isZero();
+            }
         }
     }
 
