@@ -147,14 +147,18 @@ public record Presets(
      * Checks that a checkpoint directory has the architecture this preset was made for (before any weight is read).
      *
      * @param dir the checkpoint directory, or null (nothing to check)
-     * @throws ModelFormatException when its {@code config.json} is missing or malformed
+     * @throws java.io.IOException when its {@code config.json} (a LoRA adapter's: its base's) is missing or malformed
      * @throws IllegalArgumentException when the preset names another {@code model_type}
      */
-    public void checkModel(Path dir) throws ModelFormatException {
+    public void checkModel(Path dir) throws java.io.IOException {
         if (dir == null || modelType == null) {
             return;
         }
-        Path file = AtomicReads.resolve(dir).resolve("config.json"); // NAME.old while a trainer swaps NAME
+        Path model = dir;
+        while (org.rlhf4j.algorithms.common.Adapters.isAdapter(model)) { // a LoRA adapter: its base's architecture
+            model = org.rlhf4j.algorithms.common.Adapters.baseOf(model);
+        }
+        Path file = AtomicReads.resolve(model).resolve("config.json"); // NAME.old while a trainer swaps NAME
         String type = ModelConfig.read(file).modelType();
         if (!modelType.equals(type)) {
             throw new IllegalArgumentException(file + ": field 'model_type' is '" + type + "' but --preset " + name

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.ModelFormatException;
+import org.rlhf4j.core.lora.LoraModel;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.model.Weights;
@@ -45,6 +46,53 @@ public final class Checkpoints {
         try (NDManager m = into.manager().newSubManager();
                 CausalLm saved = CausalLm.load(dir, m)) {
             into.copyFrom(saved.weights());
+        }
+        if (optimizer != null) {
+            optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        }
+    }
+
+    /**
+     * Copies a saved model's trainable weights into a live model and restores the optimizer: for a
+     * {@link LoraModel}, the adapter matrices of the checkpoint's {@code adapter_model.safetensors}, read over the
+     * live model's own frozen base (nothing of the base is loaded again); for a full model,
+     * {@link #restoreLm(Path, Weights, AdamW)}.
+     *
+     * @param dir the checkpoint directory
+     * @param into the live model
+     * @param optimizer the live optimizer, or null to restore the weights only
+     * @throws IOException when a file is missing or inconsistent (e.g. a full checkpoint for a LoRA run)
+     */
+    public static void restoreLm(Path dir, CausalLm into, AdamW optimizer) throws IOException {
+        if (!(into instanceof LoraModel live)) {
+            restoreLm(dir, into.weights(), optimizer);
+            return;
+        }
+        try (LoraModel saved = LoraModel.load(dir, live.base(), false)) {
+            live.weights().copyFrom(saved.weights());
+        }
+        if (optimizer != null) {
+            optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));
+        }
+    }
+
+    /**
+     * Copies a saved scalar model's trainable weights into a live model and restores the optimizer: for a LoRA scalar
+     * model, the adapter and head of the checkpoint's {@code adapter_model.safetensors}, read over the live model's own
+     * frozen base; for a full model, {@link #restoreScalar(Path, Weights, AdamW)}.
+     *
+     * @param dir the checkpoint directory
+     * @param into the live model
+     * @param optimizer the live optimizer, or null to restore the weights only
+     * @throws IOException when a file is missing or inconsistent
+     */
+    public static void restoreScalar(Path dir, ScalarModel into, AdamW optimizer) throws IOException {
+        if (into.base().isEmpty()) {
+            restoreScalar(dir, into.weights(), optimizer);
+            return;
+        }
+        try (ScalarModel saved = ScalarModel.loadAdapter(dir, into.base().get(), false, 0)) {
+            into.weights().copyFrom(saved.weights());
         }
         if (optimizer != null) {
             optimizer.load(dir.resolve(Checkpoint.OPTIMIZER_FILE));

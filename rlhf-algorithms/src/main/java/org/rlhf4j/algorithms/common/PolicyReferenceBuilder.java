@@ -31,7 +31,9 @@ public abstract class PolicyReferenceBuilder<B extends PolicyReferenceBuilder<B>
 
     /**
      * Sets the frozen reference policy π_ref (usually the SFT model): a separate model object, never updated, e.g.
-     * {@code CausalLm.copy} of the policy or a second {@code CausalLm.load}.
+     * {@code CausalLm.copy} of the policy or a second {@code CausalLm.load}; for a LoRA policy
+     * ({@link org.rlhf4j.core.lora.LoraModel}) its frozen base {@code base()}, which is the policy with the adapter
+     * disabled (no second model in memory: {@link Adapters#sharedReference}).
      *
      * @param r the reference
      * @return this
@@ -60,14 +62,21 @@ public abstract class PolicyReferenceBuilder<B extends PolicyReferenceBuilder<B>
     }
 
     /**
-     * Checks that the reference is not the policy itself, nor shares its weights (training would move it too).
+     * Checks that the reference is not the policy itself, nor shares its trained weights (training would move it
+     * too). A LoRA policy's frozen base is accepted: the optimizer trains only the adapter ({@code weights()} of a
+     * {@link org.rlhf4j.core.lora.LoraModel}), never the base, so the base stays the policy at the start of training.
+     * A reference that is a LoRA model with the policy's adapter tensors is refused like the policy itself.
      *
      * @throws IllegalArgumentException when it is or does
      */
     protected void checkSeparateReference() {
+        if (policy instanceof org.rlhf4j.core.lora.LoraModel l && reference == l.base()) {
+            return; // the frozen shared base: never updated
+        }
         if (reference == policy || reference.weights() == policy.weights()) {
             throw new IllegalArgumentException("the reference must be a separate frozen copy of the policy "
-                    + "(e.g. CausalLm.copy or a second CausalLm.load), not the policy itself");
+                    + "(e.g. CausalLm.copy or a second CausalLm.load, or a LoRA policy's base()), not the policy "
+                    + "itself");
         }
     }
 }

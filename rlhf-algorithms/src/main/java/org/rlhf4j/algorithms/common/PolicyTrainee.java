@@ -2,9 +2,11 @@ package org.rlhf4j.algorithms.common;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.SaveOptions;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.core.train.AdamW;
@@ -12,7 +14,8 @@ import org.rlhf4j.core.train.AdamW;
 /**
  * The {@link TrainingLoop.Trainee} of a trainer that updates one language model with one optimizer (SFT, DPO, GRPO,
  * RLOO): checkpoints hold the model, its tokenizer and the optimizer moments; the trainer supplies its step and its
- * evaluation.
+ * evaluation. A LoRA policy ({@link org.rlhf4j.core.lora.LoraModel}) saves and restores only its adapter (PEFT
+ * files), its optimizer covers only the adapter, and the run config records the adapter's settings.
  */
 public abstract class PolicyTrainee implements TrainingLoop.Trainee {
 
@@ -38,7 +41,13 @@ public abstract class PolicyTrainee implements TrainingLoop.Trainee {
 
     @Override
     public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-        Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? optimizer : null);
+        Checkpoints.restoreLm(dir, policy, withOptimizer ? optimizer : null);
+    }
+
+    /** The policy's adapter when it is a LoRA model (role {@code policy}). */
+    @Override
+    public Map<String, LoraConfig> adapters() {
+        return Adapters.of(Map.of("policy", policy));
     }
 
     @Override

@@ -27,10 +27,14 @@ import org.rlhf4j.core.io.ModelFormatException;
  * @param dataId identifier of the training data (sources with sha256)
  * @param initialModel the model directory training started from, or null (from scratch, or not given)
  * @param options the command-line options that produced the run (name to value, as a {@code --config} file takes
- *     them), or null for a run started from Java; recorded to rerun it, not compared (the fields above decide)
+ *     them), or null for a run started from Java; recorded to rerun it, not compared (the fields above and below
+ *     decide)
+ * @param adapters the LoRA adapters the run trains, by model role ({@code policy}, {@code critic}, {@code reward}) to
+ *     their {@link org.rlhf4j.core.lora.LoraConfig}, or null for full fine-tuning; compared like the config, so a
+ *     run is never continued with other LoRA settings (or with LoRA switched on or off)
  */
 public record RunConfig(String algorithm, long seed, JsonNode config, String dataId, String initialModel,
-        JsonNode options) {
+        JsonNode options, JsonNode adapters) {
 
     /** File name inside the run directory. */
     public static final String FILE = "run_config.json";
@@ -111,9 +115,28 @@ public record RunConfig(String algorithm, long seed, JsonNode config, String dat
      */
     public static RunConfig of(String algorithm, long seed, Object config, String dataId, Path initialModel,
             Map<String, ?> options) {
+        return of(algorithm, seed, config, dataId, initialModel, options, null);
+    }
+
+    /**
+     * Builds the run config of a trainer configuration object, with the command-line options that produced it and
+     * the LoRA adapters it trains.
+     *
+     * @param algorithm the trainer
+     * @param seed the seed
+     * @param config the config record (serialised with Jackson)
+     * @param dataId the data id, or null
+     * @param initialModel the initial model directory, or null
+     * @param options the command-line options (name to value), or null
+     * @param adapters model role to adapter settings (serialised with Jackson); null or empty for full fine-tuning
+     * @return the run config
+     */
+    public static RunConfig of(String algorithm, long seed, Object config, String dataId, Path initialModel,
+            Map<String, ?> options, Map<String, ?> adapters) {
         return new RunConfig(algorithm, seed, Json.MAPPER.valueToTree(config), dataId,
                 initialModel == null ? null : initialModel.toAbsolutePath().normalize().toString(),
-                options == null ? null : Json.MAPPER.valueToTree(options));
+                options == null ? null : Json.MAPPER.valueToTree(options),
+                adapters == null || adapters.isEmpty() ? null : Json.MAPPER.valueToTree(adapters));
     }
 
     /**

@@ -17,6 +17,7 @@ import org.rlhf4j.core.checkpoint.TrainerState;
 import org.rlhf4j.core.io.Json;
 import org.rlhf4j.core.io.JsonlFiles;
 import org.rlhf4j.core.io.SaveOptions;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.train.MetricsSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -157,6 +158,16 @@ public final class TrainingLoop {
          * @return name to value
          */
         default Map<String, JsonNode> extraState() {
+            return Map.of();
+        }
+
+        /**
+         * Returns the LoRA adapters this trainer trains, by model role ({@code policy}, {@code critic},
+         * {@code reward}); recorded in {@code run_config.json} and compared on resume like the configuration.
+         *
+         * @return role to adapter settings; empty for full fine-tuning
+         */
+        default Map<String, LoraConfig> adapters() {
             return Map.of();
         }
     }
@@ -337,7 +348,7 @@ public final class TrainingLoop {
 
     /** Steps 1–2: the existing run's configuration, resume, logs cut back; returns the step to start from. */
     private long prepare(long total) throws IOException {
-        RunConfig current = RunConfig.of(algorithm, seed, config, dataId, initialModel, options);
+        RunConfig current = RunConfig.of(algorithm, seed, config, dataId, initialModel, options, trainee.adapters());
         if (existing == ExistingRun.OVERWRITE) {
             clear();
         }

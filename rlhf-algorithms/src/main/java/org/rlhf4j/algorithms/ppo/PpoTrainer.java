@@ -190,8 +190,8 @@ public final class PpoTrainer {
 
         @Override
         public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreLm(dir, policy.weights(), withOptimizer ? policyOpt : null);
-            Checkpoints.restoreScalar(dir.resolve(CRITIC_DIR), critic.weights(), withOptimizer ? criticOpt : null);
+            Checkpoints.restoreLm(dir, policy, withOptimizer ? policyOpt : null);
+            Checkpoints.restoreScalar(dir.resolve(CRITIC_DIR), critic, withOptimizer ? criticOpt : null);
             beta = state.extra().get("kl_coef").asDouble();
         }
 
@@ -232,6 +232,11 @@ public final class PpoTrainer {
         @Override
         public Map<String, JsonNode> extraState() {
             return Map.of("kl_coef", Json.MAPPER.valueToTree(beta));
+        }
+
+        @Override
+        public Map<String, org.rlhf4j.core.lora.LoraConfig> adapters() {
+            return org.rlhf4j.algorithms.common.Adapters.of(Map.of("policy", policy, "critic", critic));
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.Checkpoints;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
@@ -161,14 +162,17 @@ public final class RewardTrainer {
 
         @Override
         public void restore(Path dir, TrainerState state, boolean withOptimizer) throws IOException {
-            Checkpoints.restoreScalar(dir, model.weights(), withOptimizer ? optimizer : null);
+            Checkpoints.restoreScalar(dir, model, withOptimizer ? optimizer : null);
         }
 
         @Override
         public Map<String, Double> step(TrainingLoop.Step step) {
             // 1. the step's pairs (the loop's seeded data stream)
             // 2. forward/backward over micro-batches: chosen and rejected in one forward
-            BatchStats s = accumulateGradients(step.indices());
+            BatchStats s;
+            try (Adapters.Training t = Adapters.training(model, config.seed(), step.step())) { // LoRA dropout
+                s = accumulateGradients(step.indices());
+            }
             // 3. clip, guard, schedule, AdamW
             Updater.Result u = updater.step(model.weights(), s.loss());
             // 4. metrics (the loop logs, evaluates and checkpoints on schedule)
@@ -233,6 +237,11 @@ public final class RewardTrainer {
         @Override
         public Map<String, JsonNode> extraState() {
             return Map.of("bias", Json.MAPPER.valueToTree(model.bias()));
+        }
+
+        @Override
+        public Map<String, org.rlhf4j.core.lora.LoraConfig> adapters() {
+            return Adapters.of(Map.of("reward", model));
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.PolicyTrainee;
 import org.rlhf4j.algorithms.common.TrainingLoop;
 import org.rlhf4j.algorithms.common.Sequences;
@@ -141,7 +142,10 @@ public final class SftTrainer {
             // 1. the step's samples (the loop's seeded data stream)
             int[] idx = step.indices();
             // 2. forward/backward over micro-batches, NLL normalised by the batch's real response tokens
-            double nll = accumulateGradients(idx, tokenizer.eosTokenId());
+            double nll;
+            try (Adapters.Training t = Adapters.training(policy, config.seed(), step.step())) { // LoRA dropout
+                nll = accumulateGradients(idx, tokenizer.eosTokenId());
+            }
             long tokens = countTokens(idx);
             double loss = nll / tokens;
             // 3. clip, guard, schedule, AdamW

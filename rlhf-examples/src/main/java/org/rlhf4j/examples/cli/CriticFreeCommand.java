@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
 import org.rlhf4j.algorithms.rewards.CompositeReward;
@@ -14,6 +15,7 @@ import org.rlhf4j.algorithms.rewards.RewardFn;
 import org.rlhf4j.algorithms.rewards.RewardFns;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -34,6 +36,8 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
+
+    @Mixin LoraOptions lora;
 
     @Option(names = "--model", paramLabel = "DIR", required = true,
             description = "Initial policy (and frozen reference when --beta > 0), e.g. runs/sft/model.")
@@ -147,14 +151,21 @@ abstract class CriticFreeCommand implements Callable<Integer>, StageCommand {
     @Override
     public Integer call() throws Exception {
         checkConfig();
+        LoraConfig loraCfg = lora.config();
         train.preset().checkModel(model);
         PrintWriter err = spec.commandLine().getErr();
+        DpoCommand.warnDropout(loraCfg, err, stage());
         RunDir run = train.runDir(stage());
         try (Tokenizer tok = Checkpoint.tokenizerFor(model);
                 NDManager m = NDManager.newBaseManager(train.device());
-                CausalLm policy = CausalLm.load(model, m);
-                CausalLm reference = effectiveBeta() > 0 ? CausalLm.load(model, m) : null;
-                ScalarModel rm = rewardModel == null ? null : ScalarModel.load(rewardModel, m, seed())) {
+                CausalLm policy = Adapters.withAdapter(Adapters.loadMerged(model, m), model, loraCfg, seed());
+                // β > 0: a LoRA policy's frozen base is the reference (closed with the policy), else a second load
+                CausalLm ownRef = effectiveBeta() > 0 && Adapters.sharedReference(policy) == null
+                        ? Adapters.loadMerged(model, m) : null;
+                ScalarModel rm = rewardModel == null ? null : Adapters.sharedReference(policy) != null
+                        ? Adapters.loadScalarSharing(rewardModel, Adapters.sharedReference(policy), model, m, seed())
+                        : Adapters.loadScalar(rewardModel, m, seed())) {
+            CausalLm reference = effectiveBeta() > 0 && ownRef == null ? Adapters.sharedReference(policy) : ownRef;
             Map<String, RewardFn> extra = new LinkedHashMap<>();
             if (rm != null) {
                 extra.put("reward_model", RewardFns.rewardModel(rm, tok.eosTokenId(), microBatchSize()));

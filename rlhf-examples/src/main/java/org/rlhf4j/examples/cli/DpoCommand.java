@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.OptimizerConfig;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.dpo.DpoConfig;
@@ -14,6 +15,7 @@ import org.rlhf4j.algorithms.dpo.DpoLossType;
 import org.rlhf4j.algorithms.dpo.DpoTrainer;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -37,12 +39,15 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
 
     @Mixin TrainOptions train;
 
+    @Mixin LoraOptions lora;
+
     @Option(names = "--model", paramLabel = "DIR",
             description = "The SFT checkpoint (e.g. runs/sft/model): initial policy and, unless --reference is given, the "
                     + "frozen reference. Without it (--preset tiny only): a from-scratch GPT-2.")
     Path model;
 
-    @Option(names = "--reference", paramLabel = "DIR", description = "Reference policy directory (default: --model).")
+    @Option(names = "--reference", paramLabel = "DIR", description = "Reference policy directory (default: --model; "
+            + "with --lora-r the policy's frozen base, no second copy).")
     Path reference;
 
     @Option(names = "--beta", description = "β, the implicit-reward scale / KL strength (default: the preset's, 0.1).")
@@ -62,6 +67,21 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
     @Option(names = "--scaffold", description = "Train on \"Facts: - ... Summary: ...\" responses, the same facts in "
             + "both (docs/grounding.md); response limit 256 unless --max-response-tokens.")
     boolean scaffold;
+    /**
+     * Warns that {@code --lora-dropout} has no effect in a trainer that runs without dropout (the preference and
+     * online trainers: their log-prob ratios need the same function at every forward, as TRL's
+     * {@code disable_dropout=True}).
+     *
+     * @param lora the adapter settings, or null
+     * @param err where to warn
+     * @param command the command
+     */
+    static void warnDropout(LoraConfig lora, PrintWriter err, String command) {
+        if (lora != null && lora.dropout() > 0) {
+            err.println(command + ": --lora-dropout " + lora.dropout() + " is recorded but not applied: " + command
+                    + " trains without dropout (TRL's disable_dropout); LoRA dropout applies to sft and reward");
+        }
+    }
 
     static DpoLossType lossType(String name) {
         for (DpoLossType t : DpoLossType.values()) {
@@ -107,6 +127,8 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
                 .build();
         Path init = model;
         PrintWriter err = spec.commandLine().getErr();
+        LoraConfig loraCfg = lora.config(init);
+        warnDropout(loraCfg, err, "dpo");
         if (init == null) {
             if (p.scratchModel() == null) {
                 throw new IllegalArgumentException(p.needsModel("the SFT checkpoint"));
@@ -122,8 +144,13 @@ public final class DpoCommand implements Callable<Integer>, StageCommand {
         RunDir run = train.runDir("dpo");
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
-                CausalLm policy = init != null ? CausalLm.load(init, m) : SftCommand.fromScratch(p, m, cfg.seed());
-                CausalLm ref = reference != null ? CausalLm.load(reference, m) : policy.copy(m)) { // copied before any update
+                CausalLm policy = Adapters.withAdapter(init != null ? Adapters.loadMerged(init, m)
+                        : SftCommand.fromScratch(p, m, cfg.seed()), init, loraCfg, cfg.seed());
+                // the reference: --reference, else a LoRA policy's frozen base (shared, closed with the policy), else
+                // a copy made before any update
+                CausalLm ownRef = reference != null ? Adapters.loadMerged(reference, m)
+                        : Adapters.sharedReference(policy) == null ? policy.copy(m) : null) {
+            CausalLm ref = ownRef != null ? ownRef : Adapters.sharedReference(policy);
             TldrTask task = train.newTask(tok, init);
             List<Encoded.Pair> trainPairs = (scaffold ? ScaffoldData.pairs(train.data(), task, "train")
                     : train.data().pairs(task, "train")).requireRows();

@@ -14,6 +14,7 @@ import org.rlhf4j.algorithms.ppo.PpoModels;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
@@ -32,6 +33,8 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
+
+    @Mixin LoraOptions lora;
 
     @Mixin RlOptions rl;
 
@@ -68,8 +71,10 @@ public final class DrpoCommand implements Callable<Integer>, StageCommand {
         DrpoConfig cfg = DrpoConfig.builder().setPpo(ppo).setBetaMix(betaMix).setResetSource(source).build();
         PrintWriter err = spec.commandLine().getErr();
         rl.requireModels();
+        LoraConfig loraCfg = lora.config();
+        DpoCommand.warnDropout(loraCfg, err, "drpo");
         RunDir run = train.runDir("drpo");
-        try (PpoModels models = rl.load(train, ppo.seed())) {
+        try (PpoModels models = rl.load(train, ppo.seed(), loraCfg)) {
             Tokenizer tok = models.tokenizer();
             TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = source == ResetSource.PREFERRED_RESPONSE

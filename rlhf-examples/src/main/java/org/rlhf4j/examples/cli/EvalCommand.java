@@ -55,6 +55,10 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
     @Option(names = "--policy", paramLabel = "DIR", description = "Policy checkpoint whose summaries are generated.")
     Path policy;
 
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A LoRA adapter (PEFT format) applied over --policy.")
+    Path adapter;
+
     @Option(names = "--summaries", paramLabel = "FILE", description = "JSON Lines {\"id\", \"summary\"} to evaluate instead of a policy.")
     Path summaries;
 
@@ -177,6 +181,9 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         if (judgeKind.equals("rm") && rewardModel == null) {
             throw new IllegalArgumentException("--judge rm needs --reward-model DIR (or use --judge llm)");
         }
+        if (adapter != null && policy == null) {
+            throw new IllegalArgumentException("--adapter (a LoRA adapter over the policy) needs --policy");
+        }
         if (limit != null && limit < 1) {
             throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
         }
@@ -187,9 +194,9 @@ public final class EvalCommand implements Callable<Integer>, ResultCommand {
         Path tokSource = policy != null ? policy : rewardModel;
         try (Tokenizer tok = tokSource != null ? Checkpoint.tokenizerFor(tokSource) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
-                CausalLm pol = policy != null ? CausalLm.load(policy, m) : null;
-                CausalLm ref = referencePolicy != null ? CausalLm.load(referencePolicy, m) : null;
-                ScalarModel rm = rewardModel != null ? ScalarModel.load(rewardModel, m, seed) : null) {
+                CausalLm pol = policy != null ? ModelOptions.load(policy, adapter, m) : null;
+                CausalLm ref = referencePolicy != null ? ModelOptions.load(referencePolicy, null, m) : null;
+                ScalarModel rm = rewardModel != null ? org.rlhf4j.algorithms.common.Adapters.loadScalar(rewardModel, m, seed) : null) {
             if (ref != null && pol == null) {
                 throw new IllegalArgumentException("--reference-policy (KL) needs --policy");
             }

@@ -67,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Tokenizer tok = modelOptions.tokenizer();
                 NDManager m = modelOptions.newManager();
-                CausalLm model = CausalLm.load(modelOptions.model, m)) {
+                CausalLm model = modelOptions.load(m)) {
             String text = prompt;
             if (chat) {
                 org.rlhf4j.core.tokenizer.ChatRenderer template = ChatTemplates.of(modelOptions.model)

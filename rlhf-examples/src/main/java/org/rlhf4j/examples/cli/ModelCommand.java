@@ -6,12 +6,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf4j model}: bring models into rlhf4j: {@code download} from the Hugging Face Hub, {@code import-gguf}. */
+/**
+ * {@code rlhf4j model}: bring models into rlhf4j: {@code download} from the Hugging Face Hub, {@code import-gguf};
+ * {@code merge} a LoRA adapter into its base.
+ */
 @Command(
         name = "model",
         mixinStandardHelpOptions = true,
-        description = "Bring models into rlhf4j as trainable Hugging Face directories.",
-        subcommands = {ModelDownloadCommand.class, ImportGgufCommand.class})
+        description = "Bring models into rlhf4j as trainable Hugging Face directories; merge LoRA adapters.",
+        subcommands = {ModelDownloadCommand.class, ImportGgufCommand.class, ModelMergeCommand.class})
 public final class ModelCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

@@ -6,11 +6,14 @@ import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.core.checkpoint.Checkpoint;
+import org.rlhf4j.core.lora.LoraModel;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Option;
 
-/** Options shared by commands that load a model: {@code --model DIR} and {@code --device}. */
+/** Options shared by commands that load a model: {@code --model DIR}, {@code --adapter DIR} and {@code --device}. */
 public final class ModelOptions {
 
     @Option(
@@ -20,6 +23,14 @@ public final class ModelOptions {
             description = "Hugging Face format directory: config.json + model.safetensors [+ tokenizer.json; without it"
                     + " the bundled GPT-2 tokenizer is used].")
     Path model;
+
+    @Option(
+            names = "--adapter",
+            paramLabel = "DIR",
+            description = "A LoRA adapter (PEFT adapter_config.json + adapter_model.safetensors, e.g. the model/ of a "
+                    + "--lora-r run) applied over --model. A --model that is itself an adapter directory loads its "
+                    + "base_model_name_or_path with the adapter on top.")
+    Path adapter;
 
     @Option(
             names = "--device",
@@ -43,6 +54,45 @@ public final class ModelOptions {
      */
     public NDManager newManager() {
         return NDManager.newBaseManager(device());
+    }
+
+    /**
+     * Loads {@code --model} with {@code --adapter} on top when given ({@link #load(Path, Path, NDManager)}).
+     *
+     * @param parent the parent manager
+     * @return the model
+     * @throws IOException when a directory is missing or malformed
+     */
+    public CausalLm load(NDManager parent) throws IOException {
+        return load(model, adapter, parent);
+    }
+
+    /**
+     * Loads a model directory (which may itself be an adapter directory, or a chain of them: {@link Adapters#load})
+     * and, when {@code adapter} is given, applies that PEFT LoRA adapter over it ({@link LoraModel#load}, over the
+     * merged model when {@code model} is an adapter, the loaded model owned by the result).
+     *
+     * @param model the model directory
+     * @param adapter the adapter directory, or null
+     * @param parent the parent manager
+     * @return the model
+     * @throws IOException when a directory is missing or malformed
+     */
+    static CausalLm load(Path model, Path adapter, NDManager parent) throws IOException {
+        if (adapter != null && !LoraModel.isAdapterDir(adapter)) {
+            throw new IllegalArgumentException("--adapter " + adapter + ": not a LoRA adapter directory (no "
+                    + "adapter_config.json + adapter_model.safetensors)");
+        }
+        if (adapter == null) {
+            return Adapters.load(model, parent);
+        }
+        CausalLm base = Adapters.loadMerged(model, parent);
+        try {
+            return LoraModel.load(adapter, base, true);
+        } catch (IOException | RuntimeException e) {
+            base.close();
+            throw e;
+        }
     }
 
     /**

@@ -19,6 +19,7 @@ import org.rlhf4j.algorithms.eval.LlmJudge;
 import org.rlhf4j.core.io.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,6 +33,11 @@ import picocli.CommandLine.Spec;
  * JSON, every stage's plots) goes to {@code runs/<timestamp>/}. It states what the run can and cannot show: model
  * and data sizes, the reward model's held-out accuracy with its 95 % interval, each policy's win-rate interval and
  * flags, and warnings ({@link EvaluationChecks}); the CLI only wires them.
+ *
+ * <p>With {@code --lora-r} every stage gets the same {@code --lora-*} options: the SFT stage writes an adapter over
+ * {@code --model}; every later stage loads {@code sft/model}, merges that adapter into its base in memory (W + s·BA,
+ * the SFT policy itself) and trains a fresh adapter over the merged model, which is also the stage's frozen reference
+ * (the adapter disabled). The reward stage trains an adapter and a scalar head over the merged SFT model.
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = "SFT -> reward model -> PPO, DPO, DR-PO on the bundled sample, then evaluation and a report.")
@@ -63,6 +69,8 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
     @Option(names = "--eval-prompts", defaultValue = "32",
             description = "Held-out prompts (the valid split of the preset's data) each policy is evaluated on. Default: ${DEFAULT-VALUE}.")
     int evalPrompts;
+
+    @Mixin LoraOptions lora;
 
     @Option(names = "--algorithms", paramLabel = "LIST", split = ",", defaultValue = "ppo,dpo,drpo,grpo,rloo",
             description = "The policy-optimisation stages after SFT and the reward model, from ppo, dpo, drpo, grpo, rloo "
@@ -120,6 +128,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        lora.config(); // a --lora-* option without --lora-r fails before any stage runs
         long t0 = System.nanoTime();
         Map<String, StageResult> summaries = new LinkedHashMap<>();
         Map<String, Double> seconds = new LinkedHashMap<>();
@@ -243,6 +252,7 @@ public final class PipelineCommand implements Callable<Integer>, ResultCommand {
         }
         List<String> args = new ArrayList<>(stage.args());
         args.addAll(List.of("--preset", preset, "--out", dir.toString(), "--device", device));
+        args.addAll(lora.args()); // every stage trains an adapter; later stages merge the SFT adapter first
         err.println("pipeline: " + stage.name() + ": rlhf4j " + String.join(" ", args));
         CommandLine cl = Rlhf4jCli.commandLine();
         cl.setOut(new PrintWriter(new StringWriter())); // the stage's JSON line; its typed result is read below

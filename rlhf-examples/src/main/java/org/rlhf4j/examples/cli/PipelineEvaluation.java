@@ -86,17 +86,19 @@ final class PipelineEvaluation {
         long rmParameters;
         try (NDManager m = NDManager.newBaseManager(ModelOptions.DeviceOption.parse(device));
                 Tokenizer tok = Checkpoint.tokenizerFor(sft);
-                CausalLm reference = CausalLm.load(sft, m);
-                ScalarModel rm = ScalarModel.load(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
+                CausalLm reference = org.rlhf4j.algorithms.common.Adapters.load(sft, m);
+                ScalarModel rm = org.rlhf4j.algorithms.common.Adapters.loadScalar(stagesRoot.resolve("reward").resolve("model"), m, 0)) {
             cfg = reference.config();
-            policyParameters = reference.weights().count();
-            rmParameters = rm.weights().count();
+            // a LoRA stage's model: the base's parameters plus the adapter's (what the model computes with)
+            policyParameters = reference.weights().count() + (reference instanceof org.rlhf4j.core.lora.LoraModel l
+                    ? l.base().weights().count() : 0);
+            rmParameters = rm.weights().count() + rm.base().map(b -> b.weights().count()).orElse(0L);
             TldrTask task = new TldrTask(tok, p.task());
             RewardModelJudge judge = RewardModelJudge.builder().setModel(rm).setTokenizer(tok).build();
             for (String name : policies) {
                 err.println("pipeline: evaluating " + name + " on " + prompts.size() + " held-out prompts");
                 try (NDManager pm = m.newSubManager();
-                        CausalLm policy = CausalLm.load(stagesRoot.resolve(name).resolve("model"), pm)) {
+                        CausalLm policy = org.rlhf4j.algorithms.common.Adapters.load(stagesRoot.resolve(name).resolve("model"), pm)) {
                     PolicyEvaluator.Builder b = PolicyEvaluator.builder().setPolicy(policy).setTask(task)
                             .setPrompts(prompts).optName(name).optRewardModel(rm).optReferencePolicy(reference)
                             .optJudge(judge).optTemperature(0.0).optKlTemperature(p.ppo().temperature())

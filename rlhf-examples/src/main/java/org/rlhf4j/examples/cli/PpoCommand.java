@@ -10,6 +10,7 @@ import org.rlhf4j.algorithms.ppo.PpoModels;
 import org.rlhf4j.algorithms.ppo.PpoTrainer;
 import org.rlhf4j.algorithms.ppo.RewardSource;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.tokenizer.Tokenizer;
 import org.rlhf4j.datasets.task.Encoded;
 import org.rlhf4j.datasets.task.TldrTask;
@@ -27,6 +28,8 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
+
+    @Mixin LoraOptions lora;
 
     @Mixin RlOptions rl;
 
@@ -49,8 +52,10 @@ public final class PpoCommand implements Callable<Integer>, StageCommand {
         PpoConfig cfg = rl.config(train);
         rl.requireModels();
         PrintWriter err = spec.commandLine().getErr();
+        LoraConfig loraCfg = lora.config();
+        DpoCommand.warnDropout(loraCfg, err, "ppo");
         RunDir run = train.runDir("ppo");
-        try (PpoModels models = rl.load(train, cfg.seed())) {
+        try (PpoModels models = rl.load(train, cfg.seed(), loraCfg)) {
             Tokenizer tok = models.tokenizer();
             TldrTask task = train.newTask(tok, rl.model);
             List<Encoded.PromptOnly> prompts = train.data().prompts(task, "train").requireRows();

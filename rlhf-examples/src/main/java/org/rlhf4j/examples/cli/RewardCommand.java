@@ -6,11 +6,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.reward.RewardConfig;
 import org.rlhf4j.algorithms.reward.RewardTrainer;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
+import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.ScalarModel;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
 import org.rlhf4j.core.tokenizer.Tokenizer;
@@ -34,9 +37,12 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
 
     @Mixin TrainOptions train;
 
+    @Mixin LoraOptions lora;
+
     @Option(names = "--model", paramLabel = "DIR",
             description = "Initial model: usually the SFT checkpoint (e.g. runs/sft/model); an LM directory gets a fresh "
-                    + "scalar head. Without it (--preset tiny only): a from-scratch GPT-2.")
+                    + "scalar head. With --lora-r: the frozen trunk under a LoRA adapter and a fresh head (PEFT SEQ_CLS). "
+                    + "Without it (--preset tiny only): a from-scratch GPT-2.")
     Path model;
 
     @Option(names = "--center-rewards", description = "Reward-centering coefficient c (TRL center_rewards_coefficient). Default: the preset's.")
@@ -80,12 +86,17 @@ public final class RewardCommand implements Callable<Integer>, StageCommand {
             err.println("reward: no --model: starting from an untrained GPT-2 (give --model with the SFT checkpoint, e.g. "
                     + "runs/sft/model after `rlhf4j sft`)");
         }
+        LoraConfig loraCfg = lora.config(init);
         RunDir run = train.runDir("reward");
         p.checkModel(init);
         train.checkChat(init);
         try (Tokenizer tok = init != null ? Checkpoint.tokenizerFor(init) : Gpt2Tokenizers.bundled();
                 NDManager m = NDManager.newBaseManager(train.device());
-                ScalarModel rm = init != null ? ScalarModel.load(init, m, cfg.seed())
+                // with --lora-r: the frozen (merged) initial model, under an adapter and a fresh head
+                CausalLm trunk = loraCfg != null ? Adapters.loadMerged(init, m) : null;
+                ScalarModel rm = loraCfg != null
+                        ? ScalarModel.lora(trunk, loraCfg, cfg.seed()).optBasePath(init.toAbsolutePath().normalize())
+                        : init != null ? Adapters.loadScalar(init, m, cfg.seed())
                         : ScalarModel.random(p.scratchModel(), m, cfg.seed())) {
             TldrTask task = train.newTask(tok, init);
             List<Encoded.Pair> trainPairs = train.data().pairs(task, "train").requireRows();

@@ -6,6 +6,7 @@ import org.rlhf4j.algorithms.ppo.AdaptiveKl;
 import org.rlhf4j.algorithms.ppo.KlEstimator;
 import org.rlhf4j.algorithms.ppo.PpoConfig;
 import org.rlhf4j.algorithms.ppo.PpoModels;
+import org.rlhf4j.core.lora.LoraConfig;
 import picocli.CommandLine.Option;
 
 /** Options and model loading shared by the online RL commands ({@code ppo}, {@code drpo}). */
@@ -86,13 +87,14 @@ public final class RlOptions {
      * Loads the policy, reference, reward model and critic ({@link PpoModels#load}).
      *
      * @param train the shared training options (device)
-     * @param seed seed of a reward-model head, should the directory lack one
+     * @param seed seed of a reward-model head, should the directory lack one, and of the adapters
+     * @param lora the adapter settings ({@code --lora-*}), or null for full fine-tuning
      * @return the models
      * @throws IOException when a directory is missing or malformed
      */
-    PpoModels load(TrainOptions train, long seed) throws IOException {
+    PpoModels load(TrainOptions train, long seed, LoraConfig lora) throws IOException {
         requireModels();
         train.preset().checkModel(model);
-        return PpoModels.load(model, rewardModel, train.device(), seed);
+        return PpoModels.load(model, rewardModel, train.device(), seed, lora, seed);
     }
 }

@@ -61,7 +61,7 @@ public final class ScoreCommand implements Callable<Integer>, ResultCommand {
             throw new IllegalArgumentException("need at least 2 tokens to score, got " + ids.length);
         }
         try (NDManager m = modelOptions.newManager();
-                CausalLm model = CausalLm.load(modelOptions.model, m)) {
+                CausalLm model = modelOptions.load(m)) {
             for (int id : ids) {
                 if (id < 0 || id >= model.config().vocabSize()) {
                     throw new IllegalArgumentException(

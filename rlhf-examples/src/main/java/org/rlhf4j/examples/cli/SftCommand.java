@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.rlhf4j.algorithms.common.Adapters;
 import org.rlhf4j.algorithms.common.RunDir;
 import org.rlhf4j.algorithms.sft.SftConfig;
 import org.rlhf4j.algorithms.sft.SftTrainer;
 import org.rlhf4j.core.checkpoint.Checkpoint;
 import org.rlhf4j.core.io.Json;
+import org.rlhf4j.core.lora.LoraConfig;
 import org.rlhf4j.core.model.CausalLm;
 import org.rlhf4j.core.model.Gpt2;
 import org.rlhf4j.core.tokenizer.Gpt2Tokenizers;
@@ -28,12 +30,15 @@ import picocli.CommandLine.Spec;
 
 /** {@code rlhf4j sft}: supervised fine-tuning on TL;DR (or a user's SFT data). */
 @Command(name = "sft", mixinStandardHelpOptions = true,
-        description = "Supervised fine-tuning. Writes OUT/model (the next stage's --model), metrics.jsonl, samples.jsonl, plots/.")
+        description = "Supervised fine-tuning. Writes OUT/model (the next stage's --model; with --lora-r a PEFT adapter), "
+                + "metrics.jsonl, samples.jsonl, plots/.")
 public final class SftCommand implements Callable<Integer>, StageCommand {
 
     @Spec CommandSpec spec;
 
     @Mixin TrainOptions train;
+
+    @Mixin LoraOptions lora;
 
     @Option(names = "--model", paramLabel = "DIR",
             description = "HF model directory to start from (default with --preset tiny: a from-scratch GPT-2).")
@@ -71,6 +76,7 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
                 .setEpochs(train.epochs != null ? train.epochs : base.epochs())
                 .build();
         PrintWriter err = spec.commandLine().getErr();
+        LoraConfig loraCfg = lora.config(model);
         RunDir run = train.runDir("sft");
         p.checkModel(model);
         train.checkChat(model);
@@ -79,7 +85,8 @@ public final class SftCommand implements Callable<Integer>, StageCommand {
         }
         try (Tokenizer tok = model != null ? Checkpoint.tokenizerFor(model) : scratchTokenizer(p);
                 NDManager m = NDManager.newBaseManager(train.device());
-                CausalLm policy = model != null ? CausalLm.load(model, m) : fromScratch(p, m, cfg.seed(), tok)) {
+                CausalLm policy = Adapters.withAdapter(model != null ? Adapters.loadMerged(model, m)
+                        : fromScratch(p, m, cfg.seed(), tok), model, loraCfg, cfg.seed())) {
             TldrTask task = train.newTask(tok, model);
             List<Encoded.Sft> trainData = (scaffold ? ScaffoldData.sft(train.data(), task, "train")
                     : train.data().sft(task, "train")).requireRows();
