@@ -40,8 +40,17 @@ public final class LoraModel implements CausalLm {
     private final LoraAdapter adapter;
     private final boolean ownsBase;
     private String basePath;
+    /** Applied after the adapter in every forward ({@link #withHook}); {@link ForwardHook#NONE} by default. */
+    private final ForwardHook hook;
+    /** The model this one is a {@link #withHook} view of, or null. */
+    private final LoraModel viewOf;
 
     private LoraModel(CausalLm base, LoraAdapter adapter, boolean ownsBase, String basePath) {
+        this(base, adapter, ownsBase, basePath, ForwardHook.NONE, null);
+    }
+
+    private LoraModel(CausalLm base, LoraAdapter adapter, boolean ownsBase, String basePath, ForwardHook hook,
+            LoraModel viewOf) {
         if (base instanceof LoraModel) {
             throw new IllegalArgumentException("the base of a LoRA model cannot itself be a LoRA model (stacked "
                     + "adapters are not supported); merge it first");
@@ -50,6 +59,26 @@ public final class LoraModel implements CausalLm {
         this.adapter = adapter;
         this.ownsBase = ownsBase;
         this.basePath = basePath;
+        this.hook = hook;
+        this.viewOf = viewOf;
+    }
+
+    /**
+     * Returns a view of this model whose forwards apply {@code next} after the adapter (e.g. fp16 compute,
+     * {@code MixedPrecision.FP16}): the same base, the same adapter tensors (training the view trains this model),
+     * saved as this model is; still a {@code LoraModel}, so trainers recognise the adapter. Closing the view closes
+     * this model.
+     *
+     * @param next the hook applied after the adapter
+     * @return the view, or this model when {@code next} is {@link ForwardHook#NONE}
+     */
+    @Override
+    public LoraModel withHook(ForwardHook next) {
+        if (next == ForwardHook.NONE) {
+            return this;
+        }
+        LoraModel root = viewOf == null ? this : viewOf;
+        return new LoraModel(base, adapter, false, basePath, hook.andThen(next), root);
     }
 
     /**
@@ -314,13 +343,13 @@ public final class LoraModel implements CausalLm {
      */
     @Override
     public NDArray hidden(NDArray ids, NDArray mask, KvCache cache, ForwardHook hook) {
-        return base.hidden(ids, mask, cache, adapter.andThen(hook));
+        return base.hidden(ids, mask, cache, adapter.andThen(this.hook).andThen(hook));
     }
 
     /** Projects with the base's (never adapted) output projection. */
     @Override
     public NDArray logits(NDArray hidden, ForwardHook hook) {
-        return base.logits(hidden, adapter.andThen(hook));
+        return base.logits(hidden, adapter.andThen(this.hook).andThen(hook));
     }
 
     /**
@@ -384,6 +413,10 @@ public final class LoraModel implements CausalLm {
     /** Closes the adapter, and the base when this model owns it. */
     @Override
     public void close() {
+        if (viewOf != null) {
+            viewOf.close();
+            return;
+        }
         adapter.weights().close();
         if (ownsBase) {
             base.close();

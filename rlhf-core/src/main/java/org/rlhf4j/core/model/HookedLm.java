@@ -50,6 +50,12 @@ final class HookedLm implements CausalLm {
         return base.generationConfig();
     }
 
+    /** Saves the underlying model as it saves itself (the hook changes how it computes, not what it is). */
+    @Override
+    public void save(java.nio.file.Path dir, org.rlhf4j.core.io.SaveOptions options) throws java.io.IOException {
+        base.save(dir, options);
+    }
+
     @Override
     public void close() {
         base.close();

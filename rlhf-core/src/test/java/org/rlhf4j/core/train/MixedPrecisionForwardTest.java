@@ -230,4 +230,28 @@ class MixedPrecisionForwardTest {
             assertEquals(adapterArrays, ((ai.djl.ndarray.BaseNDManager) lora.manager()).getManagedArrays().size());
         }
     }
+
+    @Test
+    void fp16ViewsStayWhatTheyWrapAndSaveAsIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        LlamaConfig c = LlamaConfig.of(LlamaFamily.LLAMA, 97, 64, 32, 2, 4, 2, 48, 1, 2);
+        try (NDManager m = NDManager.newBaseManager(); Llama base = Llama.random(c, m, 3)) {
+            LoraModel lora = LoraModel.create(base, LoraConfig.of(4, 8), 5, false);
+            CausalLm view = lora.withHook(MixedPrecision.FP16);
+            // still a LoRA model (trainers find its base and adapter), training the view trains the adapter
+            assertTrue(view instanceof LoraModel);
+            assertSame(lora.weights(), view.weights());
+            assertSame(base, ((LoraModel) view).base());
+            java.nio.file.Files.createDirectories(dir.resolve("lora"));
+            view.save(dir.resolve("lora"));
+            assertTrue(LoraModel.isAdapterDir(dir.resolve("lora")), "an fp16 view of a LoRA model saves its adapter");
+            // a hooked full model saves the full model
+            java.nio.file.Files.createDirectories(dir.resolve("full"));
+            base.withHook(MixedPrecision.FP16).save(dir.resolve("full"));
+            try (CausalLm back = CausalLm.load(dir.resolve("full"), m)) {
+                assertEquals(base.weights().names(), back.weights().names());
+            }
+            view.close(); // closes the model it views
+        }
+    }
 }
