@@ -80,17 +80,17 @@ class PresetsTest {
         // the former positional values (optimizer and schedule flattened in place), plus the schedule fields:
         // saveSteps 50 (5 for PPO) instead of 0, saveTotalLimit 2, loggingSteps 1
         assertThat(values(Presets.TINY.sft())).containsExactly(1L,
-                3e-3, Schedule.COSINE, 5L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                3e-3, Schedule.COSINE, 5L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3, false,
                 8, 8, 8.0, 10, 50, 2, 1, 3, 53);
         assertThat(values(Presets.TINY.reward())).containsExactly(1L,
-                3e-4, Schedule.COSINE, 2L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                3e-4, Schedule.COSINE, 2L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3, false,
                 8, 8, 3.0, 0.0, 5, 50, 2, 1, true);
         assertThat(values(Presets.TINY.ppo())).containsExactly(1L,
-                1e-4, Schedule.LINEAR, 0L, 0.0, 0.9, 0.999, 1e-5, 1.0, 3,
+                1e-4, Schedule.LINEAR, 0L, 0.0, 0.9, 0.999, 1e-5, 1.0, 3, false,
                 240L, 16, 2, 8, 4, 53, 0.7, 0.05, null, KlEstimator.K1, false, true, 1.0, 0.95, 0.2, 0.2, 0.1, 0.0,
                 -1.0, 0, 5, 2, 1);
         assertThat(values(Presets.TINY.dpo())).containsExactly(1L,
-                1e-4, Schedule.CONSTANT, 0L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3,
+                1e-4, Schedule.CONSTANT, 0L, 0.0, 0.9, 0.999, 1e-8, 1.0, 3, false,
                 0.1, DpoLossType.SIGMOID, 0.0, 8, 8, 3.0, 5, 50, 2, 1, true);
         assertThat(Presets.PYTHIA.dpo()).isEqualTo(DpoConfig.defaults().withLoss(0.05, DpoLossType.SIGMOID, 0.0));
         for (Presets p : new Presets[] {Presets.GPT2, Presets.PYTHIA, Presets.SMOLLM2}) {
