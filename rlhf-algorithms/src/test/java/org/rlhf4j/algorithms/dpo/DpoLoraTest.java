@@ -130,7 +130,10 @@ class DpoLoraTest {
 
     @Test
     void aStoppedLoraRunResumesToTheSameAdapter(@TempDir Path dir) throws Exception {
-        DpoConfig cfg = DpoTrainerTest.config(4, 2, 1, 1e-2).toBuilder().setSchedule(TrainingSchedule.of(0, 0)).build();
+        // lr 3e-3 as DpoTrainerTest's resume test: at 1e-2 this test failed once in a full `mvn verify` (8e-4 loss
+        // difference; 2 torch threads, late in a long test JVM) and never alone: presumably last-bit differences of
+        // the kernels that Adam's normalised steps amplify at a high learning rate
+        DpoConfig cfg = DpoTrainerTest.config(4, 2, 1, 3e-3).toBuilder().setSchedule(TrainingSchedule.of(0, 0)).build();
         Map<String, float[]> uninterrupted;
         List<Double> lossesA;
         try (NDManager m = NDManager.newBaseManager();
@@ -152,7 +155,8 @@ class DpoLoraTest {
             DpoTrainer.Result r = trainer(cfg, policy, Adapters.sharedReference(policy)).optRunDir(run).build().train();
             assertThat(r.startStep()).isEqualTo(3);
             for (int i = 0; i < r.trainLosses().size(); i++) {
-                assertThat(r.trainLosses().get(i)).isCloseTo(lossesA.get(3 + i), within(1e-6));
+                assertThat(r.trainLosses().get(i)).as("resumed update %d", 3 + i)
+                        .isCloseTo(lossesA.get(3 + i), within(1e-6));
             }
             Map<String, float[]> resumed = snapshot(policy.weights());
             assertThat(resumed.keySet()).isEqualTo(uninterrupted.keySet());

@@ -28,7 +28,9 @@ class MemoryBenchTest {
         long head = 4L * (32 + 1);
         assertThat(ppo.parameterBytes()).isEqualTo(base + 3 * adapter + 2 * head);
         if (full.peakRssBytes() > 0) { // Linux
-            assertThat(full.peakRssBytes()).isGreaterThanOrEqualTo(full.baselineRssBytes());
+            // VmRSS/VmHWM are approximate (per-thread RSS counters are folded in lazily, SPLIT_RSS_COUNTING: up to
+            // 64 pages per thread), so a peak can read a few hundred KB under the baseline (measured: 320 KB)
+            assertThat(full.peakRssBytes()).isGreaterThanOrEqualTo(full.baselineRssBytes() - (16L << 20));
         }
     }
 }
