@@ -26,6 +26,14 @@ import org.rlhf4j.core.io.Json;
  */
 class ChatTemplateParityTest {
 
+    /**
+     * The day scripts/tokenizer_fixture.py rendered the fixtures: templates that call {@code strftime_now} (TRL's
+     * gpt-oss template: "Current date: 2026-11-27") must render that day, not today's.
+     */
+    static final java.time.Clock FIXTURE_DAY =
+            java.time.Clock.fixed(java.time.Instant.parse("2026-11-27T12:00:00Z"), java.time.ZoneOffset.UTC);
+
+
     private static final Path FIXTURES = TestSupport.resource("tokenizer-fixtures");
 
     private static JsonNode chat() throws Exception {
@@ -49,7 +57,7 @@ class ChatTemplateParityTest {
         JsonNode tpl = root.get("templates").get(c.get("template").asText());
         TokenizerConfig cfg = TokenizerConfig.read(FIXTURES.resolve(tpl.get("tokenizer").asText()));
         ChatTemplate t = ChatTemplate.builder().setTemplate(tpl.get("template").asText())
-                .optSpecialTokens(cfg.specialTokens()).build();
+                .optSpecialTokens(cfg.specialTokens()).optClock(FIXTURE_DAY).build();
         List<ChatMessage> messages = new ArrayList<>();
         for (JsonNode m : c.get("messages")) {
             messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
@@ -95,7 +103,8 @@ class ChatTemplateParityTest {
                     + c.get("add_generation_prompt").asBoolean();
             tests.add(DynamicTest.dynamicTest(name, () -> {
                 ChatTemplate t = parsed.computeIfAbsent(c.get("template").asText(), k -> ChatTemplate.builder()
-                        .setTemplate(root.get("templates").get(k).asText()).optSpecialTokens(tokens).build());
+                        .setTemplate(root.get("templates").get(k).asText()).optSpecialTokens(tokens)
+                        .optClock(FIXTURE_DAY).build());
                 List<ChatMessage> messages = new ArrayList<>();
                 for (JsonNode m : root.get("conversations").get(c.get("conversation").asText())) {
                     messages.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
@@ -126,7 +135,8 @@ class ChatTemplateParityTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode f : chat().get("features")) {
             tests.add(DynamicTest.dynamicTest(f.get("name").asText(), () -> {
-                ChatTemplate t = ChatTemplate.builder().setTemplate(f.get("template").asText()).build();
+                ChatTemplate t = ChatTemplate.builder().setTemplate(f.get("template").asText()).optClock(FIXTURE_DAY)
+                        .build();
                 Map<String, Object> ctx = Json.MAPPER.convertValue(f.get("context"), LinkedHashMap.class);
                 List<ChatMessage> messages = new ArrayList<>();
                 for (JsonNode m : f.get("messages")) {
