@@ -1,6 +1,8 @@
 package org.rlhf4j.core.generation;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -21,10 +23,21 @@ import org.rlhf4j.core.tensor.TensorOps;
  * {@code eos_token_id} is a list). Each step: z = logits of the last position; EOS is suppressed (z_eos = −∞) while
  * fewer than {@code minNewTokens} tokens exist; with τ &gt; 0 a token is drawn from softmax(z/τ) restricted to the
  * top-k tokens and to the smallest set whose mass reaches top-p, by inverse-CDF sampling with one uniform per sample
- * from a {@link SplittableRandom} seeded by the caller (so a seed fixes the result on every device); with τ = 0 it is
- * argmax z. Where a sample has a forced prefix, the token at step t &lt; |prefix| is the prefix's token instead (teacher
- * forcing inside generation, DR-PO's reset). With the KV cache, the prompt is encoded once and each step feeds one
+ * and step from a {@link SplittableRandom} seeded by the caller (so a seed fixes the result on every device); with
+ * τ = 0 it is argmax z. Where a sample has a forced prefix, the token at step t &lt; |prefix| is the prefix's token
+ * instead (teacher forcing inside generation, DR-PO's reset), and its recorded log-probability is that of the forced
  * token.
+ *
+ * <p>With the KV cache, the prompt is encoded once into a {@link KvCache} preallocated for the longest prompt plus
+ * {@code maxNewTokens} (new keys and values are written in place, attention reads a view of the written prefix), and
+ * each step feeds one token. A step runs entirely on the device except for <b>one</b> device-to-host copy: the chosen
+ * tokens and their log-probabilities, stacked as a {@code [2, B]} float32 array (ids are exact in float32 below
+ * 2<sup>24</sup>). Everything a step needs from the host (the uniforms, the EOS suppression row, the forced prefixes,
+ * which rows have ended) is copied to the device once per call, and the tokens fed back are the device array itself.
+ *
+ * <p>In {@link EosMode#FIXED_LENGTH_THEN_TRUNCATE} mode decoding stops as soon as every response holds an EOS: the
+ * columns not generated are exactly what {@link #truncateAfterEos} would have made of them (padding, mask 0, logprob
+ * 0), so the rollout is the same as with all {@code maxNewTokens} steps and keeps that width.
  */
 public final class Generator {
 
@@ -89,11 +102,18 @@ public final class Generator {
             Arrays.fill(r, cfg.padTokenId());
         }
         boolean stop = cfg.eosMode() == EosMode.STOP;
+        // STOP: the sequence has ended; truncation mode: the response holds an EOS (everything after is cut)
         boolean[] done = new boolean[batch];
+        // one uniform per sample and step, drawn in the order the steps consume them (step-major), even for greedy
+        // or forced samples so the stream does not depend on them; drawn up front so a step copies nothing to the device
         SplittableRandom rng = new SplittableRandom(seed);
+        float[] uniforms = new float[maxNew * batch];
+        for (int i = 0; i < uniforms.length; i++) {
+            uniforms[i] = (float) rng.nextDouble();
+        }
         int steps = 0;
         try (NDManager m = model.manager().newSubManager();
-                KvCache cache = cfg.useKvCache() ? new KvCache(model.config().numLayers()) : null) {
+                KvCache cache = cfg.useKvCache() ? new KvCache(model.config().numLayers(), tp + maxNew) : null) {
             NDArray logits;
             try (NDScope scope = new NDScope()) {
                 NDArray ids = m.create(toLong(promptIds), new Shape(batch, tp));
@@ -101,42 +121,45 @@ public final class Generator {
                 logits = lastLogits(model, ids, mask, cache);
                 NDScope.unregister(logits);
             }
+            DeviceInputs dev = DeviceInputs.create(m, cfg, forced, uniforms, batch, maxNew, logits.getShape().get(1));
             for (int t = 0; t < maxNew; t++) {
-                int[] tok;
-                float[] tokLp;
+                NDArray next = null;
                 try (NDScope scope = new NDScope()) {
-                    Choice choice = choose(m, logits, t, cfg, forced, rng);
-                    tok = choice.tokens();
-                    tokLp = choice.logprobs();
-                }
-                boolean[] wasDone = done.clone();
-                for (int b = 0; b < batch; b++) {
-                    if (stop && wasDone[b]) {
-                        continue;
-                    }
-                    resp[b][t] = tok[b];
-                    respMask[b][t] = 1;
-                    lps[b][t] = tokLp[b];
-                    forcedMask[b][t] = t < forced[b].length ? 1 : 0;
-                    if (stop && cfg.isEos(tok[b])) {
-                        done[b] = true;
-                    }
-                }
-                steps = t + 1;
-                if ((stop && allTrue(done)) || t == maxNew - 1) {
-                    break;
-                }
-                NDArray next;
-                try (NDScope scope = new NDScope()) {
-                    if (cache != null) {
-                        long[] feed = new long[batch];
-                        float[] feedMask = new float[batch];
-                        for (int b = 0; b < batch; b++) {
-                            feed[b] = respMask[b][t] == 1 ? resp[b][t] : cfg.padTokenId();
-                            feedMask[b] = respMask[b][t];
+                    Choice choice = choose(m, logits, t, cfg, dev);
+                    NDArray token = choice.tokens();
+                    // the one device-to-host copy of the step: row 0 the token ids (exact in float32 below 2^24),
+                    // row 1 their log-probabilities
+                    float[] read = NDArrays.stack(new NDList(token.toType(DataType.FLOAT32, false),
+                            choice.logprobs().toType(DataType.FLOAT32, false))).toFloatArray();
+                    for (int b = 0; b < batch; b++) {
+                        if (stop && done[b]) {
+                            continue;
                         }
-                        next = lastLogits(
-                                model, m.create(feed, new Shape(batch, 1)), m.create(feedMask, new Shape(batch, 1)), cache);
+                        int tok = (int) read[b];
+                        resp[b][t] = tok;
+                        respMask[b][t] = 1;
+                        lps[b][t] = read[batch + b];
+                        forcedMask[b][t] = t < forced[b].length ? 1 : 0;
+                        if (cfg.isEos(tok)) {
+                            done[b] = true;
+                        }
+                    }
+                    steps = t + 1;
+                    // truncation mode stops once every response holds an EOS: the columns left would all become
+                    // padding (mask 0, logprob 0) in truncateAfterEos, which is what they already are
+                    if (allTrue(done) || t == maxNew - 1) {
+                        break;
+                    }
+                    if (cache != null) {
+                        NDArray feed = token.reshape(batch, 1);
+                        NDArray feedMask = dev.ones;
+                        if (stop) {
+                            // ended rows feed padding with mask 0 (their later columns are padding)
+                            feed = feed.getNDArrayInternal().where(dev.alive, dev.pad);
+                            feedMask = dev.alive.toType(DataType.FLOAT32, false);
+                            dev.updateAlive(feed);
+                        }
+                        next = lastLogits(model, feed, feedMask, cache);
                     } else {
                         int len = tp + t + 1;
                         long[] ids = new long[batch * len];
@@ -151,13 +174,13 @@ public final class Generator {
                         next = lastLogits(model, m.create(ids, new Shape(batch, len)), m.create(mk, new Shape(batch, len)), null);
                     }
                     NDScope.unregister(next);
+                } finally {
+                    logits.close();
+                    logits = next;
                 }
-                logits.close();
-                logits = next;
             }
-            logits.close();
         }
-        int n = steps;
+        int n = stop ? steps : maxNew;
         int[][] outIds = new int[batch][];
         int[][] outMask = new int[batch][];
         float[][] outLp = new float[batch][];
@@ -202,32 +225,137 @@ public final class Generator {
         return model.logits(h.get(new NDIndex(":, -1, :")));
     }
 
-    /** The tokens chosen at one step and their log-probabilities. */
-    private record Choice(int[] tokens, float[] logprobs) {}
+    /**
+     * What the steps read on the device, copied there once per call so that a step copies nothing from the host: the
+     * uniforms, the EOS suppression row of {@code minNewTokens}, the forced prefixes and, in STOP mode, which rows are
+     * still running.
+     */
+    private static final class DeviceInputs {
+        /** {@code [maxNew, B]} float32: the uniform of sample b at step t. */
+        final NDArray uniforms;
+        /** {@code [1, V]} float32: −∞ at every EOS id inside the vocabulary, 0 elsewhere; null when minNewTokens = 0. */
+        final NDArray suppressEos;
+        /** {@code [B, F]} int64 forced tokens (F = longest forced prefix), null when F = 0. */
+        final NDArray forcedIds;
+        /** {@code [B, F]} boolean: position t of sample b is forced; null when F = 0. */
+        final NDArray forcedOn;
+        /** The longest forced prefix. */
+        final int forcedLength;
+        /** {@code [1, E]} int64: the EOS ids. */
+        final NDArray eosIds;
+        /** {@code [B, 1]} float32 ones: the mask of a fed token. */
+        final NDArray ones;
+        /** {@code [B, 1]} int64 padding ids (STOP: what ended rows feed). */
+        final NDArray pad;
+        /** {@code [B, 1]} boolean: the row has not ended (STOP mode; all true in truncation mode). */
+        NDArray alive;
 
-    private static Choice choose(
-            NDManager m, NDArray logits, int t, GenerationConfig cfg, int[][] forced, SplittableRandom rng) {
+        private DeviceInputs(NDArray uniforms, NDArray suppressEos, NDArray forcedIds, NDArray forcedOn,
+                int forcedLength, NDArray eosIds, NDArray ones, NDArray pad, NDArray alive) {
+            this.uniforms = uniforms;
+            this.suppressEos = suppressEos;
+            this.forcedIds = forcedIds;
+            this.forcedOn = forcedOn;
+            this.forcedLength = forcedLength;
+            this.eosIds = eosIds;
+            this.ones = ones;
+            this.pad = pad;
+            this.alive = alive;
+        }
+
+        /** Creates the arrays in {@code m} (outside any step's scope: they live until {@code m} closes). */
+        static DeviceInputs create(NDManager m, GenerationConfig cfg, int[][] forced, float[] uniforms, int batch,
+                int maxNew, long vocab) {
+            if (vocab > FLOAT_EXACT_INTS) {
+                // the step's single device-to-host copy carries token ids as float32
+                throw new IllegalArgumentException("vocabulary of " + vocab + " tokens exceeds 2^24, the largest id "
+                        + "float32 holds exactly");
+            }
+            NDArray u = m.create(uniforms, new Shape(maxNew, batch));
+            NDArray sup = null;
+            if (cfg.minNewTokens() > 0) {
+                float[] row = new float[(int) vocab];
+                for (int eos : cfg.eosTokenIds()) {
+                    // transformers MinNewTokensLengthLogitsProcessor suppresses every id of eos_token_id (an id
+                    // outside the vocabulary can never be sampled)
+                    if (eos < vocab) {
+                        row[eos] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                sup = m.create(row, new Shape(1, vocab));
+            }
+            int f = 0;
+            for (int[] p : forced) {
+                f = Math.max(f, p.length);
+            }
+            NDArray fIds = null;
+            NDArray fOn = null;
+            if (f > 0) {
+                long[] ids = new long[batch * f];
+                boolean[] on = new boolean[batch * f];
+                for (int b = 0; b < batch; b++) {
+                    for (int j = 0; j < forced[b].length; j++) {
+                        ids[b * f + j] = forced[b][j];
+                        on[b * f + j] = true;
+                    }
+                }
+                fIds = m.create(ids, new Shape(batch, f));
+                fOn = m.create(on, new Shape(batch, f));
+            }
+            List<Integer> eos = cfg.eosTokenIds();
+            long[] eosArr = new long[eos.size()];
+            for (int i = 0; i < eosArr.length; i++) {
+                eosArr[i] = eos.get(i);
+            }
+            long[] padArr = new long[batch];
+            Arrays.fill(padArr, cfg.padTokenId());
+            boolean[] aliveArr = new boolean[batch];
+            Arrays.fill(aliveArr, true);
+            return new DeviceInputs(u, sup, fIds, fOn, f, m.create(eosArr, new Shape(1, eosArr.length)),
+                    m.ones(new Shape(batch, 1)), m.create(padArr, new Shape(batch, 1)),
+                    m.create(aliveArr, new Shape(batch, 1)));
+        }
+
+        /**
+         * Ends the rows whose fed token is an EOS: alive ← alive ∧ ¬(token ∈ EOS). Called inside a step's scope; the
+         * new array outlives it.
+         *
+         * @param fed {@code [B, 1]} int64 tokens fed this step
+         */
+        void updateAlive(NDArray fed) {
+            NDArray isEos = fed.eq(eosIds).toType(DataType.INT32, false).max(new int[] {1}, true).eq(1);
+            NDArray next = alive.logicalAnd(isEos.logicalNot());
+            NDScope.unregister(next);
+            alive.close();
+            alive = next;
+        }
+    }
+
+    /** Ids exactly representable in float32: 2^24. */
+    private static final long FLOAT_EXACT_INTS = 1L << 24;
+
+    /**
+     * The tokens chosen at one step and their log-probabilities, on the device.
+     *
+     * @param tokens {@code [B]} int64
+     * @param logprobs {@code [B]} log softmax(z/τ) at the tokens
+     */
+    private record Choice(NDArray tokens, NDArray logprobs) {}
+
+    /**
+     * Chooses the step's tokens on the device (no host copy): sampling or argmax, then the forced prefix tokens where
+     * a sample has one ({@code where(forced, forcedToken, sampled)}), then the log-probabilities of the chosen tokens.
+     */
+    private static Choice choose(NDManager m, NDArray logits, int t, GenerationConfig cfg, DeviceInputs dev) {
         int batch = (int) logits.getShape().get(0);
         long vocab = logits.getShape().get(1);
         NDArray z = logits;
         if (t < cfg.minNewTokens()) {
-            float[] sup = new float[(int) vocab];
-            for (int eos : cfg.eosTokenIds()) {
-                // transformers MinNewTokensLengthLogitsProcessor suppresses every id of eos_token_id (an id outside
-                // the vocabulary can never be sampled)
-                if (eos < vocab) {
-                    sup[eos] = Float.NEGATIVE_INFINITY;
-                }
-            }
-            z = z.add(m.create(sup, new Shape(1, vocab)));
+            z = z.add(dev.suppressEos);
         }
         NDArray scaled = cfg.greedy() ? z : TensorOps.div(z, cfg.temperature());
         NDArray logp = scaled.logSoftmax(-1);
-        // one uniform per sample, drawn even for greedy or forced samples so the stream does not depend on them
-        float[] u = new float[batch];
-        for (int b = 0; b < batch; b++) {
-            u[b] = (float) rng.nextDouble();
-        }
+        NDArray u = dev.uniforms.get(t).reshape(batch, 1);
         NDArray token;
         if (cfg.greedy()) {
             token = z.argMax(1);
@@ -241,26 +369,25 @@ public final class Generator {
                 keep = keep.logicalAnd(rank.lt(cfg.topK()));
             }
             NDArray filtered = sortedP.mul(keep.toType(DataType.FLOAT32, false));
-            NDArray idx = inverseCdf(m, filtered, u, vocab);
+            NDArray idx = inverseCdf(filtered, u, vocab);
             token = order.gather(idx.expandDims(1), 1).squeeze(1);
         } else {
-            token = inverseCdf(m, logp.exp(), u, vocab);
+            token = inverseCdf(logp.exp(), u, vocab);
         }
-        int[] tok = toIntArray(token.toType(DataType.INT64, false).toLongArray());
-        for (int b = 0; b < batch; b++) {
-            if (t < forced[b].length) {
-                tok[b] = forced[b][t];
-            }
+        token = token.toType(DataType.INT64, false);
+        if (t < dev.forcedLength) {
+            NDIndex col = new NDIndex(":, {}", t);
+            token = dev.forcedIds.get(col).getNDArrayInternal().where(dev.forcedOn.get(col), token);
         }
-        NDArray tokArr = m.create(toLongArray(tok), new Shape(batch, 1));
-        return new Choice(tok, logp.gather(tokArr, 1).squeeze(1).toFloatArray());
+        NDArray lp = logp.gather(token.reshape(batch, 1), 1).squeeze(1);
+        return new Choice(token, lp);
     }
 
     /** Index of the first position whose cumulative weight reaches u·total, per row. */
-    private static NDArray inverseCdf(NDManager m, NDArray weights, float[] u, long vocab) {
+    private static NDArray inverseCdf(NDArray weights, NDArray u, long vocab) {
         NDArray cum = weights.cumSum(-1);
         NDArray total = cum.get(new NDIndex(":, -1:"));
-        NDArray target = m.create(u, new Shape(u.length, 1)).mul(total);
+        NDArray target = u.mul(total);
         return cum.lt(target).toType(DataType.INT64, false).sum(new int[] {1}).minimum(vocab - 1);
     }
 
@@ -291,22 +418,6 @@ public final class Generator {
             for (int j = 0; j < cols; j++) {
                 out[i * cols + j] = a[i][j];
             }
-        }
-        return out;
-    }
-
-    private static int[] toIntArray(long[] a) {
-        int[] out = new int[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = (int) a[i];
-        }
-        return out;
-    }
-
-    private static long[] toLongArray(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package org.rlhf4j.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -113,6 +114,8 @@ final class TransformerOps {
 
     /**
      * Causal softmax attention of one layer, appending the new keys and values to the cache: softmax(q kᵀ + bias) v.
+     * With a preallocated cache ({@link KvCache#KvCache(int, int)}) k and v here are views of the cache's buffers
+     * (the written prefix, no copy) and the new positions are copied into them in place ({@link KvCache#append}).
      * Under fp16 mixed precision ({@link ForwardHook#computeType()}) q and k are cast to v's type, q kᵀ is a float16
      * matmul, adding the float32 bias promotes the scores to float32, the softmax is float32 and is cast back to
      * float16 for the product with v (HF {@code eager_attention_forward}: {@code softmax(..., dtype=float32)
@@ -130,11 +133,9 @@ final class TransformerOps {
         q = Params.cast(q, v.getDataType());
         k = Params.cast(k, v.getDataType());
         if (cache != null) {
-            if (cache.key(layer) != null) {
-                k = cache.key(layer).concat(k, 2);
-                v = cache.value(layer).concat(v, 2);
-            }
-            cache.set(layer, k, v);
+            NDList past = cache.append(layer, k, v); // preallocated: views [:, :, :T_past + T] of in-place buffers
+            k = past.get(0);
+            v = past.get(1);
         }
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).add(bias).softmax(-1);
         return Params.cast(att, v.getDataType()).matMul(v);
@@ -143,7 +144,9 @@ final class TransformerOps {
     /**
      * Grouped-query attention ({@code modeling_llama.py} {@code eager_attention_forward}): keys and values have
      * H/groups heads, are cached that way, and each is repeated for {@code groups} consecutive query heads
-     * ({@code repeat_kv}) before softmax(q kᵀ + bias) v.
+     * ({@code repeat_kv}) before softmax(q kᵀ + bias) v. The cache is used as in
+     * {@link #attend(NDArray, NDArray, NDArray, NDArray, KvCache, int)} (H_kv heads are cached, the repeat happens
+     * after).
      *
      * @param q {@code [B, H, T, d_head]} queries, already scaled
      * @param k {@code [B, H_kv, T, d_head]} keys of the new positions
@@ -158,11 +161,9 @@ final class TransformerOps {
         q = Params.cast(q, v.getDataType());
         k = Params.cast(k, v.getDataType());
         if (cache != null) {
-            if (cache.key(layer) != null) {
-                k = cache.key(layer).concat(k, 2);
-                v = cache.value(layer).concat(v, 2);
-            }
-            cache.set(layer, k, v);
+            NDList past = cache.append(layer, k, v); // preallocated: views [:, :, :T_past + T] of in-place buffers
+            k = past.get(0);
+            v = past.get(1);
         }
         NDArray kr = repeatKv(k, groups);
         NDArray vr = repeatKv(v, groups);
