@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *     {@code minNewTokens}, stop or truncate after), for models whose {@code eos_token_id} is a list: Llama 3
  *     instruct ends a turn with {@code <|eot_id|>} and text with {@code <|end_of_text|>}. Default none.
  * @param padTokenId the id written at padding positions (never attended, never in a loss). Default: the EOS id.
- * @param useKvCache incremental decoding with a KV cache (true) or full recomputation each step (benchmarks).
- *     Default true.
+ * @param useKvCache incremental decoding with a KV cache preallocated for the prompt and the new tokens (true) or
+ *     full recomputation each step (benchmarks). Default true.
  */
 public record GenerationConfig(
         int maxNewTokens,

@@ -41,6 +41,9 @@ import org.rlhf4j.core.tensor.TensorOps;
  */
 public final class Generator {
 
+    /** Token ids travel to the host as float32, exact up to 2^24. */
+    private static final long FLOAT_EXACT_INTS = 1L << 24;
+
     private Generator() {}
 
     /**
@@ -330,9 +333,6 @@ public final class Generator {
             alive = next;
         }
     }
-
-    /** Ids exactly representable in float32: 2^24. */
-    private static final long FLOAT_EXACT_INTS = 1L << 24;
 
     /**
      * The tokens chosen at one step and their log-probabilities, on the device.
