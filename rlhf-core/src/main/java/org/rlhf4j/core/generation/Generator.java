@@ -108,7 +108,8 @@ public final class Generator {
         // STOP: the sequence has ended; truncation mode: the response holds an EOS (everything after is cut)
         boolean[] done = new boolean[batch];
         // one uniform per sample and step, drawn in the order the steps consume them (step-major), even for greedy
-        // or forced samples so the stream does not depend on them; drawn up front so a step copies nothing to the device
+        // or forced samples so the stream does not depend on them; drawn up front so that a step copies nothing
+        // to the device
         SplittableRandom rng = new SplittableRandom(seed);
         float[] uniforms = new float[maxNew * batch];
         for (int i = 0; i < uniforms.length; i++) {
@@ -236,7 +237,7 @@ public final class Generator {
     private static final class DeviceInputs {
         /** {@code [maxNew, B]} float32: the uniform of sample b at step t. */
         final NDArray uniforms;
-        /** {@code [1, V]} float32: −∞ at every EOS id inside the vocabulary, 0 elsewhere; null when minNewTokens = 0. */
+        /** {@code [1, V]} float32: −∞ at every EOS id inside the vocabulary, else 0; null when minNewTokens = 0. */
         final NDArray suppressEos;
         /** {@code [B, F]} int64 forced tokens (F = longest forced prefix), null when F = 0. */
         final NDArray forcedIds;
@@ -326,7 +327,8 @@ public final class Generator {
          * @param fed {@code [B, 1]} int64 tokens fed this step
          */
         void updateAlive(NDArray fed) {
-            NDArray isEos = fed.eq(eosIds).toType(DataType.INT32, false).max(new int[] {1}, true).eq(1);
+            NDArray isEos = fed.eq(eosIds).toType(DataType.INT32, false).max(new int[] {1}, true)
+                    .toType(DataType.BOOLEAN, false);
             NDArray next = alive.logicalAnd(isEos.logicalNot());
             NDScope.unregister(next);
             alive.close();
@@ -343,8 +345,10 @@ public final class Generator {
     private record Choice(NDArray tokens, NDArray logprobs) {}
 
     /**
-     * Chooses the step's tokens on the device (no host copy): sampling or argmax, then the forced prefix tokens where
-     * a sample has one ({@code where(forced, forcedToken, sampled)}), then the log-probabilities of the chosen tokens.
+     * Chooses the step's tokens on the device (no host copy; scalars are made on the device by
+     * {@link TensorOps#scalar}, not wrapped from Java as {@code NDArray.lt(Number)} would): sampling or argmax, then
+     * the forced prefix tokens where a sample has one ({@code where(forced, forcedToken, sampled)}), then the
+     * log-probabilities of the chosen tokens.
      */
     private static Choice choose(NDManager m, NDArray logits, int t, GenerationConfig cfg, DeviceInputs dev) {
         int batch = (int) logits.getShape().get(0);
@@ -363,10 +367,10 @@ public final class Generator {
             NDArray order = scaled.argSort(-1, false);
             NDArray sortedP = logp.exp().gather(order, -1);
             NDArray massBefore = sortedP.cumSum(-1).sub(sortedP);
-            NDArray keep = massBefore.lt((float) cfg.topP());
+            NDArray keep = massBefore.lt(TensorOps.scalar(massBefore, cfg.topP()));
             if (cfg.topK() > 0) {
                 NDArray rank = m.arange(0, vocab, 1, DataType.INT64).reshape(1, vocab);
-                keep = keep.logicalAnd(rank.lt(cfg.topK()));
+                keep = keep.logicalAnd(rank.lt(TensorOps.scalar(rank, cfg.topK())));
             }
             NDArray filtered = sortedP.mul(keep.toType(DataType.FLOAT32, false));
             NDArray idx = inverseCdf(filtered, u, vocab);
@@ -388,7 +392,7 @@ public final class Generator {
         NDArray cum = weights.cumSum(-1);
         NDArray total = cum.get(new NDIndex(":, -1:"));
         NDArray target = u.mul(total);
-        return cum.lt(target).toType(DataType.INT64, false).sum(new int[] {1}).minimum(vocab - 1);
+        return TensorOps.minimum(cum.lt(target).toType(DataType.INT64, false).sum(new int[] {1}), vocab - 1);
     }
 
     private static boolean allTrue(boolean[] a) {

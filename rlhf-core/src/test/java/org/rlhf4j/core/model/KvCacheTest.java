@@ -129,7 +129,10 @@ class KvCacheTest {
         assertThat(new KvCache(2).capacity()).isEmpty();
     }
 
-    /** Prefill 6 positions (one row left-padded by 3), then 4 one-token steps; logits of both caches and the full forward agree. */
+    /**
+     * Prefill 6 positions (one row left-padded by 3), then 4 one-token steps: the logits of both caches and of the full
+     * forward agree; one more position is past the capacity.
+     */
     static void preallocatedEqualsUnboundedAndFullForward(CausalLm model, String what) {
         long[][] rows = {{5, 9, 11, 3, 40, 41, 42, 43, 44, 45}, {0, 0, 0, 7, 8, 9, 50, 51, 52, 53}};
         float[][] maskRows = {{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 1, 1, 1, 1, 1, 1, 1}};
