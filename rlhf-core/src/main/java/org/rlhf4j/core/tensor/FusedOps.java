@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each op is one torch kernel forward and one fused backward node, where the DJL composition it replaces is many
  * elementwise ops: the tanh GELU of a [2048, 2048] input took 62–83 ms forward + backward scripted against
  * 143–181 ms composed (9 ops), at a fixed cost of about 15 µs per call. Autograd flows through the module to its
- * inputs when the call is made in grad mode (inside a {@code GradientCollector}).
+ * inputs when the call is made in grad mode (inside a {@code GradientCollector}); outside it the module runs under
+ * DJL's no-grad guard (JNI {@code moduleRunMethod} with {@code isTrain} false), and its results are ordinary tensors.
  *
  * <p>When a module cannot be loaded (another engine, an incompatible libtorch) or when the system property
  * {@value #DISABLE_PROPERTY} is {@code false}, {@link #available()} answers false and callers keep their composed
