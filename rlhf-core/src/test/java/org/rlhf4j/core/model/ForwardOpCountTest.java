@@ -37,8 +37,8 @@ class ForwardOpCountTest {
     @Test
     void blocksStayWithinTheirOpBudget() {
         try (NDManager m = NDManager.newBaseManager()) {
-            // the tanh GELU is one op when its TorchScript module loads, six plus two scalars when composed
-            int tanhExtra = FusedOps.available() ? 0 : 7;
+            // the tanh GELU is one op when its TorchScript module loads, nine plus four scalars when composed
+            int tanhExtra = FusedOps.available() ? 0 : 12;
             Map<String, Integer> got = Map.of(
                     "gpt2 gelu_new", perBlock(l -> Gpt2.random(
                             new Gpt2Config(97, 32, 64, l, 4, 256, 1e-5, "gelu_new", 96, 96, Map.of()), m, 3)),
