@@ -21,8 +21,10 @@ import org.rlhf4j.core.train.LrSchedule;
 import org.rlhf4j.core.train.Updater;
 
 /**
- * Throughput measurements. Timings are wall-clock medians over repetitions after warm-up; FLOP counts are stated
- * next to each method.
+ * Throughput measurements of GPT-2 and Llama shapes (random weights, fp32): the matmul peak, the memory bandwidth, a
+ * full training step and generation, and the decode roofline. Timings are wall-clock medians over repetitions after
+ * warm-up; FLOP and byte counts are stated next to each method. {@code scripts/bench_peer.py} repeats them with
+ * torch + transformers.
  */
 public final class Benchmarks {
 

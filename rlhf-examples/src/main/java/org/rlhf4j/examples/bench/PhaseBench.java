@@ -175,11 +175,21 @@ public final class PhaseBench {
      * @param rssAt10Bytes {@code VmRSS} after update 10 (after a garbage collection)
      * @param rssAtEndBytes {@code VmRSS} after the last update (after a garbage collection)
      * @param growth (end − at 10) / at 10
-     * @param samples {@code VmRSS} after every tenth of the run, update number to bytes
+     * @param samples memory after update 10, every tenth of the run and the last update
      * @param secondsPerUpdate wall seconds per update
      */
     public record RssGrowth(int updates, long rssAt10Bytes, long rssAtEndBytes, double growth,
-            Map<Long, Long> samples, double secondsPerUpdate) {}
+            Map<Long, Sample> samples, double secondsPerUpdate) {}
+
+    /**
+     * Memory after one update (after a garbage collection): the process's resident bytes and, to tell the JVM heap
+     * from native (libtorch, allocator) memory, the Java heap's committed and used bytes.
+     *
+     * @param rssBytes {@code VmRSS}
+     * @param heapCommittedBytes Java heap committed ({@link Runtime#totalMemory()})
+     * @param heapUsedBytes Java heap in use
+     */
+    public record Sample(long rssBytes, long heapCommittedBytes, long heapUsedBytes) {}
 
     /**
      * Runs PPO for {@code updates} updates in this JVM and reports how its resident memory grows from update 10 to
@@ -195,18 +205,19 @@ public final class PhaseBench {
         if (updates < 10) {
             throw new IllegalArgumentException("--rss-updates must be >= 10 (RSS is read at update 10), got " + updates);
         }
-        Map<Long, Long> samples = new LinkedHashMap<>();
+        Map<Long, Sample> samples = new LinkedHashMap<>();
         long every = Math.max(1, updates / 10);
         long t0 = System.nanoTime();
         ppo(model, shape, updates, (step, row) -> {
             if (step == 10 || step == updates || step % every == 0) {
                 System.gc();
-                samples.put(step, vmRss());
+                Runtime rt = Runtime.getRuntime();
+                samples.put(step, new Sample(vmRss(), rt.totalMemory(), rt.totalMemory() - rt.freeMemory()));
             }
         });
         double sec = (System.nanoTime() - t0) / 1e9 / updates;
-        long at10 = samples.get(10L);
-        long end = samples.get((long) updates);
+        long at10 = samples.get(10L).rssBytes();
+        long end = samples.get((long) updates).rssBytes();
         return new RssGrowth(updates, at10, end, (double) (end - at10) / at10, java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(samples)), sec);
     }
 

@@ -26,12 +26,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rlhf4j bench}: training-step throughput against the raw matmul peak measured in the same run (MFU), and
- * generation with the KV cache against full recomputation; {@code --memory}: the memory of DPO and PPO, full
- * fine-tuning against LoRA ({@link MemoryBench}).
+ * {@code rlhf4j bench}: training-step throughput of a GPT-2 or Llama shape against the raw matmul peak measured in the
+ * same run (MFU), the memory bandwidth, generation with the KV cache against full recomputation, and decoding against
+ * its bandwidth roofline ({@link Benchmarks}); {@code --breakdown ppo,grpo}: where an RL update's time goes
+ * ({@link PhaseBench#breakdown}); {@code --rss-updates N}: resident memory over N PPO updates
+ * ({@link PhaseBench#rssGrowth}); {@code --memory}: the memory of DPO and PPO, full fine-tuning against LoRA
+ * ({@link MemoryBench}). {@code scripts/bench_peer.py} measures the same with torch + transformers.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure training-step GFLOP/s vs the fp32 matmul peak (MFU) and KV-cache vs recompute generation.")
+        description = "Measure training-step GFLOP/s vs the fp32 matmul peak (MFU), memory bandwidth, KV-cache vs "
+                + "recompute generation and decoding vs its bandwidth roofline; or an RL update's phases "
+                + "(--breakdown), resident memory over a long PPO run (--rss-updates), DPO/PPO memory (--memory).")
 public final class BenchCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -401,7 +406,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "PPO %s d=%d L=%d heads=%d V=%d, batch %d, prompt %d, response %d: %d updates, "
                 + "%.3f s/update%n", arch.name(), nEmbd, nLayer, nHead, vocab, b, prompt, response, r.updates(),
                 r.secondsPerUpdate());
-        r.samples().forEach((u, bytes) -> out.printf(Locale.ROOT, "  update %d: VmRSS %.1f MB%n", u, bytes / 1e6));
+        r.samples().forEach((u, x) -> out.printf(Locale.ROOT, "  update %d: VmRSS %.1f MB (Java heap %.1f MB committed, "
+                + "%.1f MB used)%n", u, x.rssBytes() / 1e6, x.heapCommittedBytes() / 1e6, x.heapUsedBytes() / 1e6));
         out.printf(Locale.ROOT, "VmRSS at update 10: %.1f MB, at update %d: %.1f MB, growth %+.2f%% (target: within "
                 + "5%% at 1,000 updates)%n", r.rssAt10Bytes() / 1e6, r.updates(), r.rssAtEndBytes() / 1e6,
                 100 * r.growth());

@@ -103,7 +103,9 @@ class BenchCommandTest {
         assertThat(at10).isPositive();
         assertThat(j.path("growth").asDouble()).isCloseTo((double) (end - at10) / at10, within(1e-12));
         assertThat(j.path("samples").has("10")).isTrue();
-        assertThat(j.path("samples").has("12")).isTrue();
+        assertThat(j.path("samples").path("12").path("rssBytes").asLong()).isEqualTo(end);
+        assertThat(j.path("samples").path("12").path("heapCommittedBytes").asLong())
+                .isGreaterThanOrEqualTo(j.path("samples").path("12").path("heapUsedBytes").asLong()).isPositive();
         assertThat(r.out()).contains("VmRSS at update 10");
     }
 
