@@ -1,0 +1,224 @@
+package org.rlhf4j.examples.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.rlhf4j.core.tensor.TensorOps;
+
+/**
+ * Measures the fixed cost of one DJL op on a tiny tensor ({@code [4,4]} fp32, where arithmetic is negligible) in the
+ * ways rlhf4j runs ops: plain, inside an {@link NDScope}, on a per-step sub-manager with {@code tempAttachAll}, under a
+ * {@link GradientCollector}, with a Java scalar operand, and the cost of the shape, data type and host-sync queries.
+ * Prints one line per case: microseconds per op (median of 5 rounds of {@code n} ops).
+ *
+ * <pre>java -cp "rlhf-examples/target/rlhf-examples-*.jar:rlhf-examples/target/lib/*" \
+ *     org.rlhf4j.examples.bench.OpOverhead [n]</pre>
+ *
+ * <p>scripts/compare/op_overhead.py measures the same cases in PyTorch for comparison.
+ */
+public final class OpOverhead {
+
+    private OpOverhead() {}
+
+    /** One measured case: runs {@code n} ops. */
+    @FunctionalInterface
+    private interface Case {
+        void run(int n);
+    }
+
+    /**
+     * Runs the cases and prints µs per op.
+     *
+     * @param args optional number of ops per round (default 20000)
+     */
+    public static void main(String[] args) {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        if (n <= 0) {
+            throw new IllegalArgumentException("n must be > 0, got " + n);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        try (NDManager base = NDManager.newBaseManager()) {
+            NDArray a = base.randomNormal(new Shape(4, 4));
+            NDArray b = base.randomNormal(new Shape(4, 4));
+            NDScope.unregister(a, b);
+            Map<String, Case> cases = new LinkedHashMap<>();
+            cases.put("add, closed at once", k -> {
+                for (int i = 0; i < k; i++) {
+                    a.add(b).close();
+                }
+            });
+            cases.put("add, step sub-manager closed per 100 ops", k -> {
+                for (int i = 0; i < k; i += 100) {
+                    try (NDManager sub = base.newSubManager()) {
+                        for (int j = 0; j < 100; j++) {
+                            a.add(b).attach(sub);
+                        }
+                    }
+                }
+            });
+            cases.put("add, result in base manager, closed per 100 ops", k -> {
+                NDArray[] rs = new NDArray[100];
+                for (int i = 0; i < k; i += 100) {
+                    for (int j = 0; j < 100; j++) {
+                        rs[j] = a.add(b);
+                    }
+                    for (NDArray r : rs) {
+                        r.close();
+                    }
+                }
+            });
+            cases.put("add, in NDScope of 100 ops", k -> {
+                for (int i = 0; i < k; i += 100) {
+                    try (NDScope s = new NDScope()) {
+                        for (int j = 0; j < 100; j++) {
+                            a.add(b);
+                        }
+                    }
+                }
+            });
+            cases.put("add, tempAttachAll'd sub-manager of 100 ops", k -> {
+                for (int i = 0; i < k; i += 100) {
+                    try (NDManager sub = base.newSubManager()) {
+                        sub.tempAttachAll(a, b);
+                        for (int j = 0; j < 100; j++) {
+                            a.add(b);
+                        }
+                    }
+                }
+            });
+            cases.put("add(Number 1f) (Java scalar: manager.create + op)", k -> {
+                for (int i = 0; i < k; i++) {
+                    a.add(1f).close();
+                }
+            });
+            cases.put("TensorOps.add(x, 1.0) (torch.full scalar + op)", k -> {
+                for (int i = 0; i < k; i += 100) {
+                    try (NDScope s = new NDScope()) {
+                        for (int j = 0; j < 100; j++) {
+                            TensorOps.add(a, 1.0);
+                        }
+                    }
+                }
+            });
+            cases.put("addi (in place)", k -> {
+                NDArray c = a.duplicate();
+                for (int i = 0; i < k; i++) {
+                    c.addi(b);
+                }
+                c.close();
+            });
+            cases.put("getShape+getDataType of a fresh result (beyond the op)", k -> {
+                for (int i = 0; i < k; i++) {
+                    try (NDArray r = a.add(b)) {
+                        r.getShape();
+                        r.getDataType();
+                    }
+                }
+            });
+            cases.put("sum().getFloat() (op + host sync)", k -> {
+                for (int i = 0; i < k; i++) {
+                    try (NDArray r = a.sum()) {
+                        r.getFloat();
+                    }
+                }
+            });
+            cases.put("manager.create(float[16], shape)", k -> {
+                float[] d = new float[16];
+                for (int i = 0; i < k; i++) {
+                    base.create(d, new Shape(4, 4)).close();
+                }
+            });
+            out.putAll(measure(cases, n));
+
+            // autograd: a leaf that requires grad, ops recorded by the collector
+            NDArray w = a.duplicate();
+            NDScope.unregister(w);
+            w.setRequiresGradient(true);
+            Map<String, Case> grad = new LinkedHashMap<>();
+            grad.put("add under GradientCollector (recorded)", k -> {
+                for (int i = 0; i < k; i += 100) {
+                    try (GradientCollector gc = base.getEngine().newGradientCollector();
+                            NDManager sub = base.newSubManager()) {
+                        for (int j = 0; j < 100; j++) {
+                            w.add(b).attach(sub);
+                        }
+                    }
+                }
+            });
+            out.putAll(measure(grad, n));
+
+            // one AdamW update of a [4,4] tensor: the Java 14-op form vs DJL's one-call native adamUpdate
+            NDArray p = a.duplicate();
+            NDArray g = b.duplicate();
+            NDArray m = base.zeros(new Shape(4, 4), DataType.FLOAT32);
+            NDArray v = base.zeros(new Shape(4, 4), DataType.FLOAT32);
+            NDScope.unregister(p, g, m, v);
+            Map<String, Case> adam = new LinkedHashMap<>();
+            adam.put("AdamW per tensor, 14 Java ops (per update)", k -> {
+                for (int i = 0; i < k; i += 10) {
+                    try (NDScope s = new NDScope()) {
+                        for (int j = 0; j < 10; j++) {
+                            m.muli(0.9f).addi(g.mul(0.1f));
+                            v.muli(0.999f).addi(g.square().muli(0.001f));
+                            NDArray denom = v.div(0.5f).sqrt().addi(1e-8f);
+                            p.subi(m.div(0.5f).divi(denom).muli(1e-4f));
+                        }
+                    }
+                }
+            });
+            adam.put("AdamW per tensor, 14 ops on pre-made native scalars", k -> {
+                try (NDScope outer = new NDScope()) {
+                    NDArray b1 = TensorOps.scalar(m, 0.9);
+                    NDArray c1 = TensorOps.scalar(m, 0.1);
+                    NDArray b2 = TensorOps.scalar(m, 0.999);
+                    NDArray c2 = TensorOps.scalar(m, 0.001);
+                    NDArray bc = TensorOps.scalar(m, 0.5);
+                    NDArray e = TensorOps.scalar(m, 1e-8);
+                    NDArray lr = TensorOps.scalar(m, 1e-4);
+                    for (int i = 0; i < k; i += 10) {
+                        try (NDScope s = new NDScope()) {
+                            for (int j = 0; j < 10; j++) {
+                                m.muli(b1).addi(g.mul(c1));
+                                v.muli(b2).addi(g.square().muli(c2));
+                                NDArray denom = v.div(bc).sqrt().addi(e);
+                                p.subi(m.div(bc).divi(denom).muli(lr));
+                            }
+                        }
+                    }
+                }
+            });
+            adam.put("AdamW per tensor, JniUtils.adamUpdate (per update)", k -> {
+                for (int i = 0; i < k; i++) {
+                    JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m, (PtNDArray) v, 1e-4f, 1e-4f, 0f, 1f,
+                            -1f, 0.9f, 0.999f, 1e-8f, true);
+                }
+            });
+            out.putAll(measure(adam, n / 10));
+        }
+        out.forEach((k, us) -> System.out.printf(Locale.ROOT, "%-58s %8.2f us%n", k, us));
+    }
+
+    private static Map<String, Double> measure(Map<String, Case> cases, int n) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Case> e : cases.entrySet()) {
+            e.getValue().run(n); // warm-up (JIT)
+            double[] t = new double[5];
+            for (int r = 0; r < t.length; r++) {
+                long t0 = System.nanoTime();
+                e.getValue().run(n);
+                t[r] = (System.nanoTime() - t0) / 1e3 / n;
+            }
+            java.util.Arrays.sort(t);
+            out.put(e.getKey(), t[t.length / 2]);
+        }
+        return out;
+    }
+}
