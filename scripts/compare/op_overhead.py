@@ -75,3 +75,13 @@ for name, f in {"AdamW per tensor, Java 14-op form (per update)": adam_java_form
     res[name] = sorted(ts)[2]
 for k, us in res.items():
     print(f"{k:<58s} {us:8.2f} us")
+big = torch.rand(924, 32)
+for name, f in {"sqrt [4,4]": lambda: a.abs().sqrt(), "sqrt [924,32]": lambda: big.sqrt(),
+                "exp [924,32]": lambda: big.exp(), "add [924,32]": lambda: big + big}.items():
+    for _ in range(n): f()
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n): f()
+        ts.append((time.perf_counter() - t0) * 1e6 / n)
+    print(f"{name:<58s} {sorted(ts)[2]:8.2f} us")

@@ -108,6 +108,28 @@ public final class OpOverhead {
                     }
                 }
             });
+            NDArray big = base.randomUniform(0, 1, new Shape(924, 32));
+            NDScope.unregister(big);
+            cases.put("sqrt [4,4]", k -> {
+                for (int i = 0; i < k; i++) {
+                    a.abs().sqrt().close();
+                }
+            });
+            cases.put("sqrt [924,32]", k -> {
+                for (int i = 0; i < k; i++) {
+                    big.sqrt().close();
+                }
+            });
+            cases.put("exp [924,32]", k -> {
+                for (int i = 0; i < k; i++) {
+                    big.exp().close();
+                }
+            });
+            cases.put("add [924,32]", k -> {
+                for (int i = 0; i < k; i++) {
+                    big.add(big).close();
+                }
+            });
             cases.put("addi (in place)", k -> {
                 NDArray c = a.duplicate();
                 for (int i = 0; i < k; i++) {
