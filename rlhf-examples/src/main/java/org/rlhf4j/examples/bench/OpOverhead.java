@@ -8,10 +8,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.rlhf4j.core.model.CausalLm;
+import org.rlhf4j.core.model.Weights;
 import org.rlhf4j.core.tensor.TensorOps;
+import org.rlhf4j.core.train.AdamW;
+import org.rlhf4j.core.train.LrSchedule;
+import org.rlhf4j.core.train.Updater;
 
 /**
  * Measures the fixed cost of one DJL op on a tiny tensor ({@code [4,4]} fp32, where arithmetic is negligible) in the
@@ -20,7 +26,10 @@ import org.rlhf4j.core.tensor.TensorOps;
  * Prints one line per case: microseconds per op (median of 5 rounds of {@code n} ops).
  *
  * <pre>java -cp "rlhf-examples/target/rlhf-examples-*.jar:rlhf-examples/target/lib/*" \
- *     org.rlhf4j.examples.bench.OpOverhead [n]</pre>
+ *     org.rlhf4j.examples.bench.OpOverhead [n [MODEL_DIR]]</pre>
+ *
+ * <p>With a model directory it also times the optimizer tail ({@link Updater#step}) on that model's parameters against
+ * the per-tensor form it replaced.
  *
  * <p>scripts/compare/op_overhead.py measures the same cases in PyTorch for comparison.
  */
@@ -37,7 +46,7 @@ public final class OpOverhead {
     /**
      * Runs the cases and prints µs per op.
      *
-     * @param args optional number of ops per round (default 20000)
+     * @param args optional number of ops per round (default 20000), optional model directory
      */
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
@@ -226,6 +235,108 @@ public final class OpOverhead {
             out.putAll(measure(adam, n / 10));
         }
         out.forEach((k, us) -> System.out.printf(Locale.ROOT, "%-58s %8.2f us%n", k, us));
+        if (args.length > 1) {
+            optimizerTail(Path.of(args[1]));
+        }
+    }
+
+    /**
+     * Times the end of a training step on a model's parameters: {@link Updater#step} (clip, guard, AdamW, zero,
+     * weight guard) against the per-tensor form it replaced (Java {@code Number} scalars, one host read per tensor
+     * for the norm, {@code set(..., 0)}), alternating the two, 5 rounds of 20 steps each; prints the medians.
+     */
+    private static void optimizerTail(Path modelDir) {
+        try (NDManager mgr = NDManager.newBaseManager(); CausalLm lm = CausalLm.load(modelDir, mgr)) {
+            Weights w = lm.weights();
+            w.setRequiresGradient(true);
+            try (GradientCollector gc = mgr.getEngine().newGradientCollector(); NDScope s = new NDScope()) {
+                NDArray loss = null;
+                for (NDArray p : w.arrays()) {
+                    loss = loss == null ? p.square().sum() : loss.add(p.square().sum());
+                }
+                gc.backward(loss);
+            }
+            AdamW opt = AdamW.of(w, 0.01);
+            Updater updater = new Updater(opt, new LrSchedule.Constant(1e-4, 0), 1.0, 0);
+            Map<String, NDArray> m1 = new LinkedHashMap<>();
+            Map<String, NDArray> v1 = new LinkedHashMap<>();
+            try (NDManager state = mgr.newSubManager()) {
+                w.asMap().forEach((k, p) -> {
+                    m1.put(k, state.zeros(p.getShape()));
+                    v1.put(k, state.zeros(p.getShape()));
+                });
+                NDScope.unregister(new ai.djl.ndarray.NDList(m1.values()));
+                NDScope.unregister(new ai.djl.ndarray.NDList(v1.values()));
+                int steps = 20;
+                double[][] before = new double[2][5];
+                double[][] after = new double[2][5];
+                long[] t = {0};
+                java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+                for (int r = -1; r < 5; r++) {
+                    long t0 = System.nanoTime();
+                    long c0 = mx.getCurrentThreadCpuTime();
+                    for (int i = 0; i < steps; i++) {
+                        oldTail(w, m1, v1, ++t[0], opt);
+                    }
+                    long t1 = System.nanoTime();
+                    long c1 = mx.getCurrentThreadCpuTime();
+                    for (int i = 0; i < steps; i++) {
+                        updater.step(w, 1.0);
+                    }
+                    long t2 = System.nanoTime();
+                    long c2 = mx.getCurrentThreadCpuTime();
+                    if (r >= 0) {
+                        before[0][r] = (t1 - t0) / 1e3 / steps;
+                        after[0][r] = (t2 - t1) / 1e3 / steps;
+                        before[1][r] = (c1 - c0) / 1e3 / steps;
+                        after[1][r] = (c2 - c1) / 1e3 / steps;
+                    }
+                }
+                for (double[] d : new double[][] {before[0], before[1], after[0], after[1]}) {
+                    java.util.Arrays.sort(d);
+                }
+                String n = "optimizer tail, " + w.asMap().size() + " tensors: ";
+                System.out.printf(Locale.ROOT, "%-58s %8.2f us wall, %8.2f us main-thread CPU%n",
+                        n + "per-tensor form (before)", before[0][2], before[1][2]);
+                System.out.printf(Locale.ROOT, "%-58s %8.2f us wall, %8.2f us main-thread CPU%n",
+                        n + "Updater.step (now)", after[0][2], after[1][2]);
+            }
+            opt.close();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The optimizer tail as written before (the reference of FewerOpsEquivalenceTest). */
+    private static void oldTail(Weights w, Map<String, NDArray> m, Map<String, NDArray> v, long t, AdamW decay) {
+        double sq = 0;
+        try (NDScope scope = new NDScope()) {
+            for (NDArray p : w.arrays()) {
+                sq += p.getGradient().square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            if (norm > 1.0) {
+                float scale = (float) (1.0 / (norm + 1e-6));
+                w.arrays().forEach(p -> p.getGradient().muli(scale));
+            }
+            float bc1 = (float) (1 - Math.pow(0.9, t));
+            float bc2 = (float) (1 - Math.pow(0.999, t));
+            for (Map.Entry<String, NDArray> e : w.asMap().entrySet()) {
+                NDArray p = e.getValue();
+                NDArray g = p.getGradient();
+                NDArray mi = m.get(e.getKey());
+                NDArray vi = v.get(e.getKey());
+                if (decay.decays(e.getKey())) {
+                    p.muli((float) (1 - 1e-4 * 0.01));
+                }
+                mi.muli(0.9f).addi(g.mul((float) (1 - 0.9)));
+                vi.muli(0.999f).addi(g.square().muli((float) (1 - 0.999)));
+                NDArray denom = vi.div(bc2).sqrt().addi(1e-8f);
+                p.subi(mi.div(bc1).divi(denom).muli(1e-4f));
+            }
+            w.arrays().forEach(p -> p.getGradient().set(new ai.djl.ndarray.index.NDIndex("..."), 0f));
+        }
+        TensorOps.firstNonFinite(w.asMap()); // the old per-tensor cast form is gone; this is the current one
     }
 
     private static Map<String, Double> measure(Map<String, Case> cases, int n) {
