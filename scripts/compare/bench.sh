@@ -3,6 +3,7 @@
 #   scripts/compare/bench.sh OUT_FILE [SHAPES] [REPS]      SHAPES: "tiny smol" (default), REPS: 2 (default)
 # tiny = the parity fixture's Llama (hidden 32, 2 layers, vocabulary 924); smol = SmolLM2-135M's body (hidden 576,
 # 30 layers, 9 heads, 3 KV heads, MLP 1536) over the same 924-token vocabulary, random weights.
+# TINY_STEPS / SMOL_STEPS: updates per run (default 5 / 3; the median of the times between updates after the first).
 # TINY_ALGOS / SMOL_ALGOS choose the measurements (default: all six / "sft dpo generate"); a failed run leaves an
 # incomplete line that the table skips. Needs the CLI built (./rlhf4j --help once) and /work/venv-ref (or PY=...) with trl 1.13.
 set -euo pipefail
@@ -24,8 +25,8 @@ if [[ " $SHAPES " == *" smol "* ]] && [ ! -f "$SMOL/config.json" ]; then
 fi
 { echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p') nproc=$(nproc) threads=$THREADS"; } >> "$OUT"
 for shape in $SHAPES; do
-  if [ "$shape" = tiny ]; then model=$FIX/model; algos="${TINY_ALGOS:-sft reward dpo grpo rloo generate}"; steps=5
-  else model=$SMOL; algos="${SMOL_ALGOS:-sft dpo generate}"; steps=3; fi
+  if [ "$shape" = tiny ]; then model=$FIX/model; algos="${TINY_ALGOS:-sft reward dpo grpo rloo generate}"; steps="${TINY_STEPS:-5}"
+  else model=$SMOL; algos="${SMOL_ALGOS:-sft dpo generate}"; steps="${SMOL_STEPS:-3}"; fi
   for algo in $algos; do
     for rep in $(seq "$REPS"); do
       load="$(cut -d' ' -f1 /proc/loadavg)"

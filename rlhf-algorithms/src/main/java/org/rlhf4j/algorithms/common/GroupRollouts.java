@@ -92,6 +92,27 @@ public final class GroupRollouts {
     public static Batch collect(CausalLm policy, Tokenizer tokenizer, List<Encoded.PromptOnly> prompts,
             Function<Encoded.PromptOnly, Map<String, Object>> fields, int numGenerations, GenerationConfig generation,
             long seed, CompositeReward reward) {
+        return collect(policy, tokenizer, prompts, fields, numGenerations, generation, seed, reward, new PhaseTimes());
+    }
+
+    /**
+     * Generates G completions of each prompt and scores them, adding the sampling time to {@code time/generate} and
+     * the reward functions' (decoding included) to {@code time/score}.
+     *
+     * @param policy the policy (sampled without gradients)
+     * @param tokenizer decodes prompts and completions for the reward functions; its EOS id pads
+     * @param prompts the prompts
+     * @param fields each prompt's row fields passed to the reward functions (e.g. {@code answer})
+     * @param numGenerations G
+     * @param generation sampling settings (EOS stops a row)
+     * @param seed the generation stream's seed
+     * @param reward the reward functions
+     * @param times the update's phase timer
+     * @return the batch
+     */
+    public static Batch collect(CausalLm policy, Tokenizer tokenizer, List<Encoded.PromptOnly> prompts,
+            Function<Encoded.PromptOnly, Map<String, Object>> fields, int numGenerations, GenerationConfig generation,
+            long seed, CompositeReward reward, PhaseTimes times) {
         if (numGenerations < 1) {
             throw new IllegalArgumentException("numGenerations must be >= 1, got " + numGenerations);
         }
@@ -104,7 +125,9 @@ public final class GroupRollouts {
                 queries.add(p.query().ids());
             }
         }
+        long t0 = System.nanoTime();
         Rollout r = Generator.generate(policy, queries, null, generation, seed);
+        t0 = times.add(PhaseTimes.Phase.GENERATE, t0);
         List<int[]> completions = new ArrayList<>(rows.size());
         boolean[] truncated = new boolean[rows.size()];
         List<Map<String, Object>> rowFields = new ArrayList<>(rows.size());
@@ -114,6 +137,7 @@ public final class GroupRollouts {
             rowFields.add(fields.apply(rows.get(i)));
         }
         CompositeReward.Scores scores = reward.score(RewardInput.batch(tokenizer, queries, completions, rowFields));
+        times.add(PhaseTimes.Phase.SCORE, t0);
         return new Batch(ResponseBatch.of(queries, completions, eos), List.copyOf(rows), List.copyOf(completions),
                 truncated, scores);
     }

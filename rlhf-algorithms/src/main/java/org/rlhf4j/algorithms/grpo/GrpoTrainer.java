@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.rlhf4j.algorithms.common.GroupRollouts;
+import org.rlhf4j.algorithms.common.PhaseTimes;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
@@ -155,6 +156,7 @@ public final class GrpoTrainer {
     }
 
     private Map<String, Double> update(TrainingLoop.Step step, Updater updater) {
+        PhaseTimes times = new PhaseTimes();
         int eos = common.tokenizer().eosTokenId();
         // 1. the update's prompts
         List<Encoded.PromptOnly> batchPrompts = new ArrayList<>();
@@ -166,7 +168,7 @@ public final class GrpoTrainer {
                 .setTemperature(config.temperature()).setTopK(config.topK()).setTopP(config.topP())
                 .setEosMode(EosMode.STOP).build();
         GroupRollouts.Batch rollouts = GroupRollouts.collect(policy, common.tokenizer(), batchPrompts, fields,
-                config.numGenerations(), g, Seeds.derive(config.seed(), step.step(), GEN_STREAM), reward);
+                config.numGenerations(), g, Seeds.derive(config.seed(), step.step(), GEN_STREAM), reward, times);
         int n = rollouts.size();
         // 4. group-relative advantages
         GrpoLosses.GroupAdvantages adv =
@@ -186,12 +188,14 @@ public final class GrpoTrainer {
         int micro = config.microBatchSize();
         int microBatches = n / micro;
         // 5. log π_old (μ > 1: the generation-time policy; μ = 1: π_θ detached inside the loss) and log π_ref
+        long t0 = System.nanoTime();
         float[][] old = config.numIterations() > 1
                 ? GroupRollouts.logprobs(policy, batch, config.temperature(), config.microBatchSize()) : null;
         float[][] ref = config.beta() > 0
                 ? GroupRollouts.logprobs(reference, batch, config.temperature(), config.microBatchSize()) : null;
         // TRL (dapo): normalised by the active tokens of the whole generation batch, not per micro-batch
         double dapoNormalizer = Math.max(1, activeTokens);
+        t0 = times.add(PhaseTimes.Phase.FORWARD, t0);
         // 6. μ iterations × micro-batches, one optimizer step per iteration
         Accumulator acc = new Accumulator();
         for (int it = 0; it < config.numIterations(); it++) {
@@ -223,6 +227,7 @@ public final class GrpoTrainer {
             Updater.Result u = updater.step(policy.weights(), lossTotal);
             acc.step(lossTotal, u);
         }
+        times.add(PhaseTimes.Phase.TRAIN, t0);
         // metrics with TRL's names
         Map<String, Double> row = new LinkedHashMap<>();
         row.putAll(rollouts.scores().metrics());
@@ -235,6 +240,8 @@ public final class GrpoTrainer {
         acc.into(row, config.beta() > 0);
         row.put("epoch", step.epoch());
         row.putAll(updater.precisionMetrics("train/"));
+        // time/generate, time/score, time/forward, time/train, time/update (seconds, wall clock)
+        row.putAll(times.metrics());
         return row;
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.rlhf4j.algorithms.common.Checkpoints;
+import org.rlhf4j.algorithms.common.PhaseTimes;
 import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.TrainerBuilder;
@@ -241,6 +242,7 @@ public final class PpoTrainer {
     }
 
     private Map<String, Double> update(long u, int[] idx, Updater policyUpdater, Updater criticUpdater) {
+        PhaseTimes times = new PhaseTimes();
         int batchSize = config.batchSize();
         // 1.–3. generate (with resets when the strategy asks for them), score, rollout log-probs, reference
         //       log-probs and values: the collector
@@ -248,7 +250,8 @@ public final class PpoTrainer {
         for (int i : idx) {
             batchPrompts.add(prompts.get(i));
         }
-        RolloutBatch d = collector.collect(batchPrompts, u, true, Seeds.derive(config.seed(), u, GEN_STREAM));
+        RolloutBatch d = collector.collect(batchPrompts, u, true, Seeds.derive(config.seed(), u, GEN_STREAM),
+                times);
         int[][] mask = d.batch().responseMask();
         // 4. per-token KL and rewards: r_t = −β·kl_t, plus the score at the last real token
         float[][] kl = perTokenKl(d);
@@ -267,6 +270,7 @@ public final class PpoTrainer {
         // 7. PPO epochs × minibatches (seeded permutation per epoch)
         Stats stats = new Stats();
         int mini = config.miniBatchSize();
+        long trainStart = System.nanoTime();
         for (int epoch = 0; epoch < config.ppoEpochs(); epoch++) {
             int[] perm = permutation(batchSize, Seeds.derive(config.seed(), u * 1_000L + epoch, MINIBATCH_STREAM));
             for (int off = 0; off < batchSize; off += mini) {
@@ -284,6 +288,7 @@ public final class PpoTrainer {
                 stats.skipped += pu.skipped() ? 1 : 0;
             }
         }
+        times.add(PhaseTimes.Phase.TRAIN, trainStart);
         // 8. adaptive KL controller
         double meanKl = meanRowSum(kl);
         double betaUsed = beta;
@@ -291,7 +296,10 @@ public final class PpoTrainer {
             // differs from TRL: Ziegler's controller is optional here; TRL's PPOTrainer keeps kl_coef fixed
             beta = config.adaptiveKl().update(beta, meanKl, batchSize);
         }
-        return metrics(u, d, stats, meanKl, betaUsed);
+        Map<String, Double> row = metrics(u, d, stats, meanKl, betaUsed);
+        // time/generate, time/score, time/forward, time/train, time/update (seconds, wall clock)
+        row.putAll(times.metrics());
+        return row;
     }
 
     /** Returns the collector of steps 1–3 (tests). */

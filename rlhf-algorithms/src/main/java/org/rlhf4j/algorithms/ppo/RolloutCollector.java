@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.rlhf4j.algorithms.common.PhaseTimes;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
 import org.rlhf4j.algorithms.rewards.CompositeReward;
@@ -62,6 +63,23 @@ final class RolloutCollector {
      * @return the rollout batch
      */
     RolloutBatch collect(List<Encoded.PromptOnly> prompts, long u, boolean withResets, long genSeed) {
+        return collect(prompts, u, withResets, genSeed, new PhaseTimes());
+    }
+
+    /**
+     * Generates, scores and evaluates one batch of rollouts (steps 1–3), adding each step's wall time to
+     * {@code times} (generate, score, forward).
+     *
+     * @param prompts the prompts, one row each
+     * @param u the update (seeds the resets)
+     * @param withResets whether to apply the reset strategy (never for evaluation)
+     * @param genSeed seed of the generation stream
+     * @param times the update's phase timer
+     * @return the rollout batch
+     */
+    RolloutBatch collect(List<Encoded.PromptOnly> prompts, long u, boolean withResets, long genSeed,
+            PhaseTimes times) {
+        long t0 = System.nanoTime();
         int n = prompts.size();
         int eos = tokenizer.eosTokenId();
         // 1. generate: exactly responseLength tokens at τ, truncated after the first EOS; a reset teacher-forces a
@@ -83,6 +101,7 @@ final class RolloutCollector {
         GenerationConfig g = GenerationConfig.builder(config.responseLength(), eos).setTemperature(config.temperature())
                 .setEosMode(EosMode.FIXED_LENGTH_THEN_TRUNCATE).build();
         Rollout r = Generator.generate(policy, queries, forced, g, genSeed);
+        t0 = times.add(PhaseTimes.Phase.GENERATE, t0);
         List<int[]> responses = new ArrayList<>(n);
         boolean[] hasEos = new boolean[n];
         for (int b = 0; b < n; b++) {
@@ -99,6 +118,7 @@ final class RolloutCollector {
         // 2. score the whole response (forced prefix included) at its last real token (as TRL's get_reward)
         Map<String, Double> rewardMetrics = new LinkedHashMap<>();
         double[] scores = score(reward, batch, prompts, queries, responses, rewardMetrics);
+        t0 = times.add(PhaseTimes.Phase.SCORE, t0);
         if (config.noEosScore() != null) {
             for (int b = 0; b < n; b++) {
                 if (!hasEos[b]) {
@@ -136,6 +156,7 @@ final class RolloutCollector {
                 }
             }
         }
+        times.add(PhaseTimes.Phase.FORWARD, t0);
         return RolloutBatch.of(batch, queries, responses, forcedMask, logprobs, refLogprobs, values, entropySum,
                 scores, hasEos, rewardMetrics);
     }

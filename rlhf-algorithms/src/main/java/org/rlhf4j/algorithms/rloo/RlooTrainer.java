@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.rlhf4j.algorithms.common.GroupRollouts;
+import org.rlhf4j.algorithms.common.PhaseTimes;
 import org.rlhf4j.algorithms.common.PolicyReferenceBuilder;
 import org.rlhf4j.algorithms.common.ResponseBatch;
 import org.rlhf4j.algorithms.common.Sequences;
@@ -181,6 +182,7 @@ public final class RlooTrainer {
     }
 
     private Map<String, Double> update(TrainingLoop.Step step, Updater updater) {
+        PhaseTimes times = new PhaseTimes();
         int k = config.numGenerations();
         // 1. the update's P prompts (the loop's seeded data stream)
         List<Encoded.PromptOnly> batchPrompts = new ArrayList<>(step.indices().length);
@@ -189,7 +191,7 @@ public final class RlooTrainer {
         }
         // 2.–3. k completions per prompt, sampled and scored (TRL: _generate_and_score_completions)
         GroupRollouts.Batch g = GroupRollouts.collect(policy, tokenizer, batchPrompts, fields, k, sampling(),
-                Seeds.derive(config.seed(), step.step(), GEN_STREAM), reward);
+                Seeds.derive(config.seed(), step.step(), GEN_STREAM), reward, times);
         int n = g.size();
         // TRL mask_truncated_completions: completions without EOS keep their reward but get mask 0 (no gradient,
         // no KL, ρ = 1); they still count in the 1/B of the loss
@@ -197,14 +199,18 @@ public final class RlooTrainer {
         int[][] mask = hostMask(g.batch().responseMask(), masked);
         // 4. log π_old and log π_ref per token without gradients (TRL: old_per_token_logps, ref_per_token_logps),
         //    sequence KL and the penalised rewards r ← clip(r) − β·KL
+        long t0 = System.nanoTime();
         float[][] oldLogp = GroupRollouts.logprobs(policy, g.batch(), config.temperature(), config.microBatchSize());
         double[] seqKl = null;
         double meanKl = Double.NaN;
         if (config.beta() > 0) {
             float[][] refLogp =
                     GroupRollouts.logprobs(reference, g.batch(), config.temperature(), config.microBatchSize());
+            t0 = times.add(PhaseTimes.Phase.FORWARD, t0);
             seqKl = RlooLosses.sequenceKl(oldLogp, refLogp, mask);
             meanKl = RlooLosses.meanTokenKl(oldLogp, refLogp, mask);
+        } else {
+            times.add(PhaseTimes.Phase.FORWARD, t0);
         }
         double[] rewards = RlooLosses.penalisedRewards(g.scores().total(), seqKl, config.beta(),
                 config.rewardClipRange());
@@ -219,6 +225,7 @@ public final class RlooTrainer {
         last = new Update(rewards, advantages);
         // 6. μ optimizer steps on the same samples (TRL: num_iterations), each over all B completions
         Stats stats = new Stats();
+        long trainStart = System.nanoTime();
         for (int it = 0; it < config.numIterations(); it++) {
             double loss = accumulateGradients(g, masked, oldSeq, advantages, stats);
             Updater.Result u = updater.step(policy.weights(), loss);
@@ -227,9 +234,12 @@ public final class RlooTrainer {
             stats.lr = u.lr();
             stats.skipped += u.skipped() ? 1 : 0;
         }
+        times.add(PhaseTimes.Phase.TRAIN, trainStart);
         // 7. metrics with TRL's names
         Map<String, Double> row = metrics(step, g, meanKl, stats);
         row.putAll(updater.precisionMetrics("train/"));
+        // time/generate, time/score, time/forward, time/train, time/update (seconds, wall clock)
+        row.putAll(times.metrics());
         return row;
     }
 

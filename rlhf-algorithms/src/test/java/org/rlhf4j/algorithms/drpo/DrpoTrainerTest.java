@@ -140,6 +140,9 @@ class DrpoTrainerTest {
             Map<String, Double> d = drpoRows.get(u);
             assertThat(d.keySet()).containsAll(p.keySet()).contains("reset/fraction", "reset/mean_prefix_length");
             for (String key : p.keySet()) {
+                if (key.startsWith("time/")) {
+                    continue; // wall-clock seconds differ between any two runs
+                }
                 assertThat(d.get(key)).as("update %d %s", u, key).isCloseTo(p.get(key), within(1e-9));
             }
             assertThat(d.get("reset/fraction")).isZero();

@@ -86,6 +86,17 @@ class GrpoTrainerTest {
     }
 
     @Test
+    void logsTheTimeOfEachPhase() throws Exception {
+        // μ = 2 and β > 0: the old and reference log-prob forwards run
+        Run run = train(config(2, 2, 0.04), CompositeReward.of(COUNT), null, 0);
+        assertThat(run.result().history()).hasSize(2);
+        run.result().history().forEach(row -> {
+            org.rlhf4j.algorithms.common.PhaseTimesTest.assertTimes(row);
+            assertThat(row.get("time/forward")).isGreaterThan(0.0);
+        });
+    }
+
+    @Test
     void raisesAPlantedRewardGreedily() throws Exception {
         Run run = train(config(24, 1, 0.0), CompositeReward.of(COUNT), null, 0);
         System.out.printf("GRPO planted reward (greedy, 32 held-out prompts): %.3f -> %.3f%n", run.before().reward(),

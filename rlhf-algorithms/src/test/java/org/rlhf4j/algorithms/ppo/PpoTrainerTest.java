@@ -104,6 +104,13 @@ class PpoTrainerTest {
     }
 
     @Test
+    void logsTheTimeOfEachPhase() throws Exception {
+        Run run = train(config(32 * 2, 0.05, null), COUNT, null, 0);
+        assertThat(run.result().history()).hasSize(2);
+        run.result().history().forEach(org.rlhf4j.algorithms.common.PhaseTimesTest::assertTimes);
+    }
+
+    @Test
     void fp16IsRefusedWithAClearMessage() {
         PpoConfig cfg = config(64, 0.05, null);
         PpoConfig fp16 = cfg.toBuilder().setOptimizer(cfg.optimizer().toBuilder().setFp16(true).build()).build();

@@ -183,6 +183,16 @@ class RlooTrainerTest {
     }
 
     @Test
+    void logsTheTimeOfEachPhase() throws Exception {
+        Run run = train(config(2, 1e-3).setEpochs(2.0 / 8).build(), FIRST_TOKEN, null, 0, 1);
+        assertThat(run.result().history()).hasSize(2);
+        run.result().history().forEach(row -> {
+            org.rlhf4j.algorithms.common.PhaseTimesTest.assertTimes(row);
+            assertThat(row.get("time/forward")).isGreaterThan(0.0);
+        });
+    }
+
+    @Test
     void microBatchesAccumulateToTheWholeBatchGradient() throws Exception {
         // B = 32 completions as 8 micro-batches of 4 or 2 of 16: the same loss L = (1/B) Σ ℓ_i and gradient
         List<Map<String, Double>> rows = new ArrayList<>();

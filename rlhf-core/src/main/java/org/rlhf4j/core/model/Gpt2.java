@@ -266,13 +266,18 @@ public final class Gpt2 implements CausalLm {
         float eps = (float) c.layerNormEpsilon();
         boolean exactGelu = "gelu".equals(c.activationFunction());
         Shape dShape = new Shape(c.nEmbd());
+        NDArray scaleArray = null; // 1/√d_head as one scalar of q's type for every layer
         for (int l = 0; l < c.nLayer(); l++) {
             String b = p + "h." + l + ".";
             NDArray a = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_1.weight"), w.get(b + "ln_1.bias"), eps)
                     .singletonOrThrow();
             NDArray qkv = w.conv1d(a, b + "attn.c_attn");
             NDList parts = qkv.split(3, 2);
-            NDArray q = TensorOps.mul(parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3), scale);
+            NDArray q = parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
+            if (scaleArray == null) {
+                scaleArray = TensorOps.scalar(q, scale);
+            }
+            q = q.mul(scaleArray);
             NDArray k = parts.get(1).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             NDArray v = parts.get(2).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             NDArray o = TransformerOps.attend(q, k, v, in.bias(), cache, l)
@@ -281,8 +286,7 @@ public final class Gpt2 implements CausalLm {
             h = h.add(w.conv1d(o, b + "attn.c_proj"));
             NDArray u = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_2.weight"), w.get(b + "ln_2.bias"), eps)
                     .singletonOrThrow();
-            NDArray f = TransformerOps.gelu(
-                    w.conv1d(u, b + "mlp.c_fc"), exactGelu);
+            NDArray f = TransformerOps.gelu(w.conv1d(u, b + "mlp.c_fc"), exactGelu);
             h = h.add(w.conv1d(f, b + "mlp.c_proj"));
         }
         in.commit(cache);

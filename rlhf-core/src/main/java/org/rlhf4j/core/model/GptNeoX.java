@@ -294,6 +294,7 @@ public final class GptNeoX implements CausalLm {
 
         NDArray h = Embedding.embedding(ids.toType(DataType.INT64, false), w.get(EMBED_IN), SparseFormat.DENSE)
                 .singletonOrThrow();
+        NDArray scaleArray = null; // 1/√d_head as one scalar of q's type for every layer
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             String b = PREFIX + "layers." + l + ".";
             NDArray a = LayerNorm.layerNorm(
@@ -310,7 +311,10 @@ public final class GptNeoX implements CausalLm {
                 q = applyRotary(q, cosSin[0], cosSin[1], rot, hd);
                 k = applyRotary(k, cosSin[0], cosSin[1], rot, hd);
             }
-            NDArray o = TransformerOps.attend(TensorOps.mul(q, scale), k, v, in.bias(), cache, l)
+            if (scaleArray == null) {
+                scaleArray = TensorOps.scalar(q, scale);
+            }
+            NDArray o = TransformerOps.attend(q.mul(scaleArray), k, v, in.bias(), cache, l)
                     .transpose(0, 2, 1, 3)
                     .reshape(batch, t, c.hiddenSize());
             NDArray attn = w.linear(o, b + "attention.dense", c.attentionBias());

@@ -328,6 +328,11 @@ public final class Llama implements CausalLm {
         float scale = (float) (1.0 / Math.sqrt(hd)); // LlamaAttention.scaling = head_dim ** -0.5
         float eps = (float) c.rmsNormEps();
         NDArray[] cosSin = rotaryCosSin(in.positions(), c);
+        // the query's 1/√d_head folded into its rotary factors once per pass, (q·cos + rotate_half(q)·sin)/√d_head =
+        // q·(cos/√d_head) + rotate_half(q)·(sin/√d_head): one [B, 1, T, d_head] op each instead of a full-size
+        // multiply of q in every layer (the rotary covers the whole head here, unlike GPT-NeoX's partial one)
+        NDArray cosQ = TensorOps.mul(cosSin[0], scale);
+        NDArray sinQ = TensorOps.mul(cosSin[1], scale);
 
         // per-layer biases: the causal/padding one, plus a window where the layer has one
         Map<Integer, NDArray> windowed = new LinkedHashMap<>();
@@ -349,10 +354,10 @@ public final class Llama implements CausalLm {
                 q = rmsNorm(q, w.get(a + "q_norm.weight"), eps);
                 k = rmsNorm(k, w.get(a + "k_norm.weight"), eps);
             }
-            q = applyRotary(q.transpose(0, 2, 1, 3), cosSin[0], cosSin[1]);
+            q = applyRotary(q.transpose(0, 2, 1, 3), cosQ, sinQ); // rotated and scaled
             k = applyRotary(k.transpose(0, 2, 1, 3), cosSin[0], cosSin[1]);
             v = v.transpose(0, 2, 1, 3);
-            NDArray o = TransformerOps.attend(TensorOps.mul(q, scale), k, v, bias, cache, l, c.kvGroups())
+            NDArray o = TransformerOps.attend(q, k, v, bias, cache, l, c.kvGroups())
                     .transpose(0, 2, 1, 3)
                     .reshape(batch, t, (long) heads * hd);
             h = h.add(w.linear(o, a + "o_proj", c.outputBias()));

@@ -71,13 +71,21 @@ final class Params {
     }
 
     /**
-     * HF {@code Conv1D} (GPT-2): y = x W + b with W stored {@code [in, out]}, computed in the hook's compute type, then the hook's adapter (PEFT adapts a
-     * Conv1D exactly as a Linear; only merging transposes, {@code fan_in_fan_out}).
+     * HF {@code Conv1D} (GPT-2): y = x W + b with W stored {@code [in, out]}, computed in the hook's compute type, then
+     * the hook's adapter (PEFT adapts a Conv1D exactly as a Linear; only merging transposes, {@code fan_in_fan_out}).
+     *
+     * <p>One torch {@code linear} (x (Wᵀ)ᵀ + b: {@code addmm} on the flattened input, bias added by the GEMM) over a
+     * transposed view of W instead of a matmul and a separate bias add: the view costs no copy, since Wᵀ's transpose
+     * is W's own contiguous {@code [in, out]} layout, and the output is written once instead of twice. The view is
+     * owned by the activation's manager (DESIGN.md §7: a view of a stored weight would otherwise live in the weights'
+     * manager until the model closes).
      */
     NDArray conv1d(NDArray x, String module) {
         DataType ct = hook.computeType();
-        NDArray y = cast(x, ct).matMul(castParam(get(module + ".weight"), ct, x))
-                .add(castParam(get(module + ".bias"), ct, x));
+        NDArray weight = castParam(get(module + ".weight"), ct, x);
+        NDArray outIn = weight.transpose();
+        outIn.attach(x.getManager());
+        NDArray y = Linear.linear(cast(x, ct), outIn, castParam(get(module + ".bias"), ct, x)).singletonOrThrow();
         return hook.adapt(module, x, y);
     }
 }

@@ -266,20 +266,29 @@ public final class TensorOps {
         List<NDArray> arrays = new ArrayList<>();
         try (NDScope scope = new NDScope()) {
             NDList sums = new NDList();
+            DataType common = null;
+            boolean mixed = false;
             for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
                 NDArray a = e.getValue();
-                if (!a.getDataType().isFloating() || a.getShape().size() == 0) {
+                DataType t = a.getDataType();
+                if (!t.isFloating() || a.getShape().size() == 0) {
                     continue;
                 }
                 names.add(e.getKey());
                 arrays.add(a);
-                // 0-d sums widened to float64 (exact), so tensors of any float type stack together
-                sums.add(a.sum().toType(DataType.FLOAT64, false));
+                mixed |= common != null && common != t;
+                common = t;
+                sums.add(a.sum());
             }
             if (names.isEmpty()) {
                 return null;
             }
-            double[] v = NDArrays.stack(sums).toDoubleArray();
+            // widened to float64 (exact) after stacking when all tensors share a type (one cast, not one per tensor);
+            // 0-d sums of mixed types are widened one by one, so that they stack
+            NDArray stacked = mixed
+                    ? NDArrays.stack(new NDList(sums.stream().map(x -> x.toType(DataType.FLOAT64, false)).toList()))
+                    : NDArrays.stack(sums).toType(DataType.FLOAT64, false);
+            double[] v = stacked.toDoubleArray();
             for (int i = 0; i < names.size(); i++) {
                 if (!Double.isFinite(v[i]) && !allFinite(arrays.get(i))) {
                     return names.get(i);

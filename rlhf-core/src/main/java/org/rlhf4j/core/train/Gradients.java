@@ -1,9 +1,15 @@
 package org.rlhf4j.core.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import org.rlhf4j.core.model.Weights;
+import org.rlhf4j.core.tensor.TensorOps;
 
 /** Gradient utilities over a model's {@link Weights}: global norm, clipping, zeroing, finiteness. */
 public final class Gradients {
@@ -17,15 +23,25 @@ public final class Gradients {
      * @return the norm (NaN or infinite when a gradient is)
      */
     public static double globalNorm(Weights weights) {
-        double sq = 0;
+        // One device synchronisation for all tensors: the per-tensor float32 sums ‖g_i‖² are stacked and copied to
+        // Java once (a getFloat per tensor was one sync and one host copy each), then added in float64 in the same
+        // order as before, so the result is bit-identical.
         try (NDScope scope = new NDScope()) {
+            NDList sums = new NDList();
             for (NDArray p : weights.arrays()) {
-                NDArray g = p.getGradient();
-                NDArray s = g.square().sum();
-                sq += s.getFloat();
+                NDArray s = p.getGradient().square().sum();
+                // a gradient has its parameter's type (cached on the long-lived parameter, no JNI query)
+                sums.add(p.getDataType() == DataType.FLOAT32 ? s : s.toType(DataType.FLOAT32, false));
             }
+            if (sums.isEmpty()) {
+                return 0;
+            }
+            double sq = 0;
+            for (float s : NDArrays.stack(sums).toFloatArray()) {
+                sq += s;
+            }
+            return Math.sqrt(sq);
         }
-        return Math.sqrt(sq);
     }
 
     /**
@@ -41,8 +57,14 @@ public final class Gradients {
         if (maxNorm > 0 && Double.isFinite(maxNorm) && Double.isFinite(norm) && norm > maxNorm) {
             float scale = (float) (maxNorm / (norm + 1e-6));
             try (NDScope scope = new NDScope()) {
+                NDArray s = null;
                 for (NDArray p : weights.arrays()) {
-                    p.getGradient().muli(scale);
+                    NDArray g = p.getGradient();
+                    if (s == null || s.getDataType() != p.getDataType()) {
+                        // one engine-owned scalar, not one over a Java buffer per muli(Number) (same float value)
+                        s = TensorOps.scalar(p, scale);
+                    }
+                    g.muli(s);
                 }
             }
         }
@@ -57,7 +79,13 @@ public final class Gradients {
     public static void zero(Weights weights) {
         try (NDScope scope = new NDScope()) {
             for (NDArray p : weights.arrays()) {
-                p.getGradient().set(new NDIndex("..."), 0f);
+                if (p instanceof PtNDArray pt) {
+                    // one JNI call, no Java array: grad().zero_() (a fill, so NaN becomes 0 too); nothing to do when
+                    // the parameter has no gradient yet (getGradient() would then answer zeros)
+                    JniUtils.zeroGrad(pt);
+                } else {
+                    p.getGradient().set(new NDIndex("..."), 0f);
+                }
             }
         }
     }

@@ -190,7 +190,7 @@ public final class MemoryBench {
         return lora == null ? "full" : "lora r=" + lora.r() + " " + String.join(",", lora.resolvedTargets(model));
     }
 
-    private static OptimizerConfig optimizer() {
+    static OptimizerConfig optimizer() {
         return OptimizerConfig.builder().setLearningRate(1e-5).setSchedule(OptimizerConfig.Schedule.CONSTANT).build();
     }
 
@@ -292,7 +292,7 @@ public final class MemoryBench {
         return out;
     }
 
-    private static List<Encoded.PromptOnly> prompts(int n, int vocab, int eos, int promptTokens) {
+    static List<Encoded.PromptOnly> prompts(int n, int vocab, int eos, int promptTokens) {
         SplittableRandom rng = new SplittableRandom(6);
         List<Encoded.PromptOnly> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -318,7 +318,7 @@ public final class MemoryBench {
     }
 
     /** A tokenizer of ids only: the trainers need its vocabulary size and EOS id. */
-    private record SyntheticTokenizer(int vocab, int eos) implements Tokenizer {
+    record SyntheticTokenizer(int vocab, int eos) implements Tokenizer {
         @Override
         public int[] encode(String text) {
             return new int[0];
