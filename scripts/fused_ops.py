@@ -2,7 +2,8 @@
 
 DJL 0.36 exposes no tanh-approximate GELU and no SiLU; torch's own ops (one kernel forward, one fused backward) are
 reached through scripted one-line modules that DJL loads from the classpath. The token log-probability modules
-compute log_softmax(z)[y] (and the entropy) in one autograd node each. Run from the repository root:
+(log_softmax(z)[y], with and without the entropy) were measured against DJL's ops and lost; they are written to the
+test resources for FusedOpsBench. Run from the repository root:
 
     /work/venv-ref/bin/python scripts/fused_ops.py [NAME.pt ...]
 
@@ -80,11 +81,11 @@ class LogprobsEntropy(torch.nn.Module):
 MODULES = {
     "gelu_tanh.pt": (GeluTanh, OUT),
     "silu.pt": (Silu, OUT),
-    "token_logprobs.pt": (TokenLogprobsCe, OUT),
-    "logprobs_entropy.pt": (LogprobsEntropy, OUT),
     "silu_mul.pt": (SiluMul, BENCH_OUT),
     "token_logprobs_lse.pt": (TokenLogprobsLse, BENCH_OUT),
     "token_logprobs_gather.pt": (TokenLogprobsGather, BENCH_OUT),
+    "token_logprobs.pt": (TokenLogprobsCe, BENCH_OUT),
+    "logprobs_entropy.pt": (LogprobsEntropy, BENCH_OUT),
 }
 
 

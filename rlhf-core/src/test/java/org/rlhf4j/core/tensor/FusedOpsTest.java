@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The TorchScript ops load into DJL's libtorch and equal their formulas evaluated in float64 in value and gradient
- * (gradients reach the inputs through the modules): the tanh GELU (HF {@code NewGELUActivation}), SiLU, and the token
- * log-probabilities with and without the entropy (fused and fallback paths).
+ * (gradients reach the inputs through the modules): the tanh GELU (HF {@code NewGELUActivation}) and SiLU; the token
+ * log-probabilities and entropy from one log-softmax equal the two float64 formulas.
  */
 class FusedOpsTest {
 
@@ -113,7 +113,7 @@ class FusedOpsTest {
      * Max relative errors of (logp, H, ∂/∂z) of f against log_softmax evaluated in float64, for logits [3, 5, 17]
      * ~ N(0, 3²) and a random upstream gradient on logp (and on H when f returns it).
      */
-    private static double[] logprobErrors(BiFunction<NDArray, NDArray, NDList> f, boolean named) {
+    private static double[] logprobErrors(BiFunction<NDArray, NDArray, NDList> f) {
         Random rng = new Random(11);
         Shape shape = new Shape(3, 5, 17);
         float[] zs = new float[(int) shape.size()];
@@ -135,9 +135,6 @@ class FusedOpsTest {
                 DataType t = i == 0 ? DataType.FLOAT32 : DataType.FLOAT64;
                 NDArray z = m.create(zs, shape).toType(t, false);
                 NDArray y = m.create(ys, new Shape(3, 5)); // int32 labels, as the trainers pass them
-                if (named && i == 0) {
-                    z.setName("logits");
-                }
                 z.setRequiresGradient(true);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     if (i == 0) {
@@ -164,38 +161,28 @@ class FusedOpsTest {
     }
 
     @Test
-    void tokenLogprobsEqualLogSoftmaxInFloat64() {
-        for (boolean named : new boolean[] {false, true}) { // fused; fallback (a named array is not passed to torch)
-            double[] e = logprobErrors((z, y) -> new NDList(FusedOps.tokenLogprobs(z, y)), named);
-            assertThat(e[0]).as("logp, named=" + named).isLessThan(1e-6);
-            assertThat(e[2]).as("gradient, named=" + named).isLessThan(1e-6);
-        }
-    }
-
-    @Test
     void tokenLogprobsAndEntropyEqualTheirFormulasInFloat64() {
-        for (boolean named : new boolean[] {false, true}) {
-            double[] e = logprobErrors(FusedOps::tokenLogprobsAndEntropy, named);
-            assertThat(e[0]).as("logp, named=" + named).isLessThan(1e-6);
-            assertThat(e[1]).as("entropy, named=" + named).isLessThan(1e-6);
-            assertThat(e[2]).as("gradient, named=" + named).isLessThan(1e-6);
-        }
+        double[] e = logprobErrors(FusedOps::tokenLogprobsAndEntropy);
+        assertThat(e[0]).as("logp").isLessThan(1e-6);
+        assertThat(e[1]).as("entropy").isLessThan(1e-6);
+        assertThat(e[2]).as("gradient").isLessThan(1e-6);
     }
 
     @Test
-    void tokenLogprobsHandCheckedOnAView() {
+    void tokenLogprobsAndEntropyHandCheckedOnAView() {
         try (NDManager m = NDManager.newBaseManager()) {
             // row [0, ln 3]: softmax (1/4, 3/4): log p = (−ln 4, ln 3 − ln 4); H = ln 4 − ¾ ln 3 = 0.5623351
             NDArray z = m.create(new float[] {0f, (float) Math.log(3), 9f, 9f, 0f, (float) Math.log(3)},
                     new Shape(1, 3, 2)).get(":, ::2, :"); // a non-contiguous view [1, 2, 2]
             NDArray y = m.create(new long[] {0, 1}, new Shape(1, 2));
-            float[] lp = FusedOps.tokenLogprobs(z, y).toFloatArray();
+            NDList both = FusedOps.tokenLogprobsAndEntropy(z, y);
+            float[] lp = both.get(0).toFloatArray();
             assertThat(lp[0]).isCloseTo((float) -Math.log(4), Offset.offset(1e-6f));
             assertThat(lp[1]).isCloseTo((float) (Math.log(3) - Math.log(4)), Offset.offset(1e-6f));
-            NDList both = FusedOps.tokenLogprobsAndEntropy(z, y);
-            assertThat(both.get(0).toFloatArray()).containsExactly(lp);
-            assertThat(both.get(1).toFloatArray()[1]).isCloseTo(0.5623351f, Offset.offset(1e-6f));
-            assertThatThrownBy(() -> FusedOps.tokenLogprobs(z, m.create(new long[] {0, 1})))
+            float[] h = both.get(1).toFloatArray();
+            assertThat(h[0]).isCloseTo(0.5623351f, Offset.offset(1e-6f));
+            assertThat(h[1]).isCloseTo(0.5623351f, Offset.offset(1e-6f));
+            assertThatThrownBy(() -> FusedOps.tokenLogprobsAndEntropy(z, m.create(new long[] {0, 1})))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, 2, 2)");
         }
     }
