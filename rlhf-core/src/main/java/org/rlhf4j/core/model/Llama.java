@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.ModelTensors;
+import org.rlhf4j.core.tensor.FusedOps;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /**
@@ -377,9 +378,33 @@ public final class Llama implements CausalLm {
 
     /** LlamaMLP: down(silu(gate(u)) ⊙ up(u)), silu(z) = z·σ(z). */
     private static NDArray mlp(NDArray u, Params w, String p, boolean bias) {
-        NDArray gate = w.linear(u, p + "gate_proj", bias);
-        NDArray act = gate.mul(Activation.sigmoid(gate));
+        NDArray act = silu(w.linear(u, p + "gate_proj", bias));
         return w.linear(act.mul(w.linear(u, p + "up_proj", bias)), p + "down_proj", bias);
+    }
+
+    /**
+     * silu(z) = z·σ(z) (HF {@code ACT2FN["silu"]} = {@code nn.SiLU}): torch's single op run as TorchScript
+     * ({@link FusedOps#silu}, one kernel forward and a fused backward: 20 ms against 31 ms forward + backward at
+     * [2048, 1536], decision 0024), or, where that module cannot be loaded, {@link #siluComposed}.
+     *
+     * @param z input
+     * @return the activation
+     */
+    static NDArray silu(NDArray z) {
+        if (FusedOps.available() && z.getName() == null) {
+            return FusedOps.silu(z);
+        }
+        return siluComposed(z);
+    }
+
+    /**
+     * silu(z) = z·σ(z) as two DJL ops, as rlhf4j computed it before {@link FusedOps#silu}.
+     *
+     * @param z input
+     * @return the activation
+     */
+    static NDArray siluComposed(NDArray z) {
+        return z.mul(Activation.sigmoid(z));
     }
 
     /**

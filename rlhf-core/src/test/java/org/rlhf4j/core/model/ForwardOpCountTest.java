@@ -39,6 +39,8 @@ class ForwardOpCountTest {
         try (NDManager m = NDManager.newBaseManager()) {
             // the tanh GELU is one op when its TorchScript module loads, nine plus four scalars when composed
             int tanhExtra = FusedOps.available() ? 0 : 12;
+            // SiLU is one op when its TorchScript module loads, z·σ(z) when composed
+            int siluExtra = FusedOps.available() ? 0 : 1;
             Map<String, Integer> got = Map.of(
                     "gpt2 gelu_new", perBlock(l -> Gpt2.random(
                             new Gpt2Config(97, 32, 64, l, 4, 256, 1e-5, "gelu_new", 96, 96, Map.of()), m, 3)),
@@ -55,8 +57,8 @@ class ForwardOpCountTest {
             assertThat(got.get("gpt2 gelu")).isLessThanOrEqualTo(30);
             assertThat(got.get("neox parallel")).isLessThanOrEqualTo(44);
             assertThat(got.get("neox sequential")).isLessThanOrEqualTo(38 + tanhExtra);
-            assertThat(got.get("llama")).isLessThanOrEqualTo(59);
-            assertThat(got.get("qwen3")).isLessThanOrEqualTo(73);
+            assertThat(got.get("llama")).isLessThanOrEqualTo(58 + siluExtra);
+            assertThat(got.get("qwen3")).isLessThanOrEqualTo(72 + siluExtra);
         }
     }
 }
