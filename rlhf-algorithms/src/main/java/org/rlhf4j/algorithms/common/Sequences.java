@@ -38,8 +38,13 @@ public final class Sequences {
         if (temperature != 1.0) {
             logits = TensorOps.div(logits, temperature);
         }
-        NDArray lp = TensorOps.tokenLogprobs(logits, t.responseIds());
-        return new Result(lp, withEntropy ? TensorOps.entropy(logits) : null);
+        if (withEntropy) {
+            // one log-softmax for both (decision 0024: ~20 % faster forward + backward at [2048, 50257] than
+            // tokenLogprobs and entropy each taking their own)
+            ai.djl.ndarray.NDList r = org.rlhf4j.core.tensor.FusedOps.tokenLogprobsAndEntropy(logits, t.responseIds());
+            return new Result(r.get(0), r.get(1));
+        }
+        return new Result(TensorOps.tokenLogprobs(logits, t.responseIds()), null);
     }
 
     /**
