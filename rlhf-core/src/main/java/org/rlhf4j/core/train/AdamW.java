@@ -12,7 +12,6 @@ import java.util.function.Predicate;
 import org.rlhf4j.core.io.ModelFormatException;
 import org.rlhf4j.core.io.SafeTensors;
 import org.rlhf4j.core.model.Weights;
-import org.rlhf4j.core.tensor.TensorOps;
 
 /**
  * AdamW (Loshchilov &amp; Hutter 2019) with decoupled weight decay and a no-decay group, as PyTorch's
@@ -136,52 +135,25 @@ public final class AdamW implements AutoCloseable {
      */
     public void update(Weights weights, double lr) {
         t++;
-        double bc1 = 1 - Math.pow(beta1, t);
-        double bc2 = 1 - Math.pow(beta2, t);
-        // Every coefficient is made once per update as an engine-owned 0-d tensor: NDArray.mul(Number) would build a
-        // new scalar over a Java buffer for every use (an allocation and two JNI calls, ~2x the op itself at these
-        // sizes, see docs/overhead-findings.md). Values as the (float) casts of the Number overloads: bit-identical.
+        float bc1 = (float) (1 - Math.pow(beta1, t));
+        float bc2 = (float) (1 - Math.pow(beta2, t));
         try (NDScope scope = new NDScope()) {
-            Map<String, NDArray> all = weights.asMap();
-            if (all.isEmpty()) {
-                return;
-            }
-            Coefficients c = null;
-            double decay = 1 - lr * weightDecay;
-            for (Map.Entry<String, NDArray> e : all.entrySet()) {
+            for (Map.Entry<String, NDArray> e : weights.asMap().entrySet()) {
                 NDArray p = e.getValue();
+                NDArray g = p.getGradient();
                 NDArray mi = m.get(e.getKey());
                 NDArray vi = v.get(e.getKey());
                 if (mi == null) {
                     throw new IllegalArgumentException("optimizer has no state for parameter '" + e.getKey() + "'");
                 }
-                if (c == null) {
-                    // the moments are float32 (made so in the constructor), as the Number overloads' scalars were
-                    c = Coefficients.of(mi, beta1, beta2, eps, lr, bc1, bc2, decay);
-                }
-                NDArray g = p.getGradient();
                 if (decays(e.getKey())) {
-                    p.muli(c.decay());
+                    p.muli((float) (1 - lr * weightDecay));
                 }
-                mi.muli(c.beta1()).addi(g.mul(c.oneMinusBeta1()));
-                vi.muli(c.beta2()).addi(g.square().muli(c.oneMinusBeta2()));
-                NDArray denom = vi.div(c.bc2()).sqrt().addi(c.eps());
-                p.subi(mi.div(c.bc1()).divi(denom).muli(c.lr()));
+                mi.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
+                vi.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
+                NDArray denom = vi.div(bc2).sqrt().addi((float) eps);
+                p.subi(mi.div(bc1).divi(denom).muli((float) lr));
             }
-        }
-    }
-
-    /** The update's scalar coefficients as float32 0-d tensors (closed by the update's scope). */
-    private record Coefficients(NDArray beta1, NDArray oneMinusBeta1, NDArray beta2, NDArray oneMinusBeta2,
-            NDArray eps, NDArray lr, NDArray bc1, NDArray bc2, NDArray decay) {
-
-        static Coefficients of(NDArray like, double beta1, double beta2, double eps, double lr, double bc1,
-                double bc2, double decay) {
-            return new Coefficients(TensorOps.scalar(like, (float) beta1), TensorOps.scalar(like, (float) (1 - beta1)),
-                    TensorOps.scalar(like, (float) beta2), TensorOps.scalar(like, (float) (1 - beta2)),
-                    TensorOps.scalar(like, (float) eps), TensorOps.scalar(like, (float) lr),
-                    TensorOps.scalar(like, (float) bc1), TensorOps.scalar(like, (float) bc2),
-                    TensorOps.scalar(like, (float) decay));
         }
     }
 
