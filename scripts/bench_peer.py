@@ -46,6 +46,8 @@ def parse(argv):
     p.add_argument("--skip", default="", help="comma list: train, gen, recompute, bandwidth, roofline")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: RLHF4J_THREADS or nproc)")
     p.add_argument("--json", default=None)
+    p.add_argument("--profile", default=None,
+                   help="after the timed training steps, profile one more with torch.profiler into this Chrome trace")
     a = p.parse_args(argv)
     a.skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     a.n_kv_head = a.n_kv_head or a.n_head
@@ -150,8 +152,14 @@ def training_step(a, positions, torch, transformers):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
     g = torch.Generator().manual_seed(0)
     times = []
-    for i in range(a.steps + 1):
+    total = a.steps + 1 + (1 if a.profile else 0)
+    for i in range(total):
         ids = torch.randint(0, a.vocab, (a.batch, a.seq), generator=g)
+        prof = None
+        if a.profile and i == total - 1:
+            # one more step after the timed ones under torch.profiler (as rlhf4j's --profile): not timed
+            prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True)
+            prof.__enter__()
         t0 = time.perf_counter()
         # mean next-token NLL over the B x (T - 1) predicted positions (as CausalLm.nextTokenLogprobs(...).mean())
         loss = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=ids).loss
@@ -161,7 +169,11 @@ def training_step(a, positions, torch, transformers):
         opt.zero_grad(set_to_none=True)
         loss.item()
         dt = time.perf_counter() - t0
-        if i >= 1:
+        if prof is not None:
+            prof.__exit__(None, None, None)
+            prof.export_chrome_trace(a.profile)
+            print(f"profile of one more training step: {a.profile}")
+        elif i >= 1:
             times.append(dt)
     sec = median(times)
     tps = a.batch * a.seq / sec

@@ -12,8 +12,10 @@ test resources for FusedOpsBench. Run from the repository root:
 Written with torch 2.13 (archive format version 10); DJL 0.36's libtorch 2.7.1 loads them (FusedOpsTest).
 Decision 0024 records which of them rlhf4j uses and the timings behind the choice.
 """
+import math
 import pathlib
 import sys
+from typing import List
 
 import torch
 import torch.nn.functional as F
@@ -78,9 +80,51 @@ class LogprobsEntropy(torch.nn.Module):
         return lp, ent
 
 
+class Optim(torch.nn.Module):
+    """The optimizer tail over all parameter tensors in one call: torch.optim.AdamW's update (the single-tensor
+    algorithm of torch/optim/adamw.py, in place, one temporary per tensor) and the per-tensor gradient norms of
+    clip_grad_norm_ (torch._foreach_norm). DJL composes AdamW from 14 arrays per tensor, five of them new
+    parameter-sized temporaries; this is one JNI call for the whole model."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x  # unused: the methods below are the module's API
+
+    @torch.jit.export
+    def adamw_(self, params: List[torch.Tensor], grads: List[torch.Tensor], exp_avgs: List[torch.Tensor],
+               exp_avg_sqs: List[torch.Tensor], decays: List[bool], lr: float, beta1: float, beta2: float,
+               eps: float, weight_decay: float, step: int) -> int:
+        """theta <- theta (1 - lr wd)   (decay group only)
+        m <- m + (1 - b1)(g - m),  v <- b2 v + (1 - b2) g g
+        theta <- theta - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)"""
+        bias_correction1 = 1.0 - beta1 ** step
+        bias_correction2 = 1.0 - beta2 ** step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = math.sqrt(bias_correction2)
+        with torch.no_grad():
+            for i in range(len(params)):
+                p = params[i]
+                g = grads[i]
+                m = exp_avgs[i]
+                v = exp_avg_sqs[i]
+                if decays[i]:
+                    p.mul_(1.0 - lr * weight_decay)
+                m.lerp_(g, 1.0 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+                denom = v.sqrt().div_(bias_correction2_sqrt).add_(eps)
+                p.addcdiv_(m, denom, value=-step_size)
+        return len(params)
+
+    @torch.jit.export
+    def norms(self, grads: List[torch.Tensor]) -> torch.Tensor:
+        """The L2 norm of every gradient, as float32, stacked: [len(grads)]."""
+        with torch.no_grad():
+            return torch.stack([n.float() for n in torch._foreach_norm(grads, 2.0)])
+
+
 MODULES = {
     "gelu_tanh.pt": (GeluTanh, OUT),
     "silu.pt": (Silu, OUT),
+    "optim.pt": (Optim, OUT),
     "silu_mul.pt": (SiluMul, BENCH_OUT),
     "token_logprobs_lse.pt": (TokenLogprobsLse, BENCH_OUT),
     "token_logprobs_gather.pt": (TokenLogprobsGather, BENCH_OUT),

@@ -8,7 +8,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
 import org.rlhf4j.core.model.Weights;
+import org.rlhf4j.core.tensor.FusedOps;
 import org.rlhf4j.core.tensor.TensorOps;
 
 /** Gradient utilities over a model's {@link Weights}: global norm, clipping, zeroing, finiteness. */
@@ -17,12 +20,28 @@ public final class Gradients {
     private Gradients() {}
 
     /**
-     * Returns the global L2 norm of all gradients, ‖g‖ = √(Σ_i ‖g_i‖²), computed in float64.
+     * Returns the global L2 norm of all gradients, ‖g‖ = √(Σ_i ‖g_i‖²): the per-tensor norms (or squared sums) in
+     * the gradients' type, their sum and root in float64.
      *
      * @param weights the parameters
      * @return the norm (NaN or infinite when a gradient is)
      */
     public static double globalNorm(Weights weights) {
+        if (fusedNorms(weights)) {
+            // torch's _foreach_norm in one call (FusedOps.norms): per-tensor float32 norms without a squared
+            // temporary per tensor, one host copy; squared and added here in float64
+            try (NDScope scope = new NDScope()) {
+                List<NDArray> grads = new ArrayList<>();
+                for (NDArray p : weights.arrays()) {
+                    grads.add(p.getGradient());
+                }
+                double sq = 0;
+                for (float n : FusedOps.norms(grads)) {
+                    sq += (double) n * n;
+                }
+                return Math.sqrt(sq);
+            }
+        }
         // One device synchronisation for all tensors: the per-tensor float32 sums ‖g_i‖² are stacked and copied to
         // Java once (a getFloat per tensor was one sync and one host copy each), then added in float64 in the same
         // order as before, so the result is bit-identical.
@@ -42,6 +61,19 @@ public final class Gradients {
             }
             return Math.sqrt(sq);
         }
+    }
+
+    /** Whether {@link FusedOps#norms} applies: the module loaded and every parameter a float32 PyTorch array. */
+    private static boolean fusedNorms(Weights weights) {
+        if (!FusedOps.optimizerAvailable()) {
+            return false;
+        }
+        for (NDArray p : weights.arrays()) {
+            if (!(p instanceof PtNDArray) || p.getDataType() != DataType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

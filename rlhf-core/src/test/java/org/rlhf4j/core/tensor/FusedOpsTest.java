@@ -208,4 +208,48 @@ class FusedOpsTest {
                     .hasMessageContaining("named x");
         }
     }
+
+    /**
+     * Three AdamW updates of a decayed [2, 3] and an undecayed [3] tensor with fixed gradients, against
+     * {@code torch.optim.AdamW(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1 / 0.0, foreach=False)} run in
+     * torch 2.13 (the values below, printed as hex floats from that run).
+     */
+    @Test
+    void adamwIsTorchOptimAdamW() {
+        assertThat(FusedOps.optimizerAvailable()).isTrue();
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray p0 = m.create(new float[] {0.5f, -1.25f, 2.0f, 0.75f, -0.3f, 1.5f}, new Shape(2, 3));
+            NDArray p1 = m.create(new float[] {0.1f, -0.2f, 0.3f});
+            NDArray m0 = m.zeros(p0.getShape());
+            NDArray v0 = m.zeros(p0.getShape());
+            NDArray m1 = m.zeros(p1.getShape());
+            NDArray v1 = m.zeros(p1.getShape());
+            float[][][] grads = {
+                {{0.3f, -0.7f, 1.1f, 0.05f, 2.0f, -0.4f}, {1.0f, -0.5f, 0.25f}},
+                {{-0.2f, 0.1f, 0.9f, 0.6f, -1.5f, 0.3f}, {0.0f, 0.75f, -0.125f}},
+                {{0.4f, 0.4f, -0.8f, -0.05f, 1.0f, 0.2f}, {-1.0f, 0.5f, 2.0f}}};
+            for (int t = 1; t <= 3; t++) {
+                NDArray g0 = m.create(grads[t - 1][0], new Shape(2, 3));
+                NDArray g1 = m.create(grads[t - 1][1]);
+                FusedOps.adamw(java.util.List.of(p0, p1), java.util.List.of(g0, g1), java.util.List.of(m0, m1),
+                        java.util.List.of(v0, v1), new boolean[] {true, false}, 0.01, 0.9, 0.999, 1e-8, 0.1, t);
+            }
+            float[] torch0 = {0x1.ed242ep-2f, -0x1.3ae762p+0f, 0x1.f879a6p+0f, 0x1.72c9dap-1f, -0x1.40800cp-2f,
+                0x1.813054p+0f};
+            float[] torch1 = {0x1.58b62ap-4f, -0x1.93f88cp-3f, 0x1.1f766cp-2f};
+            // libtorch 2.7.1 here vs torch 2.13 there: the same kernels, allowed one float32 ulp at these magnitudes
+            assertThat(p0.toFloatArray()).containsExactly(torch0, Offset.offset(3e-7f));
+            assertThat(p1.toFloatArray()).containsExactly(torch1, Offset.offset(3e-7f));
+            assertThat(m0.toFloatArray()).containsExactly(new float[] {0.0463f, -0.0077f, 0.0901f, 0.05305f, 0.127f,
+                0.0146f}, Offset.offset(1e-7f));
+            assertThat(v0.toFloatArray()).containsExactly(new float[] {0.000289780116872862f, 0.0006590105476789176f,
+                0.0026567713357508183f, 0.0003646350232884288f, 0.007239754311740398f, 0.0002895902143791318f},
+                Offset.offset(1e-9f));
+            assertThatThrownBy(() -> FusedOps.adamw(java.util.List.of(p0), java.util.List.of(), java.util.List.of(m0),
+                    java.util.List.of(v0), new boolean[] {true}, 0.01, 0.9, 0.999, 1e-8, 0.1, 1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("grads 0");
+            assertThat(FusedOps.norms(java.util.List.of(m.create(new float[] {3f, 4f}), m.create(new float[] {-2f}))))
+                    .containsExactly(5f, 2f);
+        }
+    }
 }

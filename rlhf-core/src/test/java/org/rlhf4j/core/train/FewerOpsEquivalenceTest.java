@@ -116,8 +116,10 @@ class FewerOpsEquivalenceTest {
                 double refNorm = ref.norm(b);
                 Updater.Result r = updater.step(a, 1.0);
                 ref.step(b, lr, wd, maxNorm, opt);
-                // the norm is clipped at 1 on most steps, so clipping is exercised
-                assertThat(r.gradNorm()).isEqualTo(refNorm);
+                // the norm is clipped at 1 on most steps, so clipping is exercised; with the PyTorch engine the
+                // per-tensor norms come from torch's _foreach_norm (FusedOps.norms), not squared sums: same value up
+                // to float32 rounding
+                assertThat(r.gradNorm()).isCloseTo(refNorm, within(1e-6 * refNorm));
                 for (String k : a.names()) {
                     float[] x = a.get(k).toFloatArray();
                     float[] y = b.get(k).toFloatArray();

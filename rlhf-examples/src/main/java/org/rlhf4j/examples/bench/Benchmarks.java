@@ -147,6 +147,26 @@ public final class Benchmarks {
      * @return the result
      */
     public static TrainResult trainingStep(NDManager m, ModelConfig c, int batch, int seq, int steps) {
+        return trainingStep(m, c, batch, seq, steps, null);
+    }
+
+    /**
+     * Times full training steps as {@link #trainingStep(NDManager, ModelConfig, int, int, int)} and, when
+     * {@code profile} is not null, records one more step, after the timed ones, with libtorch's autograd profiler
+     * (DJL's {@code JniUtils.startProfile}/{@code stopProfile}, PyTorch engine only) into that file: a Chrome trace
+     * of every native op with its input shapes, which {@code scripts/compare/profile_ops.py} sums per op and sets
+     * beside the peer's {@code torch.profiler} trace of the same step. The profiled step is not in the timings.
+     *
+     * @param m manager
+     * @param c model config
+     * @param batch B
+     * @param seq T
+     * @param steps timed steps
+     * @param profile the trace file to write, or null for none
+     * @return the result
+     */
+    public static TrainResult trainingStep(
+            NDManager m, ModelConfig c, int batch, int seq, int steps, java.nio.file.Path profile) {
         try (NDManager s = m.newSubManager();
                 CausalLm model = CausalLm.random(c, s, 1)) {
             model.weights().setRequiresGradient(true);
@@ -154,7 +174,12 @@ public final class Benchmarks {
             Updater up = new Updater(opt, new LrSchedule.Constant(1e-4, 0), 1.0, 0);
             SplittableRandom rng = new SplittableRandom(0);
             List<Double> times = new ArrayList<>();
-            for (int i = 0; i < steps + 1; i++) {
+            int total = steps + 1 + (profile == null ? 0 : 1);
+            for (int i = 0; i < total; i++) {
+                boolean profiled = profile != null && i == total - 1;
+                if (profiled) {
+                    ai.djl.pytorch.jni.JniUtils.startProfile(false, true, false);
+                }
                 long[] ids = new long[batch * seq];
                 for (int j = 0; j < ids.length; j++) {
                     ids[j] = rng.nextInt(c.vocabSize());
@@ -173,7 +198,9 @@ public final class Benchmarks {
                     up.step(model.weights(), loss);
                 }
                 double dt = (System.nanoTime() - t0) / 1e9;
-                if (i >= 1) {
+                if (profiled) {
+                    ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toAbsolutePath().toString());
+                } else if (i >= 1) {
                     times.add(dt);
                 }
             }

@@ -138,6 +138,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON to FILE.")
     Path json;
 
+    @Option(names = "--profile", paramLabel = "FILE",
+            description = "After the timed training steps, profile one more with libtorch's autograd profiler and write "
+                    + "its Chrome trace to FILE (scripts/compare/profile_ops.py sums it per op beside the peer's).")
+    Path profile;
+
     @Option(names = "--memory",
             description = "Instead: memory of DPO and PPO, full fine-tuning vs LoRA, on the real trainers with random "
                     + "weights at GPT-2-small and SmolLM2-135M shapes (parameter, AdamW and peak resident bytes).")
@@ -221,7 +226,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             res.put("model", modelFields());
             if (!skip.contains("train")) {
-                Benchmarks.TrainResult t = Benchmarks.trainingStep(m, model, batch, seq, steps);
+                Benchmarks.TrainResult t = Benchmarks.trainingStep(m, model, batch, seq, steps, profile);
                 double mfu = t.gflops() / peak;
                 Map<String, Object> train = new LinkedHashMap<>(modelFields());
                 train.putAll(Map.of("batch", batch, "seq", seq, "seconds_per_step", t.secondsPerStep(),
@@ -232,6 +237,9 @@ public final class BenchCommand implements Callable<Integer> {
                         "training step %s d=%d L=%d V=%d B=%d T=%d: %.3f s/step, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of matmul%n",
                         arch.name(), nEmbd, nLayer, vocab, batch, seq, t.secondsPerStep(), t.tokensPerSecond(),
                         t.gflops(), 100 * mfu);
+                if (profile != null) {
+                    out.printf(Locale.ROOT, "profile of one more training step: %s%n", profile);
+                }
             }
             if (!skip.contains("gen")) {
                 res.put("generation", generation(out, m, model, bandwidth));
