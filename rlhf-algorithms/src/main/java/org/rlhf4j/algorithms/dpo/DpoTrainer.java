@@ -400,9 +400,16 @@ public final class DpoTrainer {
         NDArray rc;
         NDArray rr;
         if (refChosen == null) {
-            PairLogprobs ref = pairLogprobs(reference, t);
-            rc = ref.chosen().stopGradient();
-            rr = ref.rejected().stopGradient();
+            // the reference forward's intermediates (logits, log-softmax, every layer's activations) are closed as
+            // soon as its two [b] results exist, as TRL's torch.no_grad() forward frees them; left to the step's
+            // manager they stayed alive through the policy's backward (at the 107M-parameter Llama: 10.8 GB peak
+            // resident memory and 25.7 s per update, against 3.2 GB and 13.8 s for TRL)
+            try (NDScope scope = new NDScope()) {
+                PairLogprobs ref = pairLogprobs(reference, t);
+                rc = ref.chosen().stopGradient();
+                rr = ref.rejected().stopGradient();
+                NDScope.unregister(rc, rr);
+            }
         } else {
             rc = m.create(toFloat(refChosen));
             rr = m.create(toFloat(refRejected));

@@ -3,6 +3,7 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Embedding;
@@ -268,6 +269,8 @@ public final class Gpt2 implements CausalLm {
         Shape dShape = new Shape(c.nEmbd());
         NDArray scaleArray = null; // 1/√d_head as one scalar of q's type for every layer
         for (int l = 0; l < c.nLayer(); l++) {
+          NDScope scope = TransformerOps.layerScope(cache, hook);
+          try {
             String b = p + "h." + l + ".";
             NDArray a = LayerNorm.layerNorm(h, dShape, w.get(b + "ln_1.weight"), w.get(b + "ln_1.bias"), eps)
                     .singletonOrThrow();
@@ -276,6 +279,7 @@ public final class Gpt2 implements CausalLm {
             NDArray q = parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
             if (scaleArray == null) {
                 scaleArray = TensorOps.scalar(q, scale);
+                TransformerOps.keep(scope, scaleArray);
             }
             q = q.mul(scaleArray);
             NDArray k = parts.get(1).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
@@ -288,6 +292,10 @@ public final class Gpt2 implements CausalLm {
                     .singletonOrThrow();
             NDArray f = TransformerOps.gelu(w.conv1d(u, b + "mlp.c_fc"), exactGelu);
             h = h.add(w.conv1d(f, b + "mlp.c_proj"));
+            TransformerOps.keep(scope, h);
+          } finally {
+            TransformerOps.endLayer(scope);
+          }
         }
         in.commit(cache);
         return LayerNorm.layerNorm(h, dShape, w.get(p + "ln_f.weight"), w.get(p + "ln_f.bias"), eps)

@@ -3,6 +3,7 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -296,6 +297,8 @@ public final class GptNeoX implements CausalLm {
                 .singletonOrThrow();
         NDArray scaleArray = null; // 1/√d_head as one scalar of q's type for every layer
         for (int l = 0; l < c.numHiddenLayers(); l++) {
+          NDScope scope = TransformerOps.layerScope(cache, hook);
+          try {
             String b = PREFIX + "layers." + l + ".";
             NDArray a = LayerNorm.layerNorm(
                             h, dShape, w.get(b + "input_layernorm.weight"), w.get(b + "input_layernorm.bias"), eps)
@@ -313,6 +316,7 @@ public final class GptNeoX implements CausalLm {
             }
             if (scaleArray == null) {
                 scaleArray = TensorOps.scalar(q, scale);
+                TransformerOps.keep(scope, scaleArray);
             }
             NDArray o = TransformerOps.attend(q.mul(scaleArray), k, v, in.bias(), cache, l)
                     .transpose(0, 2, 1, 3)
@@ -330,6 +334,10 @@ public final class GptNeoX implements CausalLm {
                         .singletonOrThrow();
                 h = mlp(u, w, b, exactGelu).add(r);
             }
+            TransformerOps.keep(scope, h);
+          } finally {
+            TransformerOps.endLayer(scope);
+          }
         }
         in.commit(cache);
         return LayerNorm.layerNorm(h, dShape, w.get(PREFIX + "final_layer_norm.weight"),

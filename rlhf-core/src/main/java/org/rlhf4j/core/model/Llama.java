@@ -3,6 +3,7 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -340,13 +341,18 @@ public final class Llama implements CausalLm {
         NDArray h = Embedding.embedding(ids.toType(DataType.INT64, false), w.get(EMBED_TOKENS), SparseFormat.DENSE)
                 .singletonOrThrow();
         for (int l = 0; l < c.numHiddenLayers(); l++) {
+          NDScope scope = TransformerOps.layerScope(cache, hook);
+          try {
             String b = PREFIX + "layers." + l + ".";
             String a = b + "self_attn.";
             OptionalInt win = c.window(l);
             NDArray bias = win.isEmpty()
                     ? in.bias()
-                    : windowed.computeIfAbsent(win.getAsInt(),
-                            size -> in.bias().add(TransformerOps.windowBias(m, past, t, size)));
+                    : windowed.computeIfAbsent(win.getAsInt(), size -> {
+                        NDArray wb = in.bias().add(TransformerOps.windowBias(m, past, t, size));
+                        TransformerOps.keep(scope, wb); // reused by later layers with this window
+                        return wb;
+                    });
             NDArray x = rmsNorm(h, w.get(b + "input_layernorm.weight"), eps);
             NDArray q = w.linear(x, a + "q_proj", c.qkvBias()).reshape(batch, t, heads, hd);
             NDArray k = w.linear(x, a + "k_proj", c.qkvBias()).reshape(batch, t, kvHeads, hd);
@@ -364,6 +370,10 @@ public final class Llama implements CausalLm {
             h = h.add(w.linear(o, a + "o_proj", c.outputBias()));
             NDArray u = rmsNorm(h, w.get(b + "post_attention_layernorm.weight"), eps);
             h = h.add(mlp(u, w, b + "mlp.", c.mlpBias()));
+            TransformerOps.keep(scope, h);
+          } finally {
+            TransformerOps.endLayer(scope);
+          }
         }
         in.commit(cache);
         return rmsNorm(h, w.get(NORM), eps);

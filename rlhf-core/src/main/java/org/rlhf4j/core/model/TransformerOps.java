@@ -3,6 +3,7 @@ package org.rlhf4j.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
@@ -24,6 +25,47 @@ import org.slf4j.LoggerFactory;
  * weights (one safetensors file or shards).
  */
 final class TransformerOps {
+
+    /**
+     * A scope for one transformer layer of a plain forward without a KV cache (training, scoring), or null: every
+     * array the layer makes is closed when its scope closes except what {@link #endLayer} keeps, so that memory the
+     * backward pass does not need is freed at once, as Python frees a layer's temporaries (autograd holds its own
+     * references to what it saved). DJL otherwise keeps every intermediate of a step until the step's manager
+     * closes: at the 107M-parameter Llama, DPO's 16 sequences held 10.8 GB (TRL: 3.2 GB). Forwards with a cache
+     * (the cache's arrays are made inside the layer and must outlive it) or with a hook (LoRA, fp16 views, which may
+     * keep arrays across layers) are not scoped.
+     *
+     * @param cache the pass's KV cache, or null
+     * @param hook the pass's hook, or null
+     * @return the scope, or null when this forward is not scoped
+     */
+    static NDScope layerScope(KvCache cache, ForwardHook hook) {
+        return cache == null && (hook == null || hook == ForwardHook.NONE) ? new NDScope() : null;
+    }
+
+    /**
+     * Keeps {@code arrays} (the layer's output, or arrays made once and reused by later layers) out of a
+     * {@link #layerScope}; a no-op for a null scope.
+     *
+     * @param scope the layer's scope, or null
+     * @param arrays the arrays to keep
+     */
+    static void keep(NDScope scope, NDArray... arrays) {
+        if (scope != null) {
+            NDScope.unregister(arrays);
+        }
+    }
+
+    /**
+     * Closes a {@link #layerScope} (null: nothing to do).
+     *
+     * @param scope the scope, or null
+     */
+    static void endLayer(NDScope scope) {
+        if (scope != null) {
+            scope.close();
+        }
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(TransformerOps.class);
 

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * inputs when the call is made in grad mode (inside a {@code GradientCollector}); outside it the module runs under
  * DJL's no-grad guard (JNI {@code moduleRunMethod} with {@code isTrain} false), and its results are ordinary tensors.
  *
+ * <p>The optimizer module ({@code optim.pt}: {@link #adamw}, {@link #norms}) takes lists of tensors and runs torch's
+ * in-place AdamW and {@code _foreach_norm} over all of them in one call, under no-grad
+ * ({@code docs/decisions/0026-fused-optimizer-tail.md}).
+ *
  * <p>When a module cannot be loaded (another engine, an incompatible libtorch) or when the system property
  * {@value #DISABLE_PROPERTY} is {@code false}, {@link #available()} answers false and callers keep their composed
  * ops; the failure is logged once at WARN. ({@link #tokenLogprobsAndEntropy} is DJL ops only: its scripted form lost.)
