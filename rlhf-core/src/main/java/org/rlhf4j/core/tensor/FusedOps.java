@@ -93,6 +93,25 @@ public final class FusedOps {
     }
 
     /**
+     * Whether {@link #adamw} and {@link #norms} apply to these tensors: the optimizer module loaded and every tensor a
+     * float32 PyTorch array (other types and engines keep their composed forms).
+     *
+     * @param tensors the parameters
+     * @return true when the optimizer module can take them
+     */
+    public static boolean optimizerApplies(List<NDArray> tensors) {
+        if (!optimizerAvailable()) {
+            return false;
+        }
+        for (NDArray x : tensors) {
+            if (!(x instanceof PtNDArray) || x.getDataType() != DataType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * One AdamW update of every tensor, in place, in one call: {@code torch.optim.AdamW}'s single-tensor algorithm
      * ({@code foreach=False}; bit-identical to it under torch 2.13, checked when the archive was written):
      *

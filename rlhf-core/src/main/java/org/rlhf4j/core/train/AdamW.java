@@ -1,7 +1,6 @@
 package org.rlhf4j.core.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
@@ -147,7 +146,7 @@ public final class AdamW implements AutoCloseable {
         t++;
         // (a step η/(1−β₁ᵗ) or a decay η·λ beyond float32's range, as a diverging schedule makes, cannot be a torch
         // Scalar for float32 tensors: the composed form then writes the infinities the weight guard reports)
-        if (fused(weights) && Math.abs(lr / (1 - Math.pow(beta1, t))) <= Float.MAX_VALUE
+        if (FusedOps.optimizerApplies(weights.arrays()) && Math.abs(lr / (1 - Math.pow(beta1, t))) <= Float.MAX_VALUE
                 && Math.abs(lr * weightDecay) <= Float.MAX_VALUE) {
             // one call over every tensor, torch.optim.AdamW's own in-place kernels (FusedOps.adamw)
             try (NDScope scope = new NDScope()) {
@@ -191,22 +190,6 @@ public final class AdamW implements AutoCloseable {
                 p.subi(mi.div(bc1).divi(denom).muli((float) lr));
             }
         }
-    }
-
-    /**
-     * Whether this update can run as {@link FusedOps#adamw}: the module loaded, and every parameter is a float32
-     * PyTorch array (the moments are float32; other types keep the composed form below).
-     */
-    private static boolean fused(Weights weights) {
-        if (!FusedOps.optimizerAvailable()) {
-            return false;
-        }
-        for (NDArray p : weights.arrays()) {
-            if (!(p instanceof PtNDArray) || p.getDataType() != DataType.FLOAT32) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

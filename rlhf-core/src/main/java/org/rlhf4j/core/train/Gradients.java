@@ -27,7 +27,7 @@ public final class Gradients {
      * @return the norm (NaN or infinite when a gradient is)
      */
     public static double globalNorm(Weights weights) {
-        if (fusedNorms(weights)) {
+        if (FusedOps.optimizerApplies(weights.arrays())) {
             // torch's _foreach_norm in one call (FusedOps.norms): per-tensor float32 norms without a squared
             // temporary per tensor, one host copy; squared and added here in float64
             try (NDScope scope = new NDScope()) {
@@ -61,19 +61,6 @@ public final class Gradients {
             }
             return Math.sqrt(sq);
         }
-    }
-
-    /** Whether {@link FusedOps#norms} applies: the module loaded and every parameter a float32 PyTorch array. */
-    private static boolean fusedNorms(Weights weights) {
-        if (!FusedOps.optimizerAvailable()) {
-            return false;
-        }
-        for (NDArray p : weights.arrays()) {
-            if (!(p instanceof PtNDArray) || p.getDataType() != DataType.FLOAT32) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

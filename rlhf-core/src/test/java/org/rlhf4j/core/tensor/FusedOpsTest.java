@@ -250,6 +250,8 @@ class FusedOpsTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("grads 0");
             assertThat(FusedOps.norms(java.util.List.of(m.create(new float[] {3f, 4f}), m.create(new float[] {-2f}))))
                     .containsExactly(5f, 2f);
+            assertThat(FusedOps.optimizerApplies(java.util.List.of(p0, p1))).isTrue();
+            assertThat(FusedOps.optimizerApplies(java.util.List.of(p0, m.create(new double[] {1.0})))).isFalse();
         }
     }
 }
